@@ -1,0 +1,6 @@
+// What `wrangler types` cannot see in wrangler.toml: the optional alias of CHANNELS
+// and the admin secret (set with `wrangler secret put ADMIN_TOKEN`, or `.dev.vars`).
+interface Env {
+  ROOMS?: string;
+  ADMIN_TOKEN?: string;
+}

@@ -1,0 +1,378 @@
+// The gischat wire protocol: one zod schema per message type (validation, the
+// TypeScript type and the field order on the wire all come from it), the reasons
+// sent back in `uncompliant`, and the serialization of each path family.
+import { z } from "zod";
+import type { Limits } from "./config";
+
+// ---------------------------------------------------------------------------
+// Path families: the same room is reachable as /room/{name} and /channel/{name};
+// they differ only in how messages are serialized and in the words of reasons.
+
+export type Family = "rooms" | "channels";
+
+export const FAMILIES = {
+  rooms: { segment: "room", noun: "room", Noun: "Room" },
+  channels: { segment: "channel", noun: "channel", Noun: "Channel" },
+} as const satisfies Record<Family, { segment: string; noun: string; Noun: string }>;
+
+export function familyOfSegment(segment: string): Family | undefined {
+  if (segment === FAMILIES.rooms.segment) return "rooms";
+  if (segment === FAMILIES.channels.segment) return "channels";
+  return undefined;
+}
+
+/** `/room/{name}/ws` or `/channel/{name}/ws`, with the name URL-decoded. */
+export function parseSocketPath(pathname: string): { family: Family; room: string } | undefined {
+  const match = /^\/(room|channel)\/([^/]+)\/ws\/?$/.exec(pathname);
+  if (!match?.[1] || !match[2]) return undefined;
+  const family = familyOfSegment(match[1]);
+  if (!family) return undefined;
+  try {
+    return { family, room: decodeURIComponent(match[2]) };
+  } catch {
+    return undefined;
+  }
+}
+
+export function unknownRoomDetail(family: Family, room: string): string {
+  return `${FAMILIES[family].Noun} '${room}' not registered`;
+}
+
+// ---------------------------------------------------------------------------
+// Field helpers. String bounds count Unicode code points, as the original server
+// (Python `len`) did: an emoji is one character, not two UTF-16 units.
+
+const NICKNAME_PATTERN = /^[A-Za-z0-9_-]+$/;
+
+export const CHEAT_CODES: ReadonlySet<string> = new Set([
+  "givemesomecheese",
+  "lookattheflickofqgis",
+  "iamarobot",
+  "its10oclock",
+  "qgisprolicense",
+  "wizz",
+  "spaceandtime",
+]);
+
+/** Code points in `text`, counting no further than `limit + 1` (enough to know it is over). */
+export function codePointsUpTo(text: string, limit: number): number {
+  let count = 0;
+  for (let i = 0; i < text.length && count <= limit; i++) {
+    const unit = text.charCodeAt(i);
+    // A low surrogate after a high one belongs to the same code point.
+    if (unit >= 0xdc00 && unit <= 0xdfff && i > 0) {
+      const previous = text.charCodeAt(i - 1);
+      if (previous >= 0xd800 && previous <= 0xdbff) continue;
+    }
+    count++;
+  }
+  return count;
+}
+
+function isWithinCodePoints(text: string, limit: number): boolean {
+  // A string never has more code points than UTF-16 units: most strings stop here.
+  return text.length <= limit || codePointsUpTo(text, limit) <= limit;
+}
+
+function boundedString(field: string, max: number) {
+  return z
+    .string()
+    .refine((text) => isWithinCodePoints(text, max), { message: `Field '${field}' must be at most ${max} characters long.` });
+}
+
+function nickname(field: string, limits: Limits) {
+  const { minAuthorLength: min, maxAuthorLength: max } = limits;
+  return z
+    .string()
+    .min(min, { message: `Field '${field}' must be between ${min} and ${max} characters long.` })
+    .max(max, { message: `Field '${field}' must be between ${min} and ${max} characters long.` })
+    .regex(NICKNAME_PATTERN, { message: `Field '${field}' may only contain letters, digits, '_' and '-'.` });
+}
+
+function optionalString(field: string, max: number) {
+  return boundedString(field, max).nullable().default(null);
+}
+
+const finiteNumber = z.number();
+
+// ---------------------------------------------------------------------------
+// Message schemas. Parsing strips unknown keys and fills absent optionals with
+// null, so a parsed message is exactly what the rooms family receives, with the
+// keys in the order of the shape below.
+
+const AVATAR_MAX = 255;
+const LAYER_NAME_MAX = 255;
+const CRS_WKT_MAX = 2000;
+const CRS_AUTHID_MAX = 50;
+const MODEL_NAME_MAX = 128;
+const SCRIPT_NAME_MAX = 128;
+
+function buildSchemas(limits: Limits) {
+  const author = nickname("author", limits);
+  const avatar = optionalString("avatar", AVATAR_MAX);
+  const crs = { crs_wkt: boundedString("crs_wkt", CRS_WKT_MAX), crs_authid: boundedString("crs_authid", CRS_AUTHID_MAX) };
+  const maxFeatures = limits.maxGeojsonFeatures;
+
+  const featureCollection = z.looseObject({
+    type: z.literal("FeatureCollection"),
+    // Counted before any feature is looked at, so a huge layer is refused cheaply.
+    features: z
+      .array(z.unknown())
+      .check((ctx) => {
+        if (ctx.value.length > maxFeatures) {
+          ctx.issues.push({
+            code: "custom",
+            input: ctx.value,
+            message: `Too many geojson features : ${ctx.value.length} vs max ${maxFeatures} allowed`,
+            abort: true,
+          });
+        }
+      })
+      .pipe(z.array(z.looseObject({ type: z.literal("Feature") }))),
+  });
+
+  return {
+    text: z.object({
+      type: z.literal("text"),
+      author,
+      avatar,
+      text: boundedString("text", limits.maxMessageLength),
+    }),
+    image: z.object({
+      type: z.literal("image"),
+      author,
+      avatar,
+      image_data: z.string().max(limits.maxImageRawLength, { message: "Invalid or oversized image data." }),
+    }),
+    newcomer: z.object({ type: z.literal("newcomer"), newcomer: nickname("newcomer", limits) }),
+    exiter: z.object({ type: z.literal("exiter"), exiter: nickname("exiter", limits) }),
+    like: z.object({
+      type: z.literal("like"),
+      liker_author: nickname("liker_author", limits),
+      liked_author: nickname("liked_author", limits),
+      message: boundedString("message", limits.maxMessageLength),
+    }),
+    geojson: z.object({
+      type: z.literal("geojson"),
+      author,
+      avatar,
+      layer_name: boundedString("layer_name", LAYER_NAME_MAX),
+      ...crs,
+      geojson: featureCollection,
+      style: z.string().nullable().default(null),
+    }),
+    crs: z.object({ type: z.literal("crs"), author, avatar, ...crs }),
+    bbox: z.object({
+      type: z.literal("bbox"),
+      author,
+      avatar,
+      ...crs,
+      xmin: finiteNumber,
+      xmax: finiteNumber,
+      ymin: finiteNumber,
+      ymax: finiteNumber,
+    }),
+    position: z.object({ type: z.literal("position"), author, avatar, ...crs, x: finiteNumber, y: finiteNumber }),
+    model: z.object({
+      type: z.literal("model"),
+      author,
+      avatar,
+      model_name: boundedString("model_name", MODEL_NAME_MAX),
+      model_group: optionalString("model_group", MODEL_NAME_MAX),
+      raw_xml: boundedString("raw_xml", limits.maxModelRawLength),
+    }),
+    script: z.object({
+      type: z.literal("script"),
+      author,
+      avatar,
+      name: boundedString("name", SCRIPT_NAME_MAX),
+      raw_pycode: boundedString("raw_pycode", limits.maxScriptRawLength),
+    }),
+  };
+}
+
+/** Messages only the server sends. */
+export const serverSchemas = {
+  nb_users: z.object({ type: z.literal("nb_users"), nb_users: z.number().int().nonnegative() }),
+  uncompliant: z.object({ type: z.literal("uncompliant"), reason: z.string() }),
+};
+
+export type ClientSchemas = ReturnType<typeof buildSchemas>;
+export type ClientMessageType = keyof ClientSchemas;
+export type ClientMessageOf<T extends ClientMessageType> = z.output<ClientSchemas[T]>;
+export type ClientMessage = { [T in ClientMessageType]: ClientMessageOf<T> }[ClientMessageType];
+export type ServerOnlyMessage = { [T in keyof typeof serverSchemas]: z.output<(typeof serverSchemas)[T]> }[keyof typeof serverSchemas];
+/** Everything a socket can receive. */
+export type WireMessage = ClientMessage | ServerOnlyMessage;
+
+/** Messages kept in the room's history and replayed to newcomers. */
+export const STORED_TYPES: ReadonlySet<WireMessage["type"]> = new Set([
+  "text",
+  "image",
+  "geojson",
+  "crs",
+  "bbox",
+  "position",
+  "model",
+  "script",
+]);
+
+export function isStorable(message: WireMessage): boolean {
+  if (message.type === "text") return !CHEAT_CODES.has(message.text);
+  return STORED_TYPES.has(message.type);
+}
+
+const schemasByLimits = new WeakMap<Limits, ClientSchemas>();
+
+/** The schemas for these limits, built once per configuration. */
+export function schemasFor(limits: Limits): ClientSchemas {
+  let schemas = schemasByLimits.get(limits);
+  if (!schemas) {
+    schemas = buildSchemas(limits);
+    schemasByLimits.set(limits, schemas);
+  }
+  return schemas;
+}
+
+// ---------------------------------------------------------------------------
+// Reading a frame from a client.
+
+/** A failure names the offending field when there is one (for the REST 422 body). */
+export type Parsed<T> = { ok: true; message: T } | { ok: false; reason: string; field?: string };
+
+const CLIENT_TYPES = [
+  "text",
+  "image",
+  "newcomer",
+  "exiter",
+  "like",
+  "geojson",
+  "crs",
+  "bbox",
+  "position",
+  "model",
+  "script",
+] as const satisfies readonly ClientMessageType[];
+
+function isClientType(type: string): type is ClientMessageType {
+  return (CLIENT_TYPES as readonly string[]).includes(type);
+}
+
+/** Parses one WebSocket frame into a valid client message, or the reason it is not one. */
+export function parseFrame(frame: string | ArrayBuffer, limits: Limits): Parsed<ClientMessage> {
+  if (typeof frame !== "string") {
+    return { ok: false, reason: "Binary frames are not supported: send each message as a JSON text frame." };
+  }
+  if (frame.length > limits.maxFrameLength) {
+    return {
+      ok: false,
+      reason: `Message too large: ${frame.length} characters, the limit is ${limits.maxFrameLength}.`,
+    };
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(frame);
+  } catch {
+    return { ok: false, reason: "Message is not valid JSON: send one JSON object with a 'type' field per frame." };
+  }
+  return parseMessage(data, limits);
+}
+
+/** Validates an already-decoded JSON value as a client message. */
+export function parseMessage(data: unknown, limits: Limits): Parsed<ClientMessage> {
+  if (typeof data !== "object" || data === null || Array.isArray(data)) {
+    return { ok: false, reason: `Message must be a JSON object with a 'type' field, got ${describeJson(data)}.` };
+  }
+  const type: unknown = (data as Record<string, unknown>)["type"];
+  if (type === undefined) {
+    return { ok: false, reason: `Message has no 'type' field: expected one of ${CLIENT_TYPES.join(", ")}.` };
+  }
+  if (typeof type !== "string") {
+    return { ok: false, reason: `Field 'type' must be a string, one of ${CLIENT_TYPES.join(", ")}.`, field: "type" };
+  }
+  if (type in serverSchemas) {
+    return { ok: false, reason: `Message type '${type}' is sent by the server only.` };
+  }
+  if (!isClientType(type)) {
+    return { ok: false, reason: `Unknown message type '${truncate(type)}': expected one of ${CLIENT_TYPES.join(", ")}.` };
+  }
+  const result = schemasFor(limits)[type].safeParse(data, { reportInput: true });
+  if (!result.success) {
+    return { ok: false, reason: reasonFor(result.error), field: result.error.issues[0]?.path.map(String).join(".") };
+  }
+  return { ok: true, message: result.data };
+}
+
+/** The first problem of a failed validation, as a sentence a person can act on. */
+export function reasonFor(error: z.ZodError): string {
+  const issue = error.issues[0];
+  if (!issue) return "Invalid message.";
+  const field = issue.path.map(String).join(".");
+  switch (issue.code) {
+    case "invalid_type":
+      if (issue.input === undefined) return `Missing field '${field}' (${describeExpected(issue.expected)}).`;
+      return `Field '${field}' must be ${describeExpected(issue.expected)}, got ${describeJson(issue.input)}.`;
+    case "invalid_value":
+      return `Field '${field}' must be ${issue.values.map((value) => JSON.stringify(value)).join(" or ")}.`;
+    case "too_big":
+      return `Field '${field}' must be at most ${issue.maximum} ${issue.origin === "array" ? "items" : "characters"} long.`;
+    case "too_small":
+      return `Field '${field}' must be at least ${issue.minimum} ${issue.origin === "array" ? "items" : "characters"} long.`;
+    default:
+      return issue.message;
+  }
+}
+
+function describeExpected(expected: string): string {
+  if (expected === "number") return "a finite number";
+  if (expected === "object") return "a JSON object";
+  if (expected === "array") return "a JSON array";
+  return `a ${expected}`;
+}
+
+function describeJson(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "an array";
+  if (typeof value === "number" && !Number.isFinite(value)) return "a number out of range";
+  if (typeof value === "object") return "an object";
+  return `a ${typeof value}`;
+}
+
+function truncate(text: string, max = 40): string {
+  return text.length > max ? `${text.slice(0, max)}…` : text;
+}
+
+// ---------------------------------------------------------------------------
+// Writing: every message the server sends gets one id and timestamp, kept in
+// storage too; the rooms family never sees them (QTribu builds a dataclass from
+// the exact keys), the channels family always does.
+
+export interface Envelope<M extends WireMessage = WireMessage> {
+  id: string;
+  timestamp: number;
+  message: M;
+}
+
+export function envelope<M extends WireMessage>(message: M): Envelope<M> {
+  return { id: crypto.randomUUID(), timestamp: Math.floor(Date.now() / 1000), message };
+}
+
+/** A message as one family receives it. */
+export function shape(envelope: Envelope, family: Family): WireMessage | (WireMessage & { id: string; timestamp: number }) {
+  if (family === "rooms") return envelope.message;
+  return { ...envelope.message, id: envelope.id, timestamp: envelope.timestamp };
+}
+
+export function serialize(envelope: Envelope, family: Family): string {
+  return JSON.stringify(shape(envelope, family));
+}
+
+/** Serializes a message at most once per family, however many sockets receive it. */
+export class Outgoing {
+  private readonly frames: Partial<Record<Family, string>> = {};
+  constructor(readonly envelope: Envelope) {}
+
+  for(family: Family): string {
+    return (this.frames[family] ??= serialize(this.envelope, family));
+  }
+}

@@ -1,0 +1,268 @@
+// One Durable Object per room. It holds the room's hibernating WebSockets, knows
+// who registered which nickname (from the sockets' attachments, nowhere else),
+// validates every frame, broadcasts, and keeps the recent messages in SQLite.
+import { DurableObject } from "cloudflare:workers";
+import { configOf, type Limits } from "./config";
+import { History } from "./history";
+import {
+  envelope,
+  FAMILIES,
+  isStorable,
+  Outgoing,
+  parseFrame,
+  parseSocketPath,
+  shape,
+  type ClientMessage,
+  type ClientMessageOf,
+  type Envelope,
+  type Family,
+  type WireMessage,
+} from "./protocol";
+
+/** What the room must remember about a socket across hibernation: its attachment. */
+interface SocketState {
+  family: Family;
+  room: string;
+  nickname: string | null;
+}
+
+/** A message as one family receives it, for the REST answers. */
+export type ShapedMessage = ReturnType<typeof shape>;
+
+export type PostResult = { ok: true; message: ShapedMessage } | { ok: false; detail: string };
+
+const NORMAL_CLOSURE = 1000;
+/** Close codes a peer may receive but no endpoint may send. */
+const RESERVED_CLOSE_CODES = new Set([1005, 1006, 1015]);
+const MAX_CLOSE_REASON_BYTES = 123;
+
+export class Room extends DurableObject<Env> {
+  private readonly history: History;
+  /** Cache of the attachments, rebuilt from the sockets after every wake-up. */
+  private readonly sockets = new Map<WebSocket, SocketState>();
+  /** Sockets whose departure was already announced (close and error can both fire). */
+  private readonly departed = new WeakSet<WebSocket>();
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.history = new History(ctx.storage);
+    for (const ws of ctx.getWebSockets()) this.stateOf(ws);
+    // Clients' keepalives are answered by the platform without waking the room.
+    ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair("ping", "pong"));
+  }
+
+  private get limits(): Limits {
+    return configOf(this.env).limits;
+  }
+
+  // -------------------------------------------------------------------------
+  // Connections
+
+  /** Accepts a WebSocket upgrade forwarded untouched by the Worker. */
+  override async fetch(request: Request): Promise<Response> {
+    const target = parseSocketPath(new URL(request.url).pathname);
+    if (!target || request.headers.get("Upgrade")?.toLowerCase() !== "websocket") {
+      return Response.json({ detail: "Expected a WebSocket upgrade on /room/{name}/ws or /channel/{name}/ws" }, { status: 426 });
+    }
+    const { 0: client, 1: server } = new WebSocketPair();
+    // Only ctx.acceptWebSocket lets the room hibernate with the socket open.
+    this.ctx.acceptWebSocket(server);
+    this.remember(server, { family: target.family, room: target.room, nickname: null });
+    this.broadcast({ type: "nb_users", nb_users: this.liveSockets().length });
+    this.replayHistory(server);
+    return new Response(null, { status: 101, webSocket: client });
+  }
+
+  override async webSocketMessage(ws: WebSocket, frame: string | ArrayBuffer): Promise<void> {
+    const parsed = parseFrame(frame, this.limits);
+    if (!parsed.ok) return this.reject(ws, parsed.reason);
+    try {
+      this.handle(ws, parsed.message);
+    } catch (error) {
+      console.error(JSON.stringify({ event: "message_failed", type: parsed.message.type, error: String(error) }));
+      this.reject(ws, "The server could not process this message; nothing was sent. Please try again.");
+    }
+  }
+
+  override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
+    // A hibernated socket's close is only completed when we answer it.
+    try {
+      ws.close(RESERVED_CLOSE_CODES.has(code) ? NORMAL_CLOSURE : code, truncateUtf8(reason, MAX_CLOSE_REASON_BYTES));
+    } catch {
+      // Already closed: nothing to answer.
+    }
+    this.depart(ws);
+  }
+
+  override async webSocketError(ws: WebSocket): Promise<void> {
+    this.depart(ws);
+  }
+
+  /** Announces a closed socket's departure exactly once. */
+  private depart(ws: WebSocket): void {
+    if (this.departed.has(ws)) return;
+    this.departed.add(ws);
+    const state = this.stateOf(ws);
+    this.sockets.delete(ws);
+    if (state.nickname !== null) this.broadcast({ type: "exiter", exiter: state.nickname });
+    this.broadcast({ type: "nb_users", nb_users: this.liveSockets().length });
+  }
+
+  // -------------------------------------------------------------------------
+  // Messages
+
+  private handle(ws: WebSocket, message: ClientMessage): void {
+    switch (message.type) {
+      case "newcomer":
+        return this.register(ws, message);
+      case "exiter":
+        return this.unregister(ws, message);
+      case "like":
+        return this.deliverLike(ws, message);
+      case "image":
+        return this.reject(ws, "Images are not enabled on this server yet: share a screenshot once image support is released.");
+      default:
+        return this.publish(ws, message);
+    }
+  }
+
+  private register(ws: WebSocket, { newcomer }: ClientMessageOf<"newcomer">): void {
+    const state = this.stateOf(ws);
+    if (this.holderOf(newcomer) !== undefined) {
+      return this.reject(ws, `User '${newcomer}' already registered in ${FAMILIES[state.family].noun} ${state.room}`);
+    }
+    const previous = state.nickname;
+    this.remember(ws, { ...state, nickname: newcomer });
+    if (previous !== null) this.broadcast({ type: "exiter", exiter: previous });
+    this.broadcast({ type: "newcomer", newcomer });
+  }
+
+  private unregister(ws: WebSocket, { exiter }: ClientMessageOf<"exiter">): void {
+    const state = this.stateOf(ws);
+    if (state.nickname !== exiter) {
+      const holding = state.nickname === null ? "this connection has no registered nickname" : `this connection is registered as '${state.nickname}'`;
+      return this.reject(ws, `You can only announce your own exit: ${holding}, not '${exiter}'.`);
+    }
+    this.remember(ws, { ...state, nickname: null });
+    this.broadcast({ type: "exiter", exiter });
+  }
+
+  private deliverLike(ws: WebSocket, like: ClientMessageOf<"like">): void {
+    if (this.heldByAnother(like.liker_author, ws)) return this.rejectImpersonation(ws, like.liker_author);
+    const recipients = this.liveSockets().filter((socket) => this.stateOf(socket).nickname === like.liked_author);
+    // Nobody holds the liked nickname: the like is dropped silently, as the contract says.
+    this.sendTo(recipients, new Outgoing(envelope(like)));
+  }
+
+  private publish(ws: WebSocket, message: Exclude<ClientMessage, { type: "newcomer" | "exiter" | "like" }>): void {
+    if (this.heldByAnother(message.author, ws)) return this.rejectImpersonation(ws, message.author);
+    this.broadcastAndStore(message);
+  }
+
+  private broadcastAndStore(message: WireMessage): Envelope {
+    const stamped = envelope(message);
+    // Stored first: a message someone saw is a message a newcomer can replay.
+    if (isStorable(message)) this.history.append(stamped, this.limits.maxStoredMessages);
+    this.sendTo(this.liveSockets(), new Outgoing(stamped));
+    return stamped;
+  }
+
+  private reject(ws: WebSocket, reason: string): void {
+    this.sendTo([ws], new Outgoing(envelope({ type: "uncompliant", reason })));
+  }
+
+  private rejectImpersonation(ws: WebSocket, nickname: string): void {
+    this.reject(ws, `The nickname '${nickname}' is registered by another user in this room: post under your own nickname.`);
+  }
+
+  private replayHistory(ws: WebSocket): void {
+    for (const stored of this.history.recent(this.limits.maxStoredMessages)) {
+      this.sendTo([ws], new Outgoing(stored));
+    }
+  }
+
+  // -------------------------------------------------------------------------
+  // RPC for the Worker's REST routes
+
+  connectedCount(): number {
+    return this.liveSockets().length;
+  }
+
+  registeredUsers(): string[] {
+    const nicknames = this.liveSockets().flatMap((ws) => this.stateOf(ws).nickname ?? []);
+    return nicknames.sort((a, b) => a.toLowerCase().localeCompare(b.toLowerCase()) || a.localeCompare(b));
+  }
+
+  recentMessages(family: Family): ShapedMessage[] {
+    return this.history.recent(this.limits.maxStoredMessages).map((stored) => shape(stored, family));
+  }
+
+  /** `PUT …/text`: the message was validated by the Worker; the author rule needs the room. */
+  postText(family: Family, message: ClientMessageOf<"text">): PostResult {
+    if (this.holderOf(message.author) !== undefined) {
+      return { ok: false, detail: `The nickname '${message.author}' is registered by a connected user: post under another nickname.` };
+    }
+    return { ok: true, message: shape(this.broadcastAndStore(message), family) };
+  }
+
+  clearHistory(): void {
+    this.history.clear();
+  }
+
+  // -------------------------------------------------------------------------
+  // Sockets and their state
+
+  private liveSockets(): WebSocket[] {
+    return this.ctx.getWebSockets().filter((ws) => ws.readyState === WebSocket.OPEN && !this.departed.has(ws));
+  }
+
+  private stateOf(ws: WebSocket): SocketState {
+    let state = this.sockets.get(ws);
+    if (!state) {
+      state = ws.deserializeAttachment() as SocketState;
+      this.sockets.set(ws, state);
+    }
+    return state;
+  }
+
+  /** Writes the attachment first: it is the truth that survives hibernation. */
+  private remember(ws: WebSocket, state: SocketState): void {
+    ws.serializeAttachment(state);
+    this.sockets.set(ws, state);
+  }
+
+  private holderOf(nickname: string): WebSocket | undefined {
+    return this.liveSockets().find((ws) => this.stateOf(ws).nickname === nickname);
+  }
+
+  private heldByAnother(nickname: string, ws: WebSocket): boolean {
+    const holder = this.holderOf(nickname);
+    return holder !== undefined && holder !== ws;
+  }
+
+  private broadcast(message: WireMessage): void {
+    this.sendTo(this.liveSockets(), new Outgoing(envelope(message)));
+  }
+
+  /** One dead socket must never break a broadcast: each send stands alone. */
+  private sendTo(sockets: Iterable<WebSocket>, outgoing: Outgoing): void {
+    for (const ws of sockets) {
+      try {
+        ws.send(outgoing.for(this.stateOf(ws).family));
+      } catch {
+        // Gone away; its close handler announces the departure.
+      }
+    }
+  }
+}
+
+function truncateUtf8(text: string, maxBytes: number): string {
+  const encoder = new TextEncoder();
+  if (encoder.encode(text).length <= maxBytes) return text;
+  let result = "";
+  for (const char of text) {
+    if (encoder.encode(result + char).length > maxBytes) break;
+    result += char;
+  }
+  return result;
+}

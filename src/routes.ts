@@ -1,0 +1,142 @@
+// The Worker's HTTP surface: REST for both path families, WebSocket upgrades
+// forwarded untouched to the room's Durable Object, and moderation.
+import { Hono, type Context, type MiddlewareHandler } from "hono";
+import { bearerAuth } from "hono/bearer-auth";
+import { timingSafeEqual } from "hono/utils/buffer";
+import packageJson from "../package.json";
+import { ConfigError, configOf, type Config } from "./config";
+import { FAMILIES, parseMessage, unknownRoomDetail, type Family } from "./protocol";
+
+type App = { Bindings: Env; Variables: { config: Config } };
+
+export const app = new Hono<App>();
+
+// Hono's c.json answers `application/json` with no charset parameter, which the
+// QGIS plugins require (they compare the header as a string).
+
+app.onError((error, c) => {
+  console.error(JSON.stringify({ event: "request_failed", path: c.req.path, error: String(error) }));
+  return c.json({ detail: "Internal server error" }, 500);
+});
+
+app.notFound((c) => c.json({ detail: "Not Found" }, 404));
+
+// A bad configuration answers every request, naming the variable, until it is fixed.
+app.use(async (c, next) => {
+  try {
+    c.set("config", configOf(c.env));
+  } catch (error) {
+    if (error instanceof ConfigError) return c.json({ detail: error.message }, 500);
+    throw error;
+  }
+  await next();
+});
+
+function roomStub(env: Env, room: string) {
+  return env.ROOM.get(env.ROOM.idFromName(room));
+}
+
+app.get("/rooms", (c) => c.json(c.var.config.rooms));
+app.get("/channels", (c) => c.json(c.var.config.rooms));
+
+app.get("/rules", (c) => {
+  const { rules, mainLang, limits } = c.var.config;
+  return c.json({
+    rules,
+    main_lang: mainLang,
+    min_author_length: limits.minAuthorLength,
+    max_author_length: limits.maxAuthorLength,
+    max_message_length: limits.maxMessageLength,
+    max_image_size: limits.maxImageSize,
+    max_geojson_features: limits.maxGeojsonFeatures,
+    max_image_raw_length: limits.maxImageRawLength,
+    max_model_raw_length: limits.maxModelRawLength,
+    max_script_raw_length: limits.maxScriptRawLength,
+    max_stored_messages: limits.maxStoredMessages,
+  });
+});
+
+app.get("/status", async (c) => {
+  const { rooms } = c.var.config;
+  const counts = await Promise.all(rooms.map((room) => roomStub(c.env, room).connectedCount()));
+  const list = rooms.map((name, index) => ({ name, nb_connected_users: counts[index] }));
+  return c.json({ status: "ok", healthy: true, rooms: list, channels: list });
+});
+
+app.get("/version", (c) => c.json({ version: packageJson.version }));
+
+const moderatorOnly: MiddlewareHandler<App> = async (c, next) => {
+  if (c.var.config.adminToken === undefined) {
+    return c.json({ detail: "Moderation is disabled on this server: no ADMIN_TOKEN secret is configured." }, 403);
+  }
+  await next();
+};
+
+function requireAdminToken(): MiddlewareHandler<App>[] {
+  const unauthorized = { detail: "A valid 'Authorization: Bearer <ADMIN_TOKEN>' header is required." };
+  return [
+    bearerAuth({
+      verifyToken: (token, c) => timingSafeEqual(c.var.config.adminToken ?? "", token),
+      noAuthenticationHeader: { message: unauthorized },
+      invalidToken: { message: unauthorized },
+      invalidAuthenticationHeader: { message: () => Response.json(unauthorized, { status: 401 }) },
+    }),
+  ];
+}
+
+for (const family of Object.keys(FAMILIES) as Family[]) {
+  const base = `/${FAMILIES[family].segment}/:name`;
+  const known: MiddlewareHandler<App> = async (c, next) => {
+    const room = c.req.param("name") ?? "";
+    if (!c.var.config.rooms.includes(room)) return c.json({ detail: unknownRoomDetail(family, room) }, 404);
+    await next();
+  };
+  const stubOf = (c: Context<App>) => roomStub(c.env, c.req.param("name") ?? "");
+
+  app.get(`${base}/ws`, (c) => {
+    if (c.req.header("Upgrade")?.toLowerCase() !== "websocket") {
+      return c.json({ detail: "Expected a WebSocket upgrade (Upgrade: websocket)" }, 426);
+    }
+    const room = c.req.param("name") ?? "";
+    if (!c.var.config.rooms.includes(room)) return acceptAndClose(1008, unknownRoomDetail(family, room));
+    // Untouched, so that the room accepts the socket itself and can hibernate.
+    return stubOf(c).fetch(c.req.raw);
+  });
+
+  app.get(`${base}/users`, known, async (c) => c.json(await stubOf(c).registeredUsers()));
+
+  app.get(`${base}/last`, known, async (c) => c.json(await stubOf(c).recentMessages(family)));
+
+  app.put(`${base}/text`, known, async (c) => {
+    const body = await c.req.json().catch(() => undefined);
+    if (typeof body !== "object" || body === null || Array.isArray(body)) {
+      return unprocessable(c, "body", "The body must be a JSON object: {\"author\", \"avatar\"?, \"text\"}.");
+    }
+    const parsed = parseMessage({ ...body, type: (body as { type?: unknown }).type ?? "text" }, c.var.config.limits);
+    if (!parsed.ok) return unprocessable(c, parsed.field ?? "body", parsed.reason);
+    if (parsed.message.type !== "text") {
+      return unprocessable(c, "type", "Field 'type' must be \"text\" on this path.");
+    }
+    const result = await stubOf(c).postText(family, parsed.message);
+    if (!result.ok) return c.json({ detail: result.detail }, 409);
+    return c.json(result.message);
+  });
+
+  app.delete(`${base}/last`, moderatorOnly, ...requireAdminToken(), known, async (c) => {
+    await stubOf(c).clearHistory();
+    return c.body(null, 204);
+  });
+}
+
+/** FastAPI's shape for validation errors, which existing tools already read. */
+function unprocessable(c: Context<App>, field: string, message: string) {
+  return c.json({ detail: [{ loc: ["body", ...field.split(".")], msg: message, type: "value_error" }] }, 422);
+}
+
+/** Unknown rooms: the contract is a socket accepted then closed with 1008 and a reason. */
+function acceptAndClose(code: number, reason: string): Response {
+  const { 0: client, 1: server } = new WebSocketPair();
+  server.accept();
+  server.close(code, reason);
+  return new Response(null, { status: 101, webSocket: client });
+}
