@@ -296,14 +296,24 @@ export function parseMessage(data: unknown, limits: Limits): Parsed<ClientMessag
   if (!isClientType(type)) {
     return { ok: false, reason: `Unknown message type '${truncate(type)}': expected one of ${CLIENT_TYPES.join(", ")}.` };
   }
-  const result = schemasFor(limits)[type].safeParse(data, { reportInput: true });
+  return parseAs(type, data, limits);
+}
+
+/** Validates a JSON object against the schema of one message type. */
+export function parseAs<T extends ClientMessageType>(type: T, data: object, limits: Limits): Parsed<ClientMessageOf<T>> {
+  // TypeScript cannot follow a generic key through the schema table; the cast is that lookup.
+  const schema = schemasFor(limits)[type] as unknown as z.ZodType<ClientMessageOf<T>>;
+  const result = schema.safeParse(data, { reportInput: true });
   if (!result.success) {
     return { ok: false, reason: reasonFor(result.error), field: result.error.issues[0]?.path.map(String).join(".") };
   }
   return { ok: true, message: result.data };
 }
 
-/** The first problem of a failed validation, as a sentence a person can act on. */
+/**
+ * The first problem of a failed validation, as a sentence a person can act on.
+ * Bounds and formats carry their own sentences (see the field helpers above).
+ */
 export function reasonFor(error: z.ZodError): string {
   const issue = error.issues[0];
   if (!issue) return "Invalid message.";
@@ -314,10 +324,6 @@ export function reasonFor(error: z.ZodError): string {
       return `Field '${field}' must be ${describeExpected(issue.expected)}, got ${describeJson(issue.input)}.`;
     case "invalid_value":
       return `Field '${field}' must be ${issue.values.map((value) => JSON.stringify(value)).join(" or ")}.`;
-    case "too_big":
-      return `Field '${field}' must be at most ${issue.maximum} ${issue.origin === "array" ? "items" : "characters"} long.`;
-    case "too_small":
-      return `Field '${field}' must be at least ${issue.minimum} ${issue.origin === "array" ? "items" : "characters"} long.`;
     default:
       return issue.message;
   }

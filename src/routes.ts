@@ -5,7 +5,7 @@ import { bearerAuth } from "hono/bearer-auth";
 import { timingSafeEqual } from "hono/utils/buffer";
 import packageJson from "../package.json";
 import { ConfigError, configOf, type Config } from "./config";
-import { FAMILIES, parseMessage, unknownRoomDetail, type Family } from "./protocol";
+import { FAMILIES, parseAs, unknownRoomDetail, type Family } from "./protocol";
 
 type App = { Bindings: Env; Variables: { config: Config } };
 
@@ -110,13 +110,12 @@ for (const family of Object.keys(FAMILIES) as Family[]) {
   app.put(`${base}/text`, known, async (c) => {
     const body = await c.req.json().catch(() => undefined);
     if (typeof body !== "object" || body === null || Array.isArray(body)) {
-      return unprocessable(c, "body", "The body must be a JSON object: {\"author\", \"avatar\"?, \"text\"}.");
+      return unprocessable(c, "", "The body must be a JSON object: {\"author\", \"avatar\"?, \"text\"}.");
     }
-    const parsed = parseMessage({ ...body, type: (body as { type?: unknown }).type ?? "text" }, c.var.config.limits);
-    if (!parsed.ok) return unprocessable(c, parsed.field ?? "body", parsed.reason);
-    if (parsed.message.type !== "text") {
-      return unprocessable(c, "type", "Field 'type' must be \"text\" on this path.");
-    }
+    const { type = "text" } = body as { type?: unknown };
+    if (type !== "text") return unprocessable(c, "type", "Field 'type' must be \"text\" on this path (or left out).");
+    const parsed = parseAs("text", { ...body, type }, c.var.config.limits);
+    if (!parsed.ok) return unprocessable(c, parsed.field ?? "", parsed.reason);
     const result = await stubOf(c).postText(family, parsed.message);
     if (!result.ok) return c.json({ detail: result.detail }, 409);
     return c.json(result.message);
@@ -130,7 +129,8 @@ for (const family of Object.keys(FAMILIES) as Family[]) {
 
 /** FastAPI's shape for validation errors, which existing tools already read. */
 function unprocessable(c: Context<App>, field: string, message: string) {
-  return c.json({ detail: [{ loc: ["body", ...field.split(".")], msg: message, type: "value_error" }] }, 422);
+  const loc = ["body", ...(field === "" ? [] : field.split("."))];
+  return c.json({ detail: [{ loc, msg: message, type: "value_error" }] }, 422);
 }
 
 /** Unknown rooms: the contract is a socket accepted then closed with 1008 and a reason. */
