@@ -46,7 +46,7 @@ export class Client {
     readonly room: string,
   ) {
     ws.addEventListener("message", (event) => {
-      const data = typeof event.data === "string" ? JSON.parse(event.data) : event.data;
+      const data = typeof event.data === "string" ? parseOrRaw(event.data) : event.data;
       const waiter = this.waiters.shift();
       if (waiter) waiter(data);
       else this.inbox.push(data);
@@ -139,4 +139,23 @@ export function expectChannelStamp(message: Json): void {
 export function withoutStamp(message: Json): Json {
   const { id: _id, timestamp: _timestamp, ...rest } = message;
   return rest;
+}
+
+/** Server frames are JSON, except the keepalive answer "pong". */
+function parseOrRaw(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+/**
+ * Proves a socket received nothing since its last read: `from` sends a message
+ * everyone receives, and it must be the very next thing `client` sees.
+ */
+export async function expectNothingBefore(client: Client, from: Client, author: string): Promise<void> {
+  const sentinel = `sentinel-${crypto.randomUUID()}`;
+  from.send({ type: "text", author, text: sentinel });
+  expect(await client.next()).toMatchObject({ type: "text", text: sentinel });
 }
