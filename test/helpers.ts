@@ -151,11 +151,13 @@ function parseOrRaw(text: string): unknown {
 }
 
 /**
- * Proves a socket received nothing since its last read: `from` sends a message
- * everyone receives, and it must be the very next thing `client` sees.
+ * Proves sockets received nothing since their last read: `from` sends a message
+ * everyone receives, and it must be the very next thing each of them sees.
  */
-export async function expectNothingBefore(client: Client, from: Client, author: string): Promise<void> {
+export async function expectNothingBefore(clients: Client | Client[], from: Client, author: string): Promise<void> {
   const sentinel = `sentinel-${crypto.randomUUID()}`;
   from.send({ type: "text", author, text: sentinel });
-  expect(await client.next()).toMatchObject({ type: "text", text: sentinel });
+  for (const client of [clients].flat()) {
+    expect(await client.next()).toMatchObject({ type: "text", text: sentinel });
+  }
 }
