@@ -5,7 +5,7 @@ import { defineConfig } from "vitest/config";
 // from this list (test/helpers.ts), so tests never see each other's history.
 const TEST_ROOMS = ["QGIS", "Geotribu", "Field and mobile", ...Array.from({ length: 120 }, (_, i) => `room-${i}`)];
 
-export const TEST_ADMIN_TOKEN = "test-admin-token";
+const TEST_ADMIN_TOKEN = "test-admin-token";
 
 export default defineConfig({
   plugins: [

@@ -422,9 +422,12 @@ async function benchRoomSize(server, n, intervalMs) {
     await registerSender(run);
     await sendMessages(run, intervalMs);
     await waitForDeliveries(run);
-  } finally {
-    await closeClients(run);
+  } catch (error) {
+    // The first failure is the one to report; closing is only attempted so that nothing lingers.
+    await closeClients(run).catch((closeError) => console.error(`  (also: ${closeError.message})`));
+    throw error;
   }
+  await closeClients(run);
   await waitForEmptyRoom(server);
   return summarize(run);
 }

@@ -2,6 +2,7 @@
 // forwarded untouched to the room's Durable Object, and moderation.
 import { Hono, type Context, type MiddlewareHandler } from "hono";
 import { bearerAuth } from "hono/bearer-auth";
+import { HTTPException } from "hono/http-exception";
 import { timingSafeEqual } from "hono/utils/buffer";
 import packageJson from "../package.json";
 import { ConfigError, configOf, type Config } from "./config";
@@ -15,6 +16,8 @@ export const app = new Hono<App>();
 // QGIS plugins require (they compare the header as a string).
 
 app.onError((error, c) => {
+  // Hono's middlewares (bearer auth) answer their refusals by throwing them.
+  if (error instanceof HTTPException) return error.getResponse();
   console.error(JSON.stringify({ event: "request_failed", path: c.req.path, error: String(error) }));
   return c.json({ detail: "Internal server error" }, 500);
 });

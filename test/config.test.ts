@@ -1,0 +1,88 @@
+// The [vars]: parsed once, typed, and loud about bad values.
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import worker from "../src/index";
+import { ConfigError, parseConfig } from "../src/config";
+
+describe("parseConfig", () => {
+  it("uses the documented defaults for absent variables", () => {
+    expect(parseConfig({})).toEqual({
+      rooms: ["QGIS", "Geotribu"],
+      rules: "YOLO",
+      mainLang: "en",
+      adminToken: undefined,
+      limits: {
+        minAuthorLength: 3,
+        maxAuthorLength: 32,
+        maxMessageLength: 255,
+        maxImageSize: 800,
+        maxImageRawLength: 5_000_000,
+        maxGeojsonFeatures: 500,
+        maxModelRawLength: 1_000_000,
+        maxScriptRawLength: 2_000_000,
+        maxStoredMessages: 5,
+        maxFrameLength: 12_000_000,
+      },
+    });
+  });
+
+  it("trims room names and keeps their spaces, from CHANNELS or ROOMS", () => {
+    expect(parseConfig({ CHANNELS: " QGIS , Field and mobile " }).rooms).toEqual(["QGIS", "Field and mobile"]);
+    expect(parseConfig({ ROOMS: "A,B" }).rooms).toEqual(["A", "B"]);
+    expect(parseConfig({ ROOMS: "A,B", CHANNELS: "A,B" }).rooms).toEqual(["A", "B"]);
+  });
+
+  it.each([
+    [{ MAX_MESSAGE_LENGTH: "abc" }, 'MAX_MESSAGE_LENGTH must be a whole number, got "abc"'],
+    [{ MAX_STORED_MESSAGES: "-1" }, 'MAX_STORED_MESSAGES must be a whole number, got "-1"'],
+    [{ MAX_IMAGE_SIZE: "0" }, "MAX_IMAGE_SIZE must be at least 1, got 0"],
+    [{ MAX_GEOJSON_FEATURES: "1.5" }, 'MAX_GEOJSON_FEATURES must be a whole number, got "1.5"'],
+    [{ MIN_AUTHOR_LENGTH: "40" }, "MIN_AUTHOR_LENGTH (40) must not be greater than MAX_AUTHOR_LENGTH (32)"],
+    [{ CHANNELS: "" }, "CHANNELS must list at least one room name"],
+    [{ CHANNELS: " , " }, "CHANNELS must list at least one room name"],
+    [{ ROOMS: "A,,B" }, "ROOMS has an empty room name"],
+    [{ CHANNELS: "A,B,A" }, 'CHANNELS lists the room "A" twice'],
+    [{ CHANNELS: "A", ROOMS: "B" }, "CHANNELS and ROOMS are both set and differ"],
+  ])("refuses %j, naming the variable", (vars, message) => {
+    expect(() => parseConfig(vars)).toThrow(ConfigError);
+    expect(() => parseConfig(vars)).toThrow(message);
+  });
+
+  it("names every bad variable at once", () => {
+    expect(() => parseConfig({ MAX_IMAGE_SIZE: "big", RULES: 3 })).toThrow(/RULES must be a string.*; MAX_IMAGE_SIZE must be a whole number/);
+  });
+
+  it("treats an empty ADMIN_TOKEN as no token", () => {
+    expect(parseConfig({ ADMIN_TOKEN: "  " }).adminToken).toBeUndefined();
+  });
+});
+
+describe("a bad configuration, through the Worker", () => {
+  const badEnv = { ...env, MAX_MESSAGE_LENGTH: "lots" } as Env;
+
+  it.each(["/rooms", "/status", "/room/QGIS/users", "/channel/QGIS/last"])("answers %s with a 500 JSON error naming the variable", async (path) => {
+    const response = await worker.fetch(new Request(`http://gischat.test${path}`), badEnv);
+    expect(response.status).toBe(500);
+    expect(response.headers.get("Content-Type")).toBe("application/json");
+    expect(await response.json()).toEqual({
+      detail: 'Invalid server configuration: MAX_MESSAGE_LENGTH must be a whole number, got "lots".',
+    });
+  });
+
+  it("refuses WebSocket upgrades the same way", async () => {
+    const request = new Request("http://gischat.test/room/QGIS/ws", { headers: { Upgrade: "websocket" } });
+    const response = await worker.fetch(request, badEnv);
+    expect(response.status).toBe(500);
+    expect(response.webSocket).toBeNull();
+  });
+});
+
+describe("moderation without ADMIN_TOKEN", () => {
+  it("answers 403 saying moderation is disabled", async () => {
+    const { ADMIN_TOKEN: _token, ...withoutToken } = env;
+    const request = new Request("http://gischat.test/room/QGIS/last", { method: "DELETE", headers: { Authorization: "Bearer anything" } });
+    const response = await worker.fetch(request, withoutToken as Env);
+    expect(response.status).toBe(403);
+    expect(await response.json()).toEqual({ detail: "Moderation is disabled on this server: no ADMIN_TOKEN secret is configured." });
+  });
+});

@@ -1,0 +1,145 @@
+// The room's recent messages: replay order, trimming, what is never stored,
+// messages larger than one SQLite row, and moderation's clearing of them.
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { Client, freshRoom, request, roomPath, withoutStamp } from "./helpers";
+
+const MAX_STORED = Number(env.MAX_STORED_MESSAGES);
+const TEST_ADMIN_TOKEN = env.ADMIN_TOKEN!;
+
+async function post(client: Client, text: string, author = "poster"): Promise<void> {
+  client.send({ type: "text", author, text });
+  expect(await client.next()).toMatchObject({ type: "text", text });
+}
+
+/** Opens a socket and returns what it is replayed after its nb_users. */
+async function replayOf(room: string, count: number, family: "rooms" | "channels" = "rooms") {
+  const late = await Client.open(family, room);
+  expect(await late.next()).toMatchObject({ type: "nb_users" });
+  const replayed = await late.take(count);
+  return { late, replayed };
+}
+
+describe("stored-message replay", () => {
+  it("replays to the new socket alone, oldest first, after nb_users", async () => {
+    const room = freshRoom();
+    const poster = await Client.join("rooms", room);
+    await post(poster, "first");
+    await post(poster, "second");
+    const { late, replayed } = await replayOf(room, 2);
+    expect(replayed.map((message) => message.text)).toEqual(["first", "second"]);
+    expect(await poster.next()).toEqual({ type: "nb_users", nb_users: 2 });
+    await post(poster, "live");
+    expect(await late.next()).toMatchObject({ text: "live" });
+  });
+
+  it(`keeps only the newest MAX_STORED_MESSAGES (${MAX_STORED})`, async () => {
+    const room = freshRoom();
+    const poster = await Client.join("rooms", room);
+    for (let i = 1; i <= MAX_STORED + 3; i++) await post(poster, `message ${i}`);
+    const { late, replayed } = await replayOf(room, MAX_STORED);
+    expect(replayed.map((message) => message.text)).toEqual(Array.from({ length: MAX_STORED }, (_, i) => `message ${i + 4}`));
+    expect(await poster.next()).toMatchObject({ type: "nb_users", nb_users: 2 });
+    await post(poster, "sentinel");
+    expect(await late.next()).toMatchObject({ text: "sentinel" });
+  });
+
+  it("replays to the channels family with the ids the message had live", async () => {
+    const room = freshRoom();
+    const poster = await Client.join("channels", room);
+    poster.send({ type: "text", author: "poster", text: "kept" });
+    const live = await poster.next();
+    const { replayed } = await replayOf(room, 1, "channels");
+    expect(replayed[0]).toEqual(live);
+  });
+
+  it("stores every broadcast type, and no newcomer, exiter, like or cheat code", async () => {
+    const room = freshRoom();
+    const poster = await Client.join("rooms", room, "poster");
+    const wkt = "GEOGCRS[]";
+    const stored = [
+      { type: "crs", author: "poster", avatar: null, crs_wkt: wkt, crs_authid: "EPSG:4326" },
+      { type: "position", author: "poster", avatar: null, crs_wkt: wkt, crs_authid: "EPSG:4326", x: 1, y: 2 },
+      { type: "script", author: "poster", avatar: null, name: "s", raw_pycode: "pass" },
+    ];
+    for (const message of stored) {
+      poster.send(message);
+      await poster.next();
+    }
+    for (const cheat of ["givemesomecheese", "lookattheflickofqgis", "iamarobot", "its10oclock", "qgisprolicense", "wizz", "spaceandtime"]) {
+      await post(poster, cheat);
+    }
+    poster.send({ type: "like", liker_author: "poster", liked_author: "poster", message: "me" });
+    await poster.next();
+    poster.send({ type: "newcomer", newcomer: "renamed" });
+    await poster.take(2);
+    const body = await (await request(roomPath("rooms", room, "last"))).json();
+    expect(body).toEqual(stored);
+  });
+
+  it("stores and replays intact a message larger than one SQLite row (2 MB)", async () => {
+    const room = freshRoom();
+    const poster = await Client.join("rooms", room, "poster");
+    // 500 polygons of 400 vertices with multi-byte names: about 9 MB of JSON.
+    const features = Array.from({ length: 500 }, (_, i) => ({
+      type: "Feature",
+      properties: { id: i, nom: `parcelle n°${i} — été 🌍` },
+      geometry: { type: "Polygon", coordinates: [Array.from({ length: 400 }, (_, k) => [2.3 + k / 1e4 + i, 48.8 + k / 1e4])] },
+    }));
+    const layer = {
+      type: "geojson",
+      author: "poster",
+      avatar: null,
+      layer_name: "parcelles",
+      crs_wkt: "GEOGCRS[]",
+      crs_authid: "EPSG:4326",
+      geojson: { type: "FeatureCollection", features },
+      style: null,
+    };
+    expect(JSON.stringify(layer).length).toBeGreaterThan(4_000_000);
+    poster.send(layer);
+    expect(await poster.next()).toEqual(layer);
+    const { replayed } = await replayOf(room, 1);
+    expect(replayed[0]).toEqual(layer);
+  });
+});
+
+describe("DELETE /{family}/{name}/last (moderation)", () => {
+  const clear = (family: "rooms" | "channels", room: string, authorization?: string) =>
+    request(roomPath(family, room, "last"), {
+      method: "DELETE",
+      headers: authorization === undefined ? {} : { Authorization: authorization },
+    });
+
+  it.each(["rooms", "channels"] as const)("clears the stored messages with the admin token (%s): 204", async (family) => {
+    const room = freshRoom();
+    const poster = await Client.join("rooms", room);
+    await post(poster, "to be removed");
+    const response = await clear(family, room, `Bearer ${TEST_ADMIN_TOKEN}`);
+    expect(response.status).toBe(204);
+    expect(await (await request(roomPath("rooms", room, "last"))).json()).toEqual([]);
+    await post(poster, "after");
+    const { replayed } = await replayOf(room, 1);
+    expect(withoutStamp(replayed[0]!)).toMatchObject({ text: "after" });
+  });
+
+  it.each([
+    ["no Authorization header", undefined],
+    ["a wrong token", "Bearer not-the-token"],
+    ["another scheme", `Basic ${TEST_ADMIN_TOKEN}`],
+  ])("answers 401 with %s and keeps the messages", async (_name, authorization) => {
+    const room = freshRoom();
+    const poster = await Client.join("rooms", room);
+    await post(poster, "kept");
+    const response = await clear("rooms", room, authorization);
+    expect(response.status).toBe(401);
+    expect(response.headers.get("Content-Type")).toBe("application/json");
+    expect(await response.json()).toEqual({ detail: "A valid 'Authorization: Bearer <ADMIN_TOKEN>' header is required." });
+    expect(await (await request(roomPath("rooms", room, "last"))).json()).toHaveLength(1);
+  });
+
+  it("answers 404 for an unknown room, with a valid token", async () => {
+    const response = await clear("rooms", "Nowhere", `Bearer ${TEST_ADMIN_TOKEN}`);
+    expect(response.status).toBe(404);
+  });
+});
