@@ -1,6 +1,10 @@
 // What `wrangler types` cannot see in wrangler.toml: the optional alias of CHANNELS
 // and the admin secret (set with `wrangler secret put ADMIN_TOKEN`, or `.dev.vars`).
-interface Env {
+interface GischatSecretsAndAliases {
   ROOMS?: string;
   ADMIN_TOKEN?: string;
+}
+interface Env extends GischatSecretsAndAliases {}
+declare namespace Cloudflare {
+  interface Env extends GischatSecretsAndAliases {}
 }

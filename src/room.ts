@@ -84,7 +84,7 @@ export class Room extends DurableObject<Env> {
     }
   }
 
-  override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
+  override async webSocketClose(ws: WebSocket, code: number, reason: string, _wasClean: boolean): Promise<void> {
     // A hibernated socket's close is only completed when we answer it.
     try {
       ws.close(RESERVED_CLOSE_CODES.has(code) ? NORMAL_CLOSURE : code, truncateUtf8(reason, MAX_CLOSE_REASON_BYTES));
@@ -94,7 +94,7 @@ export class Room extends DurableObject<Env> {
     this.depart(ws);
   }
 
-  override async webSocketError(ws: WebSocket): Promise<void> {
+  override async webSocketError(ws: WebSocket, _error: unknown): Promise<void> {
     this.depart(ws);
   }
 
