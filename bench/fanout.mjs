@@ -37,17 +37,26 @@ const CONNECT_BATCH = 50;
 const TIMEOUT_MS = {
   serverStart: 60_000,
   serverStop: 5_000,
-  connect: 60_000,
-  userCount: 30_000,
+  /** Opening the N sockets and seeing nb_users = N everywhere: plus `scaled` below. */
+  connect: 30_000,
   register: 15_000,
   echo: 10_000,
   /** Waiting for the last deliveries: give up after this long without a new one... */
   drainIdle: 10_000,
   /** ...or after this long in all. */
   drainTotal: 60_000,
+  /** Closing the N sockets and seeing the room empty in GET /status: plus `scaled` below. */
   close: 30_000,
-  emptyRoom: 30_000,
 };
+
+/**
+ * Each arrival and each departure is broadcast (nb_users) to everyone in the room, so
+ * opening or closing N sockets costs the server O(N^2) frames: those deadlines grow
+ * with N^2 (0.2 ms per pair: +50 s for N = 500).
+ */
+function scaled(baseMs, n) {
+  return baseMs + Math.round(n * n * 0.2);
+}
 
 /** Wall-clock milliseconds, the same clock for the send time and the receive time. */
 const now = () => performance.timeOrigin + performance.now();
@@ -218,8 +227,9 @@ function serverComplaints(server) {
   return text.split("\n").filter((line) => trouble.test(line) && !offlineNoise.test(line));
 }
 
-async function roomUserCount(server) {
-  const response = await fetch(`${server.baseUrl}/status`, { signal: AbortSignal.timeout(5_000) });
+/** The room's connected users as GET /status counts them. */
+async function roomUserCount(server, timeoutMs) {
+  const response = await fetch(`${server.baseUrl}/status`, { signal: AbortSignal.timeout(timeoutMs) });
   if (!response.ok) throw new BenchError(`GET /status answered ${response.status}`);
   const status = await response.json();
   const room = status.rooms.find((entry) => entry.name === ROOM);
@@ -227,16 +237,27 @@ async function roomUserCount(server) {
   return room.nb_connected_users;
 }
 
-async function waitForEmptyRoom(server) {
-  let count = await roomUserCount(server);
-  const deadline = performance.now() + TIMEOUT_MS.emptyRoom;
-  while (count !== 0) {
-    if (performance.now() > deadline) {
-      throw new BenchError(`Room ${ROOM} still reports ${count} connected users ${TIMEOUT_MS.emptyRoom / 1000} s after its sockets closed`);
+/** Waits for GET /status to count nobody in the room (a busy room may answer slowly). */
+async function waitForEmptyRoom(server, timeoutMs) {
+  const deadline = performance.now() + timeoutMs;
+  let last = "no answer";
+  for (;;) {
+    const died = serverDied(server);
+    if (died) throw new BenchError(`Waiting for room ${ROOM} to be empty: ${died}`);
+    const remaining = deadline - performance.now();
+    if (remaining <= 0) break;
+    try {
+      const count = await roomUserCount(server, Math.ceil(remaining));
+      if (count === 0) return;
+      last = `${count} connected users`;
+    } catch (error) {
+      // Only a slow or refused request is worth another try.
+      if (error.name !== "TimeoutError" && error.message !== "fetch failed") throw error;
+      last = String(error.cause?.code ?? error.name);
     }
     await sleep(200);
-    count = await roomUserCount(server);
   }
+  throw new BenchError(`Room ${ROOM} was not empty within ${timeoutMs / 1000} s (last GET /status: ${last})`);
 }
 
 // ---------------------------------------------------------------------------
@@ -331,6 +352,7 @@ function onText(run, client, message, receivedAt) {
 }
 
 async function openClients(run) {
+  const timeoutMs = scaled(TIMEOUT_MS.connect, run.n);
   const started = performance.now();
   for (let first = 0; first < run.n; first += CONNECT_BATCH) {
     const batch = [];
@@ -339,11 +361,11 @@ async function openClients(run) {
       run.clients.push(client);
       batch.push(opened);
     }
-    const remaining = TIMEOUT_MS.connect - (performance.now() - started);
+    const remaining = timeoutMs - (performance.now() - started);
     await withTimeout(Promise.all(batch), Math.max(remaining, 1), `Opening ${run.n} WebSockets to room ${ROOM}`);
   }
   await waitUntil(() => run.clients.every((client) => client.nbUsers === run.n), {
-    timeoutMs: TIMEOUT_MS.userCount,
+    timeoutMs: Math.max(timeoutMs - (performance.now() - started), 1),
     what: () => `Waiting for every socket to see nb_users = ${run.n} (lowest seen: ${lowestUserCount(run)})`,
     abortReason: abortReasonOf(run),
   });
@@ -402,23 +424,29 @@ async function waitForDeliveries(run) {
   }
 }
 
+/** Closes every socket, waits for their close events, then for the room to count nobody. */
 async function closeClients(run) {
+  const timeoutMs = scaled(TIMEOUT_MS.close, run.n);
+  const started = performance.now();
   run.closing = true;
-  for (const client of run.clients) {
-    if (client.ws.readyState === WebSocket.OPEN || client.ws.readyState === WebSocket.CONNECTING) client.ws.close(1000, "bench done");
+  for (const { ws } of run.clients) {
+    if (ws.readyState === WebSocket.OPEN || ws.readyState === WebSocket.CONNECTING) ws.close(1000, "bench done");
   }
   await waitUntil(() => run.clients.every((client) => client.closed), {
-    timeoutMs: TIMEOUT_MS.close,
+    timeoutMs,
     what: () => `Closing ${run.clients.length} sockets (${run.clients.filter((client) => !client.closed).length} still open)`,
+    pollMs: 50,
   });
+  await waitForEmptyRoom(run.server, Math.max(timeoutMs - (performance.now() - started), 1));
+  return performance.now() - started;
 }
 
 async function benchRoomSize(server, n, intervalMs) {
+  await waitForEmptyRoom(server, TIMEOUT_MS.close);
   const run = createRun(server, n, messagesFor(n));
-  await waitForEmptyRoom(server);
   try {
     const connectMs = await openClients(run);
-    console.log(`  ${n} sockets open and counted in ${(connectMs / 1000).toFixed(1)} s`);
+    console.log(`  ${n} sockets open, everyone seeing nb_users = ${n}, in ${seconds(connectMs)}`);
     await registerSender(run);
     await sendMessages(run, intervalMs);
     await waitForDeliveries(run);
@@ -427,9 +455,15 @@ async function benchRoomSize(server, n, intervalMs) {
     await closeClients(run).catch((closeError) => console.error(`  (also: ${closeError.message})`));
     throw error;
   }
-  await closeClients(run);
-  await waitForEmptyRoom(server);
-  return summarize(run);
+  const result = summarize(run);
+  printRound(result);
+  const closeMs = await closeClients(run);
+  console.log(`  ${n} sockets closed and room empty in ${seconds(closeMs)}`);
+  return result;
+}
+
+function seconds(ms) {
+  return `${(ms / 1000).toFixed(1)} s`;
 }
 
 // ---------------------------------------------------------------------------
@@ -525,9 +559,7 @@ async function main() {
     const results = [];
     for (const n of sizes) {
       console.log(`\nN = ${n}`);
-      const result = await benchRoomSize(server, n, intervalMs);
-      printRound(result);
-      results.push(result);
+      results.push(await benchRoomSize(server, n, intervalMs));
     }
     printTable(results, intervalMs);
     reportServerComplaints(server);

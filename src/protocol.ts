@@ -205,21 +205,14 @@ export type ServerOnlyMessage = { [T in keyof typeof serverSchemas]: z.output<(t
 /** Everything a socket can receive. */
 export type WireMessage = ClientMessage | ServerOnlyMessage;
 
-/** Messages kept in the room's history and replayed to newcomers. */
-export const STORED_TYPES: ReadonlySet<WireMessage["type"]> = new Set([
-  "text",
-  "image",
-  "geojson",
-  "crs",
-  "bbox",
-  "position",
-  "model",
-  "script",
-]);
+/** Control messages: they change who is in the room, and are never replayed. */
+const UNSTORED_CLIENT_TYPES: ReadonlySet<ClientMessageType> = new Set(["newcomer", "exiter", "like"]);
 
+/** Whether a message is kept in the room's history and replayed to newcomers. */
 export function isStorable(message: WireMessage): boolean {
+  if (message.type === "nb_users" || message.type === "uncompliant") return false;
   if (message.type === "text") return !CHEAT_CODES.has(message.text);
-  return STORED_TYPES.has(message.type);
+  return !UNSTORED_CLIENT_TYPES.has(message.type);
 }
 
 const schemasByLimits = new WeakMap<Limits, ClientSchemas>();
@@ -240,22 +233,8 @@ export function schemasFor(limits: Limits): ClientSchemas {
 /** A failure names the offending field when there is one (for the REST 422 body). */
 export type Parsed<T> = { ok: true; message: T } | { ok: false; reason: string; field?: string };
 
-const CLIENT_TYPES = [
-  "text",
-  "image",
-  "newcomer",
-  "exiter",
-  "like",
-  "geojson",
-  "crs",
-  "bbox",
-  "position",
-  "model",
-  "script",
-] as const satisfies readonly ClientMessageType[];
-
-function isClientType(type: string): type is ClientMessageType {
-  return (CLIENT_TYPES as readonly string[]).includes(type);
+function isClientType(type: string, schemas: ClientSchemas): type is ClientMessageType {
+  return Object.hasOwn(schemas, type);
 }
 
 /** Parses one WebSocket frame into a valid client message, or the reason it is not one. */
@@ -283,19 +262,13 @@ export function parseMessage(data: unknown, limits: Limits): Parsed<ClientMessag
   if (typeof data !== "object" || data === null || Array.isArray(data)) {
     return { ok: false, reason: `Message must be a JSON object with a 'type' field, got ${describeJson(data)}.` };
   }
+  const schemas = schemasFor(limits);
+  const expected = `expected one of ${Object.keys(schemas).join(", ")}`;
   const type: unknown = (data as Record<string, unknown>)["type"];
-  if (type === undefined) {
-    return { ok: false, reason: `Message has no 'type' field: expected one of ${CLIENT_TYPES.join(", ")}.` };
-  }
-  if (typeof type !== "string") {
-    return { ok: false, reason: `Field 'type' must be a string, one of ${CLIENT_TYPES.join(", ")}.`, field: "type" };
-  }
-  if (type in serverSchemas) {
-    return { ok: false, reason: `Message type '${type}' is sent by the server only.` };
-  }
-  if (!isClientType(type)) {
-    return { ok: false, reason: `Unknown message type '${truncate(type)}': expected one of ${CLIENT_TYPES.join(", ")}.` };
-  }
+  if (type === undefined) return { ok: false, reason: `Message has no 'type' field: ${expected}.` };
+  if (typeof type !== "string") return { ok: false, reason: `Field 'type' must be a string: ${expected}.`, field: "type" };
+  if (Object.hasOwn(serverSchemas, type)) return { ok: false, reason: `Message type '${type}' is sent by the server only.` };
+  if (!isClientType(type, schemas)) return { ok: false, reason: `Unknown message type '${truncate(type)}': ${expected}.` };
   return parseAs(type, data, limits);
 }
 
