@@ -104,7 +104,15 @@ export class Room extends DurableObject<Env> {
     this.departed.add(ws);
     const state = this.stateOf(ws);
     this.sockets.delete(ws);
-    if (state.nickname !== null) this.broadcast({ type: "exiter", exiter: state.nickname });
+    if (state.nickname !== null) {
+      // Also forgotten in the attachment, in case the room hibernates before the socket is gone.
+      try {
+        ws.serializeAttachment({ ...state, nickname: null });
+      } catch {
+        // The socket is already closed: its attachment goes with it.
+      }
+      this.broadcast({ type: "exiter", exiter: state.nickname });
+    }
     this.broadcast({ type: "nb_users", nb_users: this.liveSockets().length });
   }
 
