@@ -19,10 +19,12 @@
 //   npm run bench -- 100 500 1000       other room sizes
 //   npm run bench -- 500 --interval=10  open loop, one message every 10 ms
 import { spawn } from "node:child_process";
+import { once } from "node:events";
 import fs from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
+import readline from "node:readline";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 
@@ -136,8 +138,6 @@ function findFreePort() {
 async function startServer() {
   const [port, inspectorPort] = [await findFreePort(), await findFreePort()];
   const workDir = fs.mkdtempSync(path.join(os.tmpdir(), "gischat-fanout-"));
-  const logPath = path.join(workDir, "wrangler.log");
-  const log = fs.openSync(logPath, "a");
   const args = [
     WRANGLER, "dev",
     "--port", String(port),
@@ -150,11 +150,29 @@ async function startServer() {
   const child = spawn(process.execPath, args, {
     cwd: PROJECT_DIR,
     detached: true,
-    stdio: ["ignore", log, log],
+    stdio: ["ignore", "pipe", "pipe"],
     env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
   });
-  fs.closeSync(log);
-  const server = { port, child, workDir, logPath, baseUrl: `http://127.0.0.1:${port}`, exit: null };
+  const server = {
+    port,
+    child,
+    workDir,
+    baseUrl: `http://127.0.0.1:${port}`,
+    logPath: path.join(workDir, "wrangler.log"),
+    log: null,
+    exit: null,
+    reloads: 0,
+    recentLines: [],
+    complaints: [],
+  };
+  server.log = fs.createWriteStream(server.logPath);
+  for (const stream of [child.stdout, child.stderr]) {
+    readline.createInterface({ input: stream, crlfDelay: Infinity }).on("line", (line) => {
+      server.log.write(`${line}\n`);
+      watchLogLine(server, line);
+    });
+  }
+  server.outputClosed = once(child, "close");
   server.exited = new Promise((resolve) => {
     child.once("exit", (code, signal) => {
       server.exit = signal ? `signal ${signal}` : `code ${code}`;
@@ -164,16 +182,34 @@ async function startServer() {
   return server;
 }
 
-function serverDied(server) {
-  return server.exit ? `wrangler exited (${server.exit}); see ${server.logPath}` : undefined;
+/** Wrangler's own complaint when offline (it cannot fetch Request.cf), with its stack. */
+const OFFLINE_NOISE = /Request\.cf|ENOTFOUND workers\.cloudflare\.com|^\s+at /;
+/** Errors, warnings, and requests answered 5xx ("[wrangler:info] GET /path 500 ..."). */
+const TROUBLE = /\b(error|exception|uncaught)\b|^\[wrangler:(warn|error)\]|✘|^\[wrangler:\w+\] [A-Z]+ \S+ 5\d\d\b/i;
+
+/** Keeps the log's tail, its suspicious lines, and notices reloads. */
+function watchLogLine(server, line) {
+  server.recentLines.push(line);
+  if (server.recentLines.length > 30) server.recentLines.shift();
+  if (TROUBLE.test(line) && !OFFLINE_NOISE.test(line)) server.complaints.push(line);
+  // wrangler dev rebuilds when a source file changes: the room restarts and its sockets go quiet.
+  if (/Reloading local server/.test(line)) server.reloads++;
+}
+
+/** Why the server can no longer be trusted to answer, if it cannot. */
+function serverProblem(server) {
+  if (server.exit) return `wrangler exited (${server.exit}); see ${server.logPath}`;
+  if (server.reloads > 0) {
+    return "wrangler reloaded the Worker because a source file changed during the bench: run it again once the sources are left alone";
+  }
+  return undefined;
 }
 
 async function waitForServer(server) {
   let lastError = "no answer yet";
   const deadline = performance.now() + TIMEOUT_MS.serverStart;
   while (performance.now() < deadline) {
-    const died = serverDied(server);
-    if (died) throw new BenchError(`The server did not start: ${died}\n${logTail(server)}`);
+    if (server.exit) throw new BenchError(`The server did not start: wrangler exited (${server.exit})\n${logTail(server)}`);
     try {
       const response = await fetch(`${server.baseUrl}/rooms`, { signal: AbortSignal.timeout(2_000) });
       const rooms = response.ok ? await response.json() : [];
@@ -190,10 +226,14 @@ async function waitForServer(server) {
 }
 
 async function stopServer(server) {
-  if (server.exit) return;
-  signalGroup(server, "SIGTERM");
-  const stopped = await Promise.race([server.exited.then(() => true), sleep(TIMEOUT_MS.serverStop).then(() => false)]);
-  if (!stopped) signalGroup(server, "SIGKILL");
+  if (!server.exit) {
+    signalGroup(server, "SIGTERM");
+    const stopped = await Promise.race([server.exited.then(() => true), sleep(TIMEOUT_MS.serverStop).then(() => false)]);
+    if (!stopped) signalGroup(server, "SIGKILL");
+  }
+  // Let the last lines reach the log file.
+  await Promise.race([server.outputClosed, sleep(1_000)]);
+  await new Promise((resolve) => server.log.end(resolve));
 }
 
 /** Signals wrangler and everything it started (workerd, esbuild): they share its process group. */
@@ -205,26 +245,8 @@ function signalGroup(server, signal) {
   }
 }
 
-function logTail(server, lines = 30) {
-  try {
-    const text = fs.readFileSync(server.logPath, "utf8").trimEnd().split("\n").slice(-lines).join("\n");
-    return `--- last lines of ${server.logPath} ---\n${text}`;
-  } catch {
-    return `(no wrangler log at ${server.logPath})`;
-  }
-}
-
-/** Lines of wrangler's log that look like trouble, minus the known offline noise (no Request.cf without internet). */
-function serverComplaints(server) {
-  let text;
-  try {
-    text = fs.readFileSync(server.logPath, "utf8");
-  } catch {
-    return [];
-  }
-  const offlineNoise = /Request\.cf|ENOTFOUND workers\.cloudflare\.com|^\s+at /;
-  const trouble = /error|exception|uncaught|warn|✘|\b5\d\d\b/i;
-  return text.split("\n").filter((line) => trouble.test(line) && !offlineNoise.test(line));
+function logTail(server) {
+  return `--- last lines of wrangler's output (all of it in ${server.logPath}) ---\n${server.recentLines.join("\n")}`;
 }
 
 /** The room's connected users as GET /status counts them. */
@@ -242,8 +264,8 @@ async function waitForEmptyRoom(server, timeoutMs) {
   const deadline = performance.now() + timeoutMs;
   let last = "no answer";
   for (;;) {
-    const died = serverDied(server);
-    if (died) throw new BenchError(`Waiting for room ${ROOM} to be empty: ${died}`);
+    const problem = serverProblem(server);
+    if (problem) throw new BenchError(`Waiting for room ${ROOM} to be empty: ${problem}`);
     const remaining = deadline - performance.now();
     if (remaining <= 0) break;
     try {
@@ -269,7 +291,7 @@ function createRun(server, n, m) {
     n,
     m,
     clients: [],
-    /** seq -> { time, text } of the messages of this round. */
+    /** seq -> { time, text, reached } of the messages of this round (reached: sockets it got to). */
     sent: new Map(),
     latencies: [],
     delivered: 0,
@@ -283,12 +305,12 @@ function createRun(server, n, m) {
     fatal: undefined,
     /** True once the bench closes its sockets: closes are expected from then on. */
     closing: false,
-    awaitedEcho: null,
   };
 }
 
+/** Why a round cannot go on, if it cannot; a server problem comes first, as it explains the sockets'. */
 function abortReasonOf(run) {
-  return () => run.fatal ?? serverDied(run.server);
+  return () => serverProblem(run.server) ?? run.fatal;
 }
 
 function connectClient(run, index) {
@@ -345,10 +367,10 @@ function onText(run, client, message, receivedAt) {
   if (seq <= client.lastSeq) run.outOfOrder++;
   client.lastSeq = Math.max(client.lastSeq, seq);
   client.texts++;
+  sent.reached++;
   run.delivered++;
   run.latencies.push(receivedAt - sent.time);
   run.lastDeliveryAt = receivedAt;
-  if (client.index === 0 && run.awaitedEcho?.seq === seq) run.awaitedEcho.resolve();
 }
 
 async function openClients(run) {
@@ -387,26 +409,35 @@ async function registerSender(run) {
 
 let nextSeq = 1;
 
-/** Sends the M texts from socket #0, paced by its own echo or by the clock. */
+/** Sends the M texts from socket #0, paced by its own copy of each (closed loop) or by the clock. */
 async function sendMessages(run, intervalMs) {
-  const sender = run.clients[0].ws;
+  const sender = run.clients[0];
   run.firstSendAt = now();
   for (let i = 0; i < run.m; i++) {
     const reason = abortReasonOf(run)();
     if (reason) throw new BenchError(`Sending message ${i + 1} of ${run.m}: ${reason}`);
-    const seq = nextSeq++;
-    const time = now();
-    const text = `${seq}:${time.toFixed(3)}`;
-    run.sent.set(seq, { time: Number(time.toFixed(3)), text });
+    const seq = sendText(run);
     if (intervalMs === null) {
-      const echo = new Promise((resolve) => (run.awaitedEcho = { seq, resolve }));
-      sender.send(JSON.stringify({ type: "text", author: SENDER, avatar: null, text }));
-      await withTimeout(echo, TIMEOUT_MS.echo, `Waiting for the sender's own copy of message ${seq}`);
+      await waitUntil(() => sender.lastSeq >= seq, {
+        timeoutMs: TIMEOUT_MS.echo,
+        what: () => `Waiting for the sender's own copy of message ${seq} (it reached ${run.sent.get(seq).reached} of ${run.n} sockets)`,
+        abortReason: abortReasonOf(run),
+        pollMs: 1,
+      });
     } else {
-      sender.send(JSON.stringify({ type: "text", author: SENDER, avatar: null, text }));
       await sleep(Math.max(0, run.firstSendAt + (i + 1) * intervalMs - now()));
     }
   }
+}
+
+/** Sends one "<seq>:<send time>" text from socket #0 and returns its seq. */
+function sendText(run) {
+  const seq = nextSeq++;
+  const time = now().toFixed(3);
+  const text = `${seq}:${time}`;
+  run.sent.set(seq, { time: Number(time), text, reached: 0 });
+  run.clients[0].ws.send(JSON.stringify({ type: "text", author: SENDER, avatar: null, text }));
+  return seq;
 }
 
 /** Waits for every delivery; returns normally with some missing if they stop coming (they are reported). */
@@ -543,7 +574,7 @@ async function main() {
   const { sizes, intervalMs } = parseArgs(process.argv.slice(2));
   const server = await startServer();
   const stopOnSignal = (signal) => {
-    console.error(`\n${signal}: stopping the server`);
+    console.error(`\n${signal}: stopping the server (its log stays in ${server.logPath})`);
     stopServer(server).finally(() => process.exit(130));
   };
   process.once("SIGINT", stopOnSignal);
@@ -555,7 +586,8 @@ async function main() {
   try {
     console.log(`Starting wrangler dev on port ${server.port} (log: ${server.logPath})`);
     await waitForServer(server);
-    console.log(`Server ready. Pacing: ${describePacing(intervalMs)}`);
+    console.log(`Server ready. Node ${process.version}, ${os.availableParallelism()} CPUs shared by the bench and the server.`);
+    console.log(`Pacing: ${describePacing(intervalMs)}`);
     const results = [];
     for (const n of sizes) {
       console.log(`\nN = ${n}`);
@@ -568,6 +600,11 @@ async function main() {
       throw new BenchError(`Deliveries missing or out of order for N = ${incomplete.map((r) => r.sockets).join(", ")}`);
     }
     failed = false;
+  } catch (error) {
+    // A reload can be logged a moment after the sockets it closed were noticed: name the cause.
+    const problem = serverProblem(server);
+    if (problem && error instanceof Error && !error.message.includes(problem)) error.message += `\n(${problem})`;
+    throw error;
   } finally {
     await stopServer(server);
     if (failed) console.error(`Wrangler's log is kept in ${server.logPath}`);
@@ -576,7 +613,7 @@ async function main() {
 }
 
 function reportServerComplaints(server) {
-  const complaints = serverComplaints(server);
+  const { complaints } = server;
   if (complaints.length === 0) {
     console.log("\nWrangler's log: no errors or warnings (besides the offline Request.cf warning).");
     return;
