@@ -10,6 +10,8 @@ export interface Limits {
   maxMessageLength: number;
   maxImageSize: number;
   maxImageRawLength: number;
+  /** Largest width x height decoded; read from the header, so bombs are never decoded. */
+  maxImagePixels: number;
   maxGeojsonFeatures: number;
   maxModelRawLength: number;
   maxScriptRawLength: number;
@@ -78,6 +80,8 @@ const envSchema = z
     MAX_MESSAGE_LENGTH: wholeNumber("MAX_MESSAGE_LENGTH", 255),
     MAX_IMAGE_SIZE: wholeNumber("MAX_IMAGE_SIZE", 800),
     MAX_IMAGE_RAW_LENGTH: wholeNumber("MAX_IMAGE_RAW_LENGTH", 5_000_000),
+    // 12.6 megapixels: a 12 MP phone photo (4032x3024, or 4080x3072) and a 4K screenshot (3840x2160).
+    MAX_IMAGE_PIXELS: wholeNumber("MAX_IMAGE_PIXELS", 12_600_000),
     MAX_GEOJSON_FEATURES: wholeNumber("MAX_GEOJSON_FEATURES", 500),
     MAX_MODEL_RAW_LENGTH: wholeNumber("MAX_MODEL_RAW_LENGTH", 1_000_000),
     MAX_SCRIPT_RAW_LENGTH: wholeNumber("MAX_SCRIPT_RAW_LENGTH", 2_000_000),
@@ -109,6 +113,7 @@ const envSchema = z
         maxMessageLength: vars.MAX_MESSAGE_LENGTH,
         maxImageSize: vars.MAX_IMAGE_SIZE,
         maxImageRawLength: vars.MAX_IMAGE_RAW_LENGTH,
+        maxImagePixels: vars.MAX_IMAGE_PIXELS,
         maxGeojsonFeatures: vars.MAX_GEOJSON_FEATURES,
         maxModelRawLength: vars.MAX_MODEL_RAW_LENGTH,
         maxScriptRawLength: vars.MAX_SCRIPT_RAW_LENGTH,

@@ -8,3 +8,13 @@ interface Env extends GischatSecretsAndAliases {}
 declare namespace Cloudflare {
   interface Env extends GischatSecretsAndAliases {}
 }
+
+// WebAssembly imported as compiled modules (wrangler's CompiledWasm rule).
+declare module "*.wasm" {
+  const module: WebAssembly.Module;
+  export default module;
+}
+declare module "*.wasm?module" {
+  const module: WebAssembly.Module;
+  export default module;
+}

@@ -77,7 +77,7 @@ export class Room extends DurableObject<Env> {
     const parsed = parseFrame(frame, this.limits);
     if (!parsed.ok) return this.reject(ws, parsed.reason);
     try {
-      this.handle(ws, parsed.message);
+      await this.handle(ws, parsed.message);
     } catch (error) {
       console.error(JSON.stringify({ event: "message_failed", type: parsed.message.type, error: String(error) }));
       this.reject(ws, "The server could not process this message; nothing was sent. Please try again.");
@@ -119,7 +119,7 @@ export class Room extends DurableObject<Env> {
   // -------------------------------------------------------------------------
   // Messages
 
-  private handle(ws: WebSocket, message: ClientMessage): void {
+  private async handle(ws: WebSocket, message: ClientMessage): Promise<void> {
     switch (message.type) {
       case "newcomer":
         return this.register(ws, message);
@@ -128,7 +128,7 @@ export class Room extends DurableObject<Env> {
       case "like":
         return this.deliverLike(ws, message);
       case "image":
-        return this.reject(ws, "Images are not enabled on this server yet: share a screenshot once image support is released.");
+        return this.publishImage(ws, message);
       default:
         return this.publish(ws, message);
     }
@@ -165,6 +165,18 @@ export class Room extends DurableObject<Env> {
   private publish(ws: WebSocket, message: Exclude<ClientMessage, { type: "newcomer" | "exiter" | "like" }>): void {
     if (this.heldByAnother(message.author, ws)) return this.rejectImpersonation(ws, message.author);
     this.broadcastAndStore(message);
+  }
+
+  /**
+   * Resized in the ImagePipeline entrypoint: the room only awaits the call, so
+   * other messages keep flowing meanwhile, and the image appears when it is ready.
+   */
+  private async publishImage(ws: WebSocket, image: ClientMessageOf<"image">): Promise<void> {
+    if (this.heldByAnother(image.author, ws)) return this.rejectImpersonation(ws, image.author);
+    const { maxImageSize, maxImageRawLength, maxImagePixels } = this.limits;
+    const result = await this.ctx.exports.ImagePipeline.shrink(image.image_data, { maxImageSize, maxImageRawLength, maxImagePixels });
+    if (!result.ok) return this.reject(ws, result.reason);
+    this.broadcastAndStore({ ...image, image_data: result.imageData });
   }
 
   private broadcastAndStore(message: WireMessage): Envelope {

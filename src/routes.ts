@@ -53,6 +53,7 @@ app.get("/rules", (c) => {
     max_image_size: limits.maxImageSize,
     max_geojson_features: limits.maxGeojsonFeatures,
     max_image_raw_length: limits.maxImageRawLength,
+    max_image_pixels: limits.maxImagePixels,
     max_model_raw_length: limits.maxModelRawLength,
     max_script_raw_length: limits.maxScriptRawLength,
     max_stored_messages: limits.maxStoredMessages,

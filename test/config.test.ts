@@ -17,6 +17,7 @@ describe("parseConfig", () => {
         maxMessageLength: 255,
         maxImageSize: 800,
         maxImageRawLength: 5_000_000,
+        maxImagePixels: 12_600_000,
         maxGeojsonFeatures: 500,
         maxModelRawLength: 1_000_000,
         maxScriptRawLength: 2_000_000,

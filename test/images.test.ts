@@ -1,0 +1,139 @@
+// The image message: resized in WebAssembly to MAX_IMAGE_SIZE, re-encoded as PNG,
+// and refused with the contract's reason when it is not a sane PNG or JPEG.
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { IMAGE_REJECTED_REASON, shrinkImage, type Codecs } from "../src/images";
+import { Client, expectNothingBefore, freshRoom, withoutStamp } from "./helpers";
+import {
+  base64,
+  decodeSentPng,
+  gradient,
+  jpegBytes,
+  pixels,
+  pngBytes,
+  pngHeaderOnly,
+  withExifOrientation,
+} from "./image-fixtures";
+
+const MAX_IMAGE_SIZE = Number(env.MAX_IMAGE_SIZE);
+
+/** Sends an image from a registered socket and returns the broadcast it gets back. */
+async function roundTrip(imageData: string) {
+  const room = freshRoom();
+  const sender = await Client.join("rooms", room, "photographer");
+  sender.send({ type: "image", author: "photographer", image_data: imageData });
+  const received = await sender.next(20_000);
+  expect(received).toMatchObject({ type: "image", author: "photographer", avatar: null });
+  return { room, sender, received, picture: await decodeSentPng(received.image_data as string) };
+}
+
+describe("image: resizing", () => {
+  it("turns a 1200x800 JPEG into exactly an 800x533 PNG", async () => {
+    const { received, picture } = await roundTrip(base64(await jpegBytes(pixels(1200, 800, gradient))));
+    expect(Object.keys(received)).toEqual(["type", "author", "avatar", "image_data"]);
+    expect([picture.width, picture.height]).toEqual([800, 533]);
+  });
+
+  it("keeps a 300x200 PNG at 300x200 (never enlarges)", async () => {
+    const { picture } = await roundTrip(base64(await pngBytes(pixels(300, 200, gradient))));
+    expect([picture.width, picture.height]).toEqual([300, 200]);
+  });
+
+  it("keeps the aspect ratio of a wide panorama and of a tall phone screenshot", async () => {
+    const panorama = await roundTrip(base64(await jpegBytes(pixels(3000, 500, gradient))));
+    expect([panorama.picture.width, panorama.picture.height]).toEqual([MAX_IMAGE_SIZE, 133]);
+    // Flat bands like a phone's user interface: a screenshot compresses well.
+    const bands = pixels(1080, 2400, (_x, y) => (y % 300 < 150 ? [240, 240, 240, 255] : [30, 90, 160, 255]));
+    const screenshot = await roundTrip(base64(await pngBytes(bands)));
+    expect([screenshot.picture.width, screenshot.picture.height]).toEqual([360, MAX_IMAGE_SIZE]);
+  });
+
+  it("keeps transparency", async () => {
+    // Left half fully transparent, right half opaque red.
+    const source = pixels(1600, 400, (x) => (x < 800 ? [0, 0, 0, 0] : [255, 0, 0, 255]));
+    const { picture } = await roundTrip(base64(await pngBytes(source)));
+    expect([picture.width, picture.height]).toEqual([800, 200]);
+    const at = (x: number, y: number) => [...picture.data.subarray((y * picture.width + x) * 4, (y * picture.width + x) * 4 + 4)];
+    expect(at(100, 100)[3]).toBe(0);
+    expect(at(700, 100)).toEqual([255, 0, 0, 255]);
+  });
+
+  it("turns an EXIF-rotated JPEG upright", async () => {
+    // Stored 400x200, left half red and right half blue; orientation 6 means
+    // "rotate 90° clockwise to display": upright it is 200x400, red on top.
+    const stored = await jpegBytes(pixels(400, 200, (x) => (x < 200 ? [255, 0, 0, 255] : [0, 0, 255, 255])));
+    const { picture } = await roundTrip(base64(withExifOrientation(stored, 6)));
+    expect([picture.width, picture.height]).toEqual([200, 400]);
+    const top = picture.data.subarray((20 * 200 + 100) * 4, (20 * 200 + 100) * 4 + 3);
+    const bottom = picture.data.subarray((380 * 200 + 100) * 4, (380 * 200 + 100) * 4 + 3);
+    expect(top[0]).toBeGreaterThan(200);
+    expect(top[2]).toBeLessThan(60);
+    expect(bottom[2]).toBeGreaterThan(200);
+    expect(bottom[0]).toBeLessThan(60);
+  });
+});
+
+describe("image: delivery and storage", () => {
+  it("sends both families the same resized image, and stores it for replay", async () => {
+    const room = freshRoom();
+    const rooms = await Client.join("rooms", room, "rooms_user");
+    const channels = await Client.join("channels", room, "channels_user");
+    await rooms.take(2);
+    rooms.send({ type: "image", author: "rooms_user", avatar: "mIconCamera.svg", image_data: base64(await jpegBytes(pixels(1200, 800, gradient))) });
+    const forRooms = await rooms.next(20_000);
+    const forChannels = await channels.next(20_000);
+    expect(withoutStamp(forChannels)).toEqual(forRooms);
+    expect((await decodeSentPng(forRooms.image_data as string)).width).toBe(800);
+    const late = await Client.open("channels", room);
+    await late.next(); // nb_users
+    expect(await late.next()).toEqual(forChannels);
+  });
+
+  it("may not be sent under a nickname another socket holds", async () => {
+    const room = freshRoom();
+    const owner = await Client.join("rooms", room, "owner");
+    const other = await Client.join("rooms", room, "other");
+    await owner.take(2);
+    const reason = await other.rejected({ type: "image", author: "owner", image_data: base64(await pngBytes(pixels(10, 10, gradient))) });
+    expect(reason).toContain("'owner'");
+    await expectNothingBefore(owner, other, "other");
+  });
+});
+
+describe("image: refusals", () => {
+  const refusals: [string, () => Promise<string>][] = [
+    ["invalid base64", async () => "not base64 at all!"],
+    ["base64 without padding", async () => base64(await pngBytes(pixels(5, 5, gradient))).replace(/=+$/, "")],
+    ["a truncated PNG", async () => {
+      const png = await pngBytes(pixels(300, 200, gradient));
+      return base64(png.subarray(0, Math.floor(png.length / 2)));
+    }],
+    ["a GIF", async () => base64(new Uint8Array([0x47, 0x49, 0x46, 0x38, 0x39, 0x61, 1, 0, 1, 0, 0, 0, 0, 0x3b]))],
+    ["a WebP", async () => base64(new TextEncoder().encode("RIFF\x1a\x00\x00\x00WEBPVP8 \x0e\x00\x00\x00"))],
+    ["a PNG whose header claims 30000x30000", async () => base64(pngHeaderOnly(30000, 30000))],
+  ];
+
+  it.each(refusals)("refuses %s with the contract's reason, socket kept, nothing broadcast", async (_name, make) => {
+    const room = freshRoom();
+    const watcher = await Client.join("rooms", room, "watcher");
+    const sender = await Client.join("rooms", room, "sender");
+    await watcher.take(2);
+    expect(await sender.rejected({ type: "image", author: "sender", image_data: await make() })).toBe(IMAGE_REJECTED_REASON);
+    await expectNothingBefore(watcher, sender, "sender");
+  });
+
+  it("refuses a decompression bomb from its header, without ever calling a decoder", async () => {
+    const calls: string[] = [];
+    const spy = (name: string) => async () => {
+      calls.push(name);
+      throw new Error(`${name} must not be called`);
+    };
+    const codecs: Codecs = { decodeJpeg: spy("decodeJpeg"), decodePng: spy("decodePng"), resize: spy("resize"), encodePng: spy("encodePng") };
+    const limits = { maxImageSize: 800, maxImageRawLength: 5_000_000, maxImagePixels: 12_600_000 };
+    const started = performance.now();
+    const result = await shrinkImage(base64(pngHeaderOnly(30000, 30000)), limits, codecs);
+    expect(performance.now() - started).toBeLessThan(250);
+    expect(result).toEqual({ ok: false, reason: IMAGE_REJECTED_REASON, detail: "30000x30000 is more than MAX_IMAGE_PIXELS (12600000)" });
+    expect(calls).toEqual([]);
+  });
+});
