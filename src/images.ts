@@ -8,7 +8,12 @@
 // the last step. The result is as sharp as lanczos3 on the full image at a
 // fraction of the cost, and the big decoded image is dropped early.
 //
-// The codecs are passed in (see image-worker.ts for the WebAssembly ones), so this
+// Between phases the pipeline yields to the event loop: a Durable Object runs one
+// thing at a time, and the image work shares the room's thread (a Worker reached
+// over RPC runs on the caller's thread), so a room's text messages wait for one
+// phase at most, never for the whole image.
+//
+// The codecs are passed in (see wasm-codecs.ts for the WebAssembly ones), so this
 // file runs unchanged in the Worker, in tests with spies, and in the Node benchmark.
 
 export const IMAGE_REJECTED_REASON = "Invalid or oversized image data.";
@@ -22,10 +27,10 @@ export interface Pixels {
 
 export interface Codecs {
   /** Decodes a JPEG, turned upright according to its EXIF orientation. */
-  decodeJpeg(bytes: ArrayBuffer): Promise<Pixels>;
-  decodePng(bytes: ArrayBuffer): Promise<Pixels>;
+  decodeJpeg(bytes: Uint8Array): Promise<Pixels>;
+  decodePng(bytes: Uint8Array): Promise<Pixels>;
   resize(image: Pixels, width: number, height: number, options: { premultiply: boolean }): Promise<Pixels>;
-  encodePng(image: Pixels): Promise<ArrayBuffer>;
+  encodePng(image: Pixels): Promise<Uint8Array>;
 }
 
 export interface ImageLimits {
@@ -60,24 +65,22 @@ export async function shrinkImage(
 ): Promise<ShrinkResult> {
   const refuse = (detail: string): ShrinkResult => ({ ok: false, reason: IMAGE_REJECTED_REASON, detail });
   if (base64.length > limits.maxImageRawLength) return refuse("image_data is longer than MAX_IMAGE_RAW_LENGTH");
-  const start = performance.now();
-  const bytes = decodeBase64(base64);
-  onPhase?.("base64", performance.now() - start);
+  const timed = async <T>(phase: ImagePhase, work: () => Promise<T> | T): Promise<T> => {
+    await letOtherWorkRun();
+    const start = performance.now();
+    const result = await work();
+    onPhase?.(phase, performance.now() - start);
+    return result;
+  };
+  const bytes = await timed("base64", () => decodeBase64(base64));
   if (!bytes) return refuse("image_data is not strict base64");
   const header = readImageHeader(bytes);
   if (!header) return refuse("neither a PNG nor a JPEG, or its header is damaged");
   if (header.width * header.height > limits.maxImagePixels) {
     return refuse(`${header.width}x${header.height} is more than MAX_IMAGE_PIXELS (${limits.maxImagePixels})`);
   }
-  const timed = async <T>(phase: ImagePhase, work: () => Promise<T> | T): Promise<T> => {
-    const start = performance.now();
-    const result = await work();
-    onPhase?.(phase, performance.now() - start);
-    return result;
-  };
   try {
-    const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
-    const decoded = await timed("decode", () => (header.format === "jpeg" ? codecs.decodeJpeg(buffer) : codecs.decodePng(buffer)));
+    const decoded = await timed("decode", () => (header.format === "jpeg" ? codecs.decodeJpeg(bytes) : codecs.decodePng(bytes)));
     const target = fitWithin(decoded.width, decoded.height, limits.maxImageSize);
     const transparent = header.hasAlpha && hasTransparency(decoded);
     const reduced = await timed("reduce", () => boxReduce(decoded, reductionFactor(decoded, target), transparent));
@@ -86,11 +89,19 @@ export async function shrinkImage(
         ? reduced
         : await timed("resize", () => codecs.resize(reduced, target.width, target.height, { premultiply: transparent }));
     const png = await timed("encode", () => codecs.encodePng(resized));
-    return { ok: true, imageData: encodeBase64(new Uint8Array(png)), width: resized.width, height: resized.height };
+    return { ok: true, imageData: encodeBase64(png), width: resized.width, height: resized.height };
   } catch (error) {
     // Truncated or corrupt data only shows when the decoder reads it.
     return refuse(`the decoder failed: ${String(error)}`);
   }
+}
+
+/**
+ * A timer, not a microtask: the runtime's queued I/O (a room's incoming frames and
+ * the sends they cause) runs before the next phase starts.
+ */
+function letOtherWorkRun(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 1));
 }
 
 /** The largest size within `max` on its longest side, keeping the aspect ratio, never enlarging. */

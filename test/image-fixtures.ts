@@ -2,7 +2,7 @@
 // JPEG encoder), so that no binary fixture has to live in the repository.
 import encodeJpeg, { init as initJpegEncoder } from "@jsquash/jpeg/encode.js";
 import jpegEncoderWasm from "@jsquash/jpeg/codec/enc/mozjpeg_enc.wasm";
-import { wasmCodecs } from "../src/image-worker";
+import { codecs } from "../src/image-worker";
 import { decodeBase64, encodeBase64, type Pixels } from "../src/images";
 
 type Paint = (x: number, y: number) => [number, number, number, number];
@@ -19,7 +19,7 @@ export function pixels(width: number, height: number, paint: Paint): Pixels {
 export const gradient: Paint = (x, y) => [(x * 7) % 256, (y * 5) % 256, ((x + y) * 3) % 256, 255];
 
 export async function pngBytes(image: Pixels): Promise<Uint8Array> {
-  return new Uint8Array(await (await wasmCodecs()).encodePng(image));
+  return (await codecs.encodePng(image)).slice();
 }
 
 let jpegReady: Promise<unknown> | undefined;
@@ -35,7 +35,7 @@ export const base64 = encodeBase64;
 export async function decodeSentPng(imageData: string): Promise<Pixels> {
   const bytes = decodeBase64(imageData);
   if (!bytes) throw new Error("the server sent invalid base64");
-  return (await wasmCodecs()).decodePng(bytes.buffer as ArrayBuffer);
+  return codecs.decodePng(bytes);
 }
 
 /** Adds an EXIF APP1 segment with this orientation right after the JFIF APP0 segment. */

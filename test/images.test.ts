@@ -100,6 +100,33 @@ describe("image: delivery and storage", () => {
   });
 });
 
+describe("image: sharing the room's thread", () => {
+  it("yields to the room's other work between phases", async () => {
+    const events: string[] = [];
+    const source = pixels(1600, 400, gradient);
+    const codecs: Codecs = {
+      decodeJpeg: () => Promise.reject(new Error("not a JPEG")),
+      decodePng: async () => {
+        events.push("decode");
+        setTimeout(() => events.push("a room message"), 0);
+        return source;
+      },
+      resize: async (_image, width, height) => {
+        events.push("resize");
+        return pixels(width, height, gradient);
+      },
+      encodePng: async () => {
+        events.push("encode");
+        return pngBytes(pixels(1, 1, gradient));
+      },
+    };
+    const limits = { maxImageSize: 800, maxImageRawLength: 5_000_000, maxImagePixels: 12_600_000 };
+    const result = await shrinkImage(base64(await pngBytes(source)), limits, codecs);
+    expect(result).toMatchObject({ ok: true, width: 800, height: 200 });
+    expect(events).toEqual(["decode", "a room message", "resize", "encode"]);
+  });
+});
+
 describe("image: refusals", () => {
   const refusals: [string, () => Promise<string>][] = [
     ["invalid base64", async () => "not base64 at all!"],

@@ -1,0 +1,997 @@
+// Stall benchmark: does the room keep delivering text while it has an image resized?
+//
+// When a client sends an image, the room awaits an RPC to the ImagePipeline entrypoint
+// (src/image-worker.ts), which decodes, shrinks and re-encodes it in WebAssembly. The
+// intent is that the room only awaits I/O meanwhile, so text keeps flowing. This bench
+// measures that against its own `wrangler dev` (fresh local state in a temporary
+// directory), in room "QGIS":
+//
+//   - 20 listener sockets, a "chatter" and a "photographer", all registered;
+//   - phase A (baseline, 10 s): the chatter sends a text every 25 ms (open loop: on the
+//     clock, whatever happens; the text is "<seq>:<send time>"), and every listener
+//     records latency = receive time - send time (one process, so one clock);
+//   - phase B (10 s and the last image): the same text stream while the photographer
+//     sends a 4000x3000 (12 MP) photo-like JPEG, the next one 1 s after the previous
+//     was sent but never before the photographer has received the previous one back
+//     resized (so at most one image in flight); `--closed` sends the next one as soon
+//     as the previous is back instead. Each image's end-to-end time is send ->
+//     the photographer receives the broadcast resized PNG.
+//
+// It prints per phase the texts sent, deliveries received / expected, the text latency
+// p50/p90/p99/max and the share above 100 ms, and for phase B the image times; then
+// details: texts sent while an image was in flight vs not; a GET /version every 100 ms
+// in both phases (answered by the stateless Worker alone: if it stalls too, the whole
+// thread is busy, not just the room); the longest silence at a listener; each image
+// (and when the last listener had it); the bench's own event-loop delay (the client
+// shares the CPUs and receives every resized image once per socket); the CPU time of
+// wrangler's and workerd's threads per phase (from /proc, on Linux), which shows which
+// thread does the image work and the room's work.
+//
+// The sockets are the `ws` package's with compression off, like the QGIS and QField
+// clients (QWebSocket has no permessage-deflate). `--deflate` uses Node's own
+// WebSocket instead, which always offers permessage-deflate, as browsers do: workerd
+// accepts it and then compresses every frame for every socket, the ~1.7 MB resized
+// image included, on the room's thread.
+//
+// The JPEG is generated once with jSquash's encoder (a few seconds) and cached in the
+// system's temporary directory.
+//
+//   npm run bench:stall
+//   npm run bench:stall -- --closed        next image as soon as the previous is back
+//   npm run bench:stall -- --listeners=50  another room size
+//   npm run bench:stall -- --deflate       clients with WebSocket compression, like browsers
+//   STALL_DUMP=/tmp/t.json npm run bench:stall   also write the raw timeline as JSON
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import fs from "node:fs";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { monitorEventLoopDelay } from "node:perf_hooks";
+import readline from "node:readline";
+import { setTimeout as sleep } from "node:timers/promises";
+import { fileURLToPath } from "node:url";
+
+const PROJECT_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const WRANGLER = path.join(PROJECT_DIR, "node_modules", ".bin", "wrangler");
+const ROOM = "QGIS";
+const CHATTER = "chatter";
+const PHOTOGRAPHER = "photographer";
+const DEFAULT_LISTENERS = 20;
+const TEXT_INTERVAL_MS = 25;
+const PHASE_MS = 10_000;
+/** Paced image mode: the next image this long after the previous was sent (if it is back by then). */
+const IMAGE_INTERVAL_MS = 1_000;
+/** GET /version, the Worker-only probe, at most this often. */
+const PROBE_INTERVAL_MS = 100;
+/** A text delivery slower than this counts as delayed. */
+const SLOW_MS = 100;
+
+const PHOTO = { width: 4000, height: 3000, quality: 85, noise: 40 };
+const MAX_IMAGE_RAW_LENGTH = 5_000_000;
+const PHOTO_CACHE = path.join(
+  os.tmpdir(),
+  `gischat-stall-photo-${PHOTO.width}x${PHOTO.height}-q${PHOTO.quality}-n${PHOTO.noise}-v1.jpg`,
+);
+
+const TIMEOUT_MS = {
+  serverStart: 60_000,
+  serverStop: 5_000,
+  connect: 30_000,
+  register: 15_000,
+  echo: 10_000,
+  /** The first image also compiles the codecs in the server. */
+  firstImage: 60_000,
+  image: 30_000,
+  /** Waiting for a phase's last text deliveries: give up after this long without a new one... */
+  drainIdle: 5_000,
+  /** ...or after this long in all. */
+  drainTotal: 20_000,
+  close: 15_000,
+  probe: 10_000,
+};
+
+/** Wall-clock milliseconds, the same clock for the send time and the receive time. */
+const now = () => performance.timeOrigin + performance.now();
+
+class BenchError extends Error {
+  name = "BenchError";
+}
+
+// ---------------------------------------------------------------------------
+// Command line
+
+function parseArgs(argv) {
+  let listeners = DEFAULT_LISTENERS;
+  let closed = false;
+  let deflate = false;
+  for (const arg of argv) {
+    const count = /^--listeners=(\d+)$/.exec(arg);
+    if (count && Number(count[1]) > 0) listeners = Number(count[1]);
+    else if (arg === "--closed") closed = true;
+    else if (arg === "--deflate") deflate = true;
+    else throw new BenchError(`Unknown argument ${JSON.stringify(arg)}. Usage: npm run bench:stall -- [--listeners=N] [--closed] [--deflate]`);
+  }
+  return { listeners, closed, deflate };
+}
+
+function describeImagePacing(closed) {
+  return closed
+    ? "closed loop: the next image as soon as the photographer receives the previous one back"
+    : `paced: the next image ${IMAGE_INTERVAL_MS} ms after the previous was sent, never before it is back (at most one in flight)`;
+}
+
+// ---------------------------------------------------------------------------
+// The photo: a 12 MP photo-like JPEG, generated once and cached
+
+async function loadPhoto() {
+  if (fs.existsSync(PHOTO_CACHE)) {
+    const bytes = fs.readFileSync(PHOTO_CACHE);
+    if (isJpeg(bytes)) return { bytes, cached: true };
+  }
+  const started = performance.now();
+  console.log(`Generating a ${PHOTO.width}x${PHOTO.height} JPEG (quality ${PHOTO.quality}) with jSquash: a few seconds, once.`);
+  const bytes = await encodePhoto();
+  if (!isJpeg(bytes)) throw new BenchError("jSquash's encoder did not produce a JPEG");
+  const partial = `${PHOTO_CACHE}.${process.pid}.tmp`;
+  fs.writeFileSync(partial, bytes);
+  fs.renameSync(partial, PHOTO_CACHE);
+  console.log(`  done in ${seconds(performance.now() - started)}, cached in ${PHOTO_CACHE}`);
+  return { bytes, cached: false };
+}
+
+function isJpeg(bytes) {
+  const n = bytes.length;
+  return n > 1000 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[n - 2] === 0xff && bytes[n - 1] === 0xd9;
+}
+
+async function encodePhoto() {
+  // jSquash constructs ImageData, which Node lacks.
+  globalThis.ImageData ??= class ImageData {
+    constructor(data, width, height) {
+      Object.assign(this, { data, width, height, colorSpace: "srgb" });
+    }
+  };
+  const { default: encode, init } = await import("@jsquash/jpeg/encode.js");
+  const wasm = path.join(PROJECT_DIR, "node_modules", "@jsquash", "jpeg", "codec", "enc", "mozjpeg_enc.wasm");
+  await init(new WebAssembly.Module(fs.readFileSync(wasm)));
+  const { width, height, noise } = PHOTO;
+  const data = new Uint8ClampedArray(width * height * 4);
+  // Smooth gradients plus fine noise (xorshift, fixed seed: the same photo every time).
+  let seed = 0x12345678;
+  const random = () => {
+    seed ^= seed << 13;
+    seed ^= seed >>> 17;
+    seed ^= seed << 5;
+    return (seed >>> 0) / 4294967296 - 0.5;
+  };
+  for (let y = 0, i = 0; y < height; y++) {
+    const v = y / height;
+    for (let x = 0; x < width; x++, i += 4) {
+      const u = x / width;
+      const base = 128 + 60 * Math.sin(u * 6.3 + v * 2.1) + 40 * Math.cos(v * 9.7 - u * 3.3);
+      data[i] = base + 30 * Math.sin(u * 17) + random() * noise;
+      data[i + 1] = base * 0.8 + 40 * v + random() * noise;
+      data[i + 2] = 200 - base * 0.5 + 30 * Math.cos(u * 11 + v * 5) + random() * noise;
+      data[i + 3] = 255;
+    }
+  }
+  return new Uint8Array(await encode(new ImageData(data, width, height), { quality: PHOTO.quality }));
+}
+
+// ---------------------------------------------------------------------------
+// Waiting, always with a deadline (as in fanout.mjs)
+
+async function waitUntil(condition, { timeoutMs, what, abortReason = () => undefined, pollMs = 10 }) {
+  const describe = () => (typeof what === "function" ? what() : what);
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    const reason = abortReason();
+    if (reason) throw new BenchError(`${describe()}: ${reason}`);
+    if (condition()) return;
+    if (performance.now() > deadline) throw new BenchError(`${describe()}: timed out after ${timeoutMs / 1000} s`);
+    await sleep(pollMs);
+  }
+}
+
+function withTimeout(promise, timeoutMs, what) {
+  let timer;
+  const timeout = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new BenchError(`${what}: timed out after ${timeoutMs / 1000} s`)), timeoutMs);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+// ---------------------------------------------------------------------------
+// The server: `wrangler dev` in its own process group, with its own state and log
+// (copied from fanout.mjs)
+
+function findFreePort() {
+  return new Promise((resolve, reject) => {
+    const probe = net.createServer();
+    probe.once("error", reject);
+    probe.listen(0, "127.0.0.1", () => {
+      const { port } = probe.address();
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+async function startServer() {
+  const [port, inspectorPort] = [await findFreePort(), await findFreePort()];
+  const workDir = fs.mkdtempSync(path.join(os.tmpdir(), "gischat-stall-"));
+  const args = [
+    WRANGLER, "dev",
+    "--port", String(port),
+    "--ip", "127.0.0.1",
+    "--inspector-port", String(inspectorPort),
+    "--persist-to", path.join(workDir, "state"),
+    "--show-interactive-dev-session=false",
+  ];
+  // Run with this very Node (wrangler needs 22), detached so the whole group can be killed.
+  const child = spawn(process.execPath, args, {
+    cwd: PROJECT_DIR,
+    detached: true,
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
+  });
+  const server = {
+    port,
+    child,
+    workDir,
+    baseUrl: `http://127.0.0.1:${port}`,
+    logPath: path.join(workDir, "wrangler.log"),
+    log: null,
+    exit: null,
+    reloads: 0,
+    recentLines: [],
+    complaints: [],
+  };
+  server.log = fs.createWriteStream(server.logPath);
+  for (const stream of [child.stdout, child.stderr]) {
+    readline.createInterface({ input: stream, crlfDelay: Infinity }).on("line", (line) => {
+      server.log.write(`${line}\n`);
+      watchLogLine(server, line);
+    });
+  }
+  server.outputClosed = once(child, "close");
+  server.exited = new Promise((resolve) => {
+    child.once("exit", (code, signal) => {
+      server.exit = signal ? `signal ${signal}` : `code ${code}`;
+      resolve();
+    });
+  });
+  return server;
+}
+
+/** Wrangler's own complaint when offline (it cannot fetch Request.cf), with its stack. */
+const OFFLINE_NOISE = /Request\.cf|ENOTFOUND workers\.cloudflare\.com|^\s+at /;
+/** Errors, warnings, and requests answered 5xx ("[wrangler:info] GET /path 500 ..."). */
+const TROUBLE = /\b(error|exception|uncaught)\b|^\[wrangler:(warn|error)\]|✘|^\[wrangler:\w+\] [A-Z]+ \S+ 5\d\d\b/i;
+
+function watchLogLine(server, line) {
+  server.recentLines.push(line);
+  if (server.recentLines.length > 30) server.recentLines.shift();
+  if (TROUBLE.test(line) && !OFFLINE_NOISE.test(line)) server.complaints.push(line);
+  if (/Reloading local server/.test(line)) server.reloads++;
+}
+
+function serverProblem(server) {
+  if (server.exit) return `wrangler exited (${server.exit}); see ${server.logPath}`;
+  if (server.reloads > 0) {
+    return "wrangler reloaded the Worker because a source file changed during the bench: run it again once the sources are left alone";
+  }
+  return undefined;
+}
+
+async function waitForServer(server) {
+  let lastError = "no answer yet";
+  const deadline = performance.now() + TIMEOUT_MS.serverStart;
+  while (performance.now() < deadline) {
+    if (server.exit) throw new BenchError(`The server did not start: wrangler exited (${server.exit})\n${logTail(server)}`);
+    try {
+      const response = await fetch(`${server.baseUrl}/rooms`, { signal: AbortSignal.timeout(2_000) });
+      const rooms = response.ok ? await response.json() : [];
+      if (rooms.includes(ROOM)) return;
+      lastError = `GET /rooms answered ${response.status} ${JSON.stringify(rooms)}`;
+    } catch (error) {
+      lastError = String(error.cause?.code ?? error.message);
+    }
+    await sleep(250);
+  }
+  throw new BenchError(
+    `The server did not answer GET /rooms with room ${ROOM} within ${TIMEOUT_MS.serverStart / 1000} s (last: ${lastError})\n${logTail(server)}`,
+  );
+}
+
+async function stopServer(server) {
+  if (!server.exit) {
+    signalGroup(server, "SIGTERM");
+    const stopped = await Promise.race([server.exited.then(() => true), sleep(TIMEOUT_MS.serverStop).then(() => false)]);
+    if (!stopped) signalGroup(server, "SIGKILL");
+  }
+  await Promise.race([server.outputClosed, sleep(1_000)]);
+  await new Promise((resolve) => server.log.end(resolve));
+}
+
+/** Signals wrangler and everything it started (workerd, esbuild): they share its process group. */
+function signalGroup(server, signal) {
+  try {
+    process.kill(-server.child.pid, signal);
+  } catch {
+    // The group is already gone.
+  }
+}
+
+function logTail(server) {
+  return `--- last lines of wrangler's output (all of it in ${server.logPath}) ---\n${server.recentLines.join("\n")}`;
+}
+
+// ---------------------------------------------------------------------------
+// CPU time of the server's threads (Linux /proc): who does the work, per phase
+
+const CLOCK_TICK_MS = 10; // USER_HZ is 100 on Linux
+
+function readStat(file) {
+  const text = fs.readFileSync(file, "utf8");
+  const close = text.lastIndexOf(")");
+  const name = text.slice(text.indexOf("(") + 1, close);
+  const fields = text.slice(close + 2).split(" "); // fields[0] is field 3 (state)
+  return { name, pgrp: Number(fields[2]), ticks: Number(fields[11]) + Number(fields[12]) };
+}
+
+/** CPU ticks of every thread of every process in wrangler's process group, by "pid/tid". */
+function threadSnapshot(server) {
+  const threads = new Map();
+  if (!fs.existsSync("/proc/self/stat")) return threads;
+  for (const entry of fs.readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const process_ = readStat(`/proc/${entry}/stat`);
+      if (process_.pgrp !== server.child.pid) continue;
+      for (const tid of fs.readdirSync(`/proc/${entry}/task`)) {
+        const thread = readStat(`/proc/${entry}/task/${tid}/stat`);
+        threads.set(`${entry}/${tid}`, { pid: Number(entry), tid: Number(tid), process: process_.name, thread: thread.name, ticks: thread.ticks });
+      }
+    } catch {
+      // The process or thread ended meanwhile.
+    }
+  }
+  return threads;
+}
+
+function threadUsage(before, after) {
+  const usage = [];
+  for (const [key, end] of after) {
+    const startTicks = before.get(key)?.ticks ?? 0;
+    const cpuMs = (end.ticks - startTicks) * CLOCK_TICK_MS;
+    if (cpuMs > 0) usage.push({ ...end, cpuMs });
+  }
+  return usage.sort((a, b) => b.cpuMs - a.cpuMs);
+}
+
+// ---------------------------------------------------------------------------
+// The room: listeners, a chatter, a photographer
+
+/**
+ * The WebSocket class: the `ws` package with compression off, like the QGIS and QField clients
+ * (QWebSocket), or with --deflate Node's own, which always offers permessage-deflate, like browsers.
+ */
+async function socketFactory(deflate) {
+  if (deflate) return (url) => new WebSocket(url);
+  const { WebSocket: WsWebSocket } = await import("ws");
+  return (url) => new WsWebSocket(url, { perMessageDeflate: false });
+}
+
+const CONNECTING = 0;
+const OPEN = 1;
+
+function createRun(server, listeners, closed, photoBase64, openSocket) {
+  return {
+    server,
+    listeners,
+    closed,
+    openSocket,
+    imageFrame: JSON.stringify({ type: "image", author: PHOTOGRAPHER, avatar: null, image_data: photoBase64 }),
+    photoLength: photoBase64.length,
+    clients: [],
+    chatter: null,
+    photographer: null,
+    /** seq -> { time, text, phase, reached } */
+    sent: new Map(),
+    /** The phase whose deliveries are being recorded (null: warm-up). */
+    phase: null,
+    phases: [],
+    /** Resized images the photographer got back: { receivedAt, length, png }. */
+    imagesBack: [],
+    /** Image deliveries to listeners. */
+    imageDeliveries: 0,
+    /** Per image (in sending order, warm-up first), when the last listener received it. */
+    lastImageArrival: [],
+    replayed: 0,
+    unexpected: [],
+    fatal: undefined,
+    closing: false,
+  };
+}
+
+function abortReasonOf(run) {
+  return () => serverProblem(run.server) ?? run.fatal;
+}
+
+function connectClient(run, name, role) {
+  const url = `ws://127.0.0.1:${run.server.port}/room/${ROOM}/ws`;
+  const client = { name, role, ws: run.openSocket(url), nbUsers: 0, newcomers: new Set(), lastSeq: -1, images: 0, outOfOrder: 0, arrivals: [], closed: false };
+  client.ws.addEventListener("message", (event) => onFrame(run, client, event.data));
+  client.ws.addEventListener("close", (event) => {
+    client.closed = true;
+    if (!run.closing) run.fatal ??= `socket ${name} closed unexpectedly (code ${event.code} ${JSON.stringify(event.reason)})`;
+  });
+  client.ws.addEventListener("error", () => {
+    if (!run.closing) run.fatal ??= `socket ${name} failed (WebSocket error event)`;
+  });
+  const opened = new Promise((resolve, reject) => {
+    client.ws.addEventListener("open", resolve, { once: true });
+    client.ws.addEventListener("close", () => reject(new BenchError(`socket ${name} closed before opening`)), { once: true });
+  });
+  return { client, opened };
+}
+
+/** Frames this long are images: they are recognized from their start, not parsed whole. */
+const BIG_FRAME = 20_000;
+const PNG_BASE64_SIGNATURE = "iVBORw0KGgo";
+
+function onFrame(run, client, data) {
+  const receivedAt = now();
+  if (typeof data !== "string") {
+    run.unexpected.push(`${client.name} received a binary frame`);
+    return;
+  }
+  if (data.length > BIG_FRAME) {
+    const head = data.slice(0, 400);
+    const author = /"author":"([^"]*)"/.exec(head)?.[1];
+    if (head.startsWith('{"type":"image"') && author !== undefined) return onImage(run, client, author, data, receivedAt);
+  }
+  let message;
+  try {
+    message = JSON.parse(data);
+  } catch {
+    run.unexpected.push(`non-JSON frame: ${data.slice(0, 80)}`);
+    return;
+  }
+  switch (message.type) {
+    case "nb_users":
+      client.nbUsers = message.nb_users;
+      return;
+    case "newcomer":
+      client.newcomers.add(message.newcomer);
+      return;
+    case "text":
+      return onText(run, client, message, receivedAt);
+    case "uncompliant":
+      run.fatal ??= `${client.name} was told its message is uncompliant: ${message.reason}`;
+      return;
+    default:
+      run.unexpected.push(`${client.name} received ${data.slice(0, 120)}`);
+  }
+}
+
+function onImage(run, client, author, data, receivedAt) {
+  if (author !== PHOTOGRAPHER) {
+    run.replayed++;
+    return;
+  }
+  if (client.role === "listener") {
+    run.imageDeliveries++;
+    // The n-th image a listener receives is the n-th one sent (one image in flight at a time).
+    const index = client.images++;
+    run.lastImageArrival[index] = Math.max(run.lastImageArrival[index] ?? 0, receivedAt);
+  }
+  if (client.role !== "photographer") return;
+  const start = data.indexOf('"image_data":"') + '"image_data":"'.length;
+  const png = data.startsWith(PNG_BASE64_SIGNATURE, start);
+  if (!png) run.fatal ??= `the photographer's image came back, but not as a base64 PNG: ${data.slice(start, start + 40)}`;
+  run.imagesBack.push({ receivedAt, length: data.length - start, png });
+}
+
+function onText(run, client, message, receivedAt) {
+  const seq = Number(String(message.text).split(":", 1)[0]);
+  const sent = run.sent.get(seq);
+  if (message.author !== CHATTER || sent === undefined || message.text !== sent.text) {
+    run.replayed++;
+    return;
+  }
+  if (seq <= client.lastSeq) client.outOfOrder++;
+  client.lastSeq = Math.max(client.lastSeq, seq);
+  if (client.role !== "listener") return;
+  sent.reached++;
+  if (sent.phase === null) return;
+  const phase = run.phases[sent.phase];
+  phase.deliveries.push({ sentAt: sent.time, receivedAt, latency: receivedAt - sent.time });
+  client.arrivals.push({ phase: sent.phase, receivedAt });
+}
+
+async function openRoom(run) {
+  const started = performance.now();
+  const opening = [];
+  const add = (name, role) => {
+    const { client, opened } = connectClient(run, name, role);
+    run.clients.push(client);
+    opening.push(opened);
+    return client;
+  };
+  for (let i = 1; i <= run.listeners; i++) add(`listener_${String(i).padStart(2, "0")}`, "listener");
+  run.chatter = add(CHATTER, "chatter");
+  run.photographer = add(PHOTOGRAPHER, "photographer");
+  const total = run.clients.length;
+  await withTimeout(Promise.all(opening), TIMEOUT_MS.connect, `Opening ${total} WebSockets to room ${ROOM}`);
+  await waitUntil(() => run.clients.every((client) => client.nbUsers === total), {
+    timeoutMs: TIMEOUT_MS.connect,
+    what: () => `Waiting for every socket to see nb_users = ${total} (lowest seen: ${Math.min(...run.clients.map((c) => c.nbUsers))})`,
+    abortReason: abortReasonOf(run),
+  });
+  for (const client of run.clients) client.ws.send(JSON.stringify({ type: "newcomer", newcomer: client.name }));
+  await waitUntil(() => run.clients.every((client) => client.newcomers.size === total), {
+    timeoutMs: TIMEOUT_MS.register,
+    what: `Waiting for every socket to receive the ${total} newcomers`,
+    abortReason: abortReasonOf(run),
+  });
+  return performance.now() - started;
+}
+
+let nextSeq = 1;
+
+/** Sends one "<seq>:<send time>" text from the chatter and returns its seq. */
+function sendText(run, phase) {
+  const seq = nextSeq++;
+  const time = now().toFixed(3);
+  const text = `${seq}:${time}`;
+  run.sent.set(seq, { time: Number(time), text, phase, reached: 0 });
+  run.chatter.ws.send(JSON.stringify({ type: "text", author: CHATTER, avatar: null, text }));
+  return seq;
+}
+
+/** Sends the photo and waits for the photographer to receive it back resized; returns { sentAt, receivedAt }. */
+async function sendImage(run, timeoutMs) {
+  const index = run.imagesBack.length;
+  const sentAt = now();
+  run.photographer.ws.send(run.imageFrame);
+  await waitUntil(() => run.imagesBack.length > index, {
+    timeoutMs,
+    what: `Waiting for the photographer's image #${index + 1} to come back resized`,
+    abortReason: abortReasonOf(run),
+    pollMs: 1,
+  });
+  const back = run.imagesBack[index];
+  return { index, sentAt, receivedAt: back.receivedAt, e2e: back.receivedAt - sentAt, length: back.length };
+}
+
+/** A few texts and one image before measuring: connections warm, the codecs compiled. */
+async function warmUp(run) {
+  for (let i = 0; i < 5; i++) {
+    const seq = sendText(run, null);
+    await waitUntil(() => run.sent.get(seq).reached === run.listeners, {
+      timeoutMs: TIMEOUT_MS.echo,
+      what: `Warm-up: waiting for text ${seq} to reach the ${run.listeners} listeners`,
+      abortReason: abortReasonOf(run),
+      pollMs: 1,
+    });
+  }
+  const image = await sendImage(run, TIMEOUT_MS.firstImage);
+  // The photographer may get it well before the last listener: wait until the room is quiet again.
+  await waitUntil(() => run.imageDeliveries >= run.listeners, {
+    timeoutMs: TIMEOUT_MS.image,
+    what: () => `Warm-up: waiting for the image to reach the ${run.listeners} listeners (${run.imageDeliveries} so far)`,
+    abortReason: abortReasonOf(run),
+  });
+  await sleep(500);
+  return image;
+}
+
+const loopDelay = monitorEventLoopDelay({ resolution: 5 });
+
+async function runPhase(run, name, withImages) {
+  const index = run.phases.length;
+  const phase = {
+    name,
+    withImages,
+    textsSent: 0,
+    sendLags: [],
+    deliveries: [],
+    images: [],
+    /** GET /version answered by the stateless Worker: { sentAt, latency } (latency NaN: failed). */
+    probes: [],
+    sendingDone: false,
+    startedAt: now(),
+    endedAt: 0,
+    threadsBefore: threadSnapshot(run.server),
+    cpuBefore: process.cpuUsage(),
+  };
+  run.phases.push(phase);
+  loopDelay.reset();
+  const images = withImages ? imageLoop(run, phase) : Promise.resolve();
+  // Don't let a failed image loop go unnoticed while texts are still being sent.
+  images.catch((error) => (run.fatal ??= error.message));
+  const probes = probeLoop(run, phase);
+  const start = phase.startedAt;
+  for (let i = 0; i * TEXT_INTERVAL_MS < PHASE_MS; i++) {
+    const scheduled = start + i * TEXT_INTERVAL_MS;
+    const wait = scheduled - now();
+    if (wait > 0) await sleep(wait);
+    const reason = abortReasonOf(run)();
+    if (reason) throw new BenchError(`Phase ${name}, sending text ${i + 1}: ${reason}`);
+    sendText(run, index);
+    phase.sendLags.push(now() - scheduled);
+    phase.textsSent++;
+  }
+  phase.sendingDone = true;
+  await withTimeout(images, TIMEOUT_MS.image + 5_000, `Phase ${name}: waiting for the last image`);
+  await probes;
+  await drain(run, phase);
+  phase.endedAt = now();
+  phase.threadsAfter = threadSnapshot(run.server);
+  phase.cpu = process.cpuUsage(phase.cpuBefore);
+  phase.loopDelayMaxMs = loopDelay.max / 1e6;
+  phase.loopDelayP99Ms = loopDelay.percentile(99) / 1e6;
+  return phase;
+}
+
+/** The photographer's images during phase B, paced or closed loop (see describeImagePacing). */
+async function imageLoop(run, phase) {
+  const end = phase.startedAt + PHASE_MS;
+  let next = phase.startedAt;
+  for (;;) {
+    const wait = next - now();
+    if (wait > 0) await sleep(wait);
+    if (now() >= end || run.fatal) return;
+    const image = await sendImage(run, TIMEOUT_MS.image);
+    phase.images.push(image);
+    next = run.closed ? image.receivedAt : Math.max(image.sentAt + IMAGE_INTERVAL_MS, image.receivedAt);
+  }
+}
+
+/**
+ * Every PROBE_INTERVAL_MS (or when the previous answer comes, if later), GET /version: answered by
+ * the stateless Worker alone, no Durable Object. If it stalls with the texts, the whole thread is busy.
+ */
+async function probeLoop(run, phase) {
+  let next = phase.startedAt;
+  while (!phase.sendingDone && !run.fatal) {
+    const wait = next - now();
+    if (wait > 0) await sleep(wait);
+    if (phase.sendingDone) return;
+    const sentAt = now();
+    next = sentAt + PROBE_INTERVAL_MS;
+    try {
+      const response = await fetch(`${run.server.baseUrl}/version`, { signal: AbortSignal.timeout(TIMEOUT_MS.probe) });
+      await response.arrayBuffer();
+      phase.probes.push({ sentAt, latency: response.ok ? now() - sentAt : NaN });
+    } catch {
+      phase.probes.push({ sentAt, latency: NaN });
+    }
+  }
+}
+
+/** Waits for the phase's deliveries; returns normally with some missing if they stop coming (they are reported). */
+async function drain(run, phase) {
+  const expected = phase.textsSent * run.listeners;
+  const started = performance.now();
+  let lastCount = -1;
+  let lastProgress = started;
+  while (phase.deliveries.length < expected) {
+    const reason = abortReasonOf(run)();
+    if (reason) throw new BenchError(`Phase ${phase.name}, waiting for deliveries: ${reason}`);
+    if (phase.deliveries.length !== lastCount) [lastCount, lastProgress] = [phase.deliveries.length, performance.now()];
+    if (performance.now() - lastProgress > TIMEOUT_MS.drainIdle || performance.now() - started > TIMEOUT_MS.drainTotal) return;
+    await sleep(10);
+  }
+}
+
+async function closeRoom(run) {
+  run.closing = true;
+  for (const { ws } of run.clients) {
+    if (ws.readyState === OPEN || ws.readyState === CONNECTING) ws.close(1000, "bench done");
+  }
+  await waitUntil(() => run.clients.every((client) => client.closed), {
+    timeoutMs: TIMEOUT_MS.close,
+    what: () => `Closing ${run.clients.length} sockets (${run.clients.filter((client) => !client.closed).length} still open)`,
+    pollMs: 50,
+  });
+}
+
+// ---------------------------------------------------------------------------
+// Figures
+
+function percentile(sorted, p) {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+}
+
+function stats(values) {
+  const sorted = Float64Array.from(values).sort();
+  return {
+    count: sorted.length,
+    p50: percentile(sorted, 50),
+    p90: percentile(sorted, 90),
+    p99: percentile(sorted, 99),
+    max: sorted.length > 0 ? sorted[sorted.length - 1] : NaN,
+    slow: sorted.length > 0 ? values.filter((v) => v > SLOW_MS).length / sorted.length : NaN,
+  };
+}
+
+function ms(value) {
+  return Number.isNaN(value) ? "-" : value.toFixed(1);
+}
+
+function percent(share) {
+  return Number.isNaN(share) ? "-" : `${(share * 100).toFixed(1)} %`;
+}
+
+function seconds(milliseconds) {
+  return `${(milliseconds / 1000).toFixed(1)} s`;
+}
+
+/** Per listener, the longest time between two consecutive text deliveries of the phase. */
+function longestSilences(run, phaseIndex) {
+  return run.clients
+    .filter((client) => client.role === "listener")
+    .map((client) => {
+      const times = client.arrivals.filter((a) => a.phase === phaseIndex).map((a) => a.receivedAt);
+      let longest = 0;
+      for (let i = 1; i < times.length; i++) longest = Math.max(longest, times[i] - times[i - 1]);
+      return longest;
+    });
+}
+
+function inFlight(phase, time) {
+  return phase.images.some((image) => time >= image.sentAt && time <= image.receivedAt);
+}
+
+function printTable(run) {
+  const header = ["phase", "texts sent", "deliveries / expected", "p50 ms", "p90 ms", "p99 ms", "max ms", `> ${SLOW_MS} ms`, "images", "image p50 ms", "image max ms"];
+  const rows = run.phases.map((phase) => {
+    const text = stats(phase.deliveries.map((d) => d.latency));
+    const image = stats(phase.images.map((i) => i.e2e));
+    return [
+      phase.name,
+      String(phase.textsSent),
+      `${phase.deliveries.length} / ${phase.textsSent * run.listeners}`,
+      ms(text.p50),
+      ms(text.p90),
+      ms(text.p99),
+      ms(text.max),
+      percent(text.slow),
+      phase.withImages ? String(image.count) : "-",
+      phase.withImages ? ms(image.p50) : "-",
+      phase.withImages ? ms(image.max) : "-",
+    ];
+  });
+  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column].length)));
+  const line = (cells) => cells.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]) : cell.padStart(widths[column]))).join(" | ");
+  console.log(`\nText latency at ${run.listeners} listeners (a text every ${TEXT_INTERVAL_MS} ms), image end-to-end time (send -> photographer receives it resized)`);
+  console.log(line(header));
+  console.log(widths.map((width) => "-".repeat(width)).join("-|-"));
+  for (const row of rows) console.log(line(row));
+}
+
+function printDetails(run, warm) {
+  const [baseline, loaded] = run.phases;
+  console.log(
+    `\nWarm-up image (first one: the server compiles the codecs): ${ms(warm.e2e)} ms end to end,` +
+      ` ${ms((run.lastImageArrival[warm.index] ?? NaN) - warm.sentAt)} ms until the last listener had it.`,
+  );
+
+  const during = loaded.deliveries.filter((d) => inFlight(loaded, d.sentAt));
+  const outside = loaded.deliveries.filter((d) => !inFlight(loaded, d.sentAt));
+  const describe = (list) => {
+    const s = stats(list.map((d) => d.latency));
+    return `${s.count} deliveries, p50 ${ms(s.p50)}  p90 ${ms(s.p90)}  max ${ms(s.max)} ms, ${percent(s.slow)} > ${SLOW_MS} ms`;
+  };
+  console.log(`\nPhase B, texts sent while an image was in flight: ${describe(during)}`);
+  console.log(`Phase B, texts sent while no image was in flight: ${describe(outside)}`);
+
+  for (const phase of run.phases) {
+    const answered = phase.probes.filter((p) => !Number.isNaN(p.latency));
+    const all = stats(answered.map((p) => p.latency));
+    let line =
+      `GET /version (stateless Worker, no Durable Object) in phase ${phase.name.split(" ")[0]}: ${answered.length} answered` +
+      `${answered.length < phase.probes.length ? `, ${phase.probes.length - answered.length} FAILED` : ""},` +
+      ` p50 ${ms(all.p50)}  max ${ms(all.max)} ms, ${percent(all.slow)} > ${SLOW_MS} ms`;
+    if (phase.withImages) {
+      const busy = stats(answered.filter((p) => inFlight(phase, p.sentAt)).map((p) => p.latency));
+      line += `; sent while an image was in flight: ${busy.count}, p50 ${ms(busy.p50)}  max ${ms(busy.max)} ms`;
+    }
+    console.log(line);
+  }
+  for (const [index, phase] of run.phases.entries()) {
+    const silences = longestSilences(run, index).sort((a, b) => a - b);
+    console.log(
+      `Longest silence at a listener in phase ${phase.name.split(" ")[0]} (longest gap between two text deliveries): ` +
+        `median over listeners ${ms(percentile(silences, 50))} ms, worst ${ms(silences[silences.length - 1])} ms`,
+    );
+  }
+
+  console.log(`\nPhase B images (${describeImagePacing(run.closed)}):`);
+  console.log("   #  sent at s  end-to-end ms  last listener has it ms  texts sent meanwhile  their max latency ms  their deliveries > 100 ms");
+  for (const [i, image] of loaded.images.entries()) {
+    const texts = loaded.deliveries.filter((d) => d.sentAt >= image.sentAt && d.sentAt <= image.receivedAt);
+    const s = stats(texts.map((d) => d.latency));
+    console.log(
+      `  ${String(i + 1).padStart(2)}  ${((image.sentAt - loaded.startedAt) / 1000).toFixed(2).padStart(9)}  ${ms(image.e2e).padStart(13)}` +
+        `  ${ms((run.lastImageArrival[image.index] ?? NaN) - image.sentAt).padStart(23)}` +
+        `  ${String(texts.length / run.listeners).padStart(20)}  ${ms(s.max).padStart(20)}  ${percent(s.slow).padStart(25)}`,
+    );
+  }
+  const sizes = loaded.images.map((i) => i.length);
+  if (sizes.length > 0) console.log(`  (each: ${run.photoLength} base64 chars of JPEG sent, ${sizes[0]} base64 chars of PNG back)`);
+
+  console.log("\nThe bench itself (client: 2 CPUs shared with the server):");
+  for (const phase of run.phases) {
+    const lag = stats(phase.sendLags);
+    const wall = phase.endedAt - phase.startedAt;
+    const cpu = (phase.cpu.user + phase.cpu.system) / 1000;
+    console.log(
+      `  phase ${phase.name.split(" ")[0]}: event-loop delay p99 ${ms(phase.loopDelayP99Ms)} max ${ms(phase.loopDelayMaxMs)} ms;` +
+        ` text send lag behind schedule p99 ${ms(lag.p99)} max ${ms(lag.max)} ms; CPU ${ms(cpu)} ms in ${seconds(wall)} (${percent(cpu / wall)})`,
+    );
+  }
+
+  if (run.phases[0].threadsAfter.size === 0) {
+    console.log("\n(No /proc here: no per-thread CPU figures for the server.)");
+    return;
+  }
+  console.log("\nServer CPU per thread (wrangler's process group, from /proc; threads above 1 % of the phase):");
+  for (const phase of run.phases) {
+    const wall = phase.endedAt - phase.startedAt;
+    const usage = threadUsage(phase.threadsBefore, phase.threadsAfter);
+    const total = usage.reduce((sum, t) => sum + t.cpuMs, 0);
+    console.log(`  phase ${phase.name.split(" ")[0]} (${seconds(wall)}): ${ms(total)} ms CPU in all`);
+    for (const t of usage.filter((t) => t.cpuMs / wall > 0.01).slice(0, 8)) {
+      console.log(
+        `    ${`${t.process}[${t.pid}]`.padEnd(18)} thread ${`"${t.thread}"`.padEnd(18)} tid ${String(t.tid).padEnd(8)}` +
+          ` ${String(t.cpuMs).padStart(6)} ms  ${percent(t.cpuMs / wall).padStart(7)} of the phase`,
+      );
+    }
+  }
+  const processes = new Map();
+  for (const t of run.phases[1].threadsAfter.values()) processes.set(t.pid, (processes.get(t.pid) ?? 0) + 1);
+  console.log(
+    `  (threads per process: ${[...processes].map(([pid, n]) => `${[...run.phases[1].threadsAfter.values()].find((t) => t.pid === pid).process}[${pid}] ${n}`).join(", ")})`,
+  );
+}
+
+/**
+ * `STALL_DUMP=<file>`: writes the raw timeline as JSON, times in ms since each phase's start:
+ * every text (sent, and its first and last delivery to a listener) and every image (sent, back to the
+ * photographer, at the last listener).
+ */
+function dumpTimeline(run, file) {
+  const phases = run.phases.map((phase, index) => {
+    const t = (time) => Number((time - phase.startedAt).toFixed(1));
+    const texts = [...run.sent.values()]
+      .filter((sent) => sent.phase === index)
+      .map((sent) => {
+        const deliveries = phase.deliveries.filter((d) => d.sentAt === sent.time).map((d) => d.receivedAt);
+        return { sent: t(sent.time), first: t(Math.min(...deliveries)), last: t(Math.max(...deliveries)) };
+      });
+    const probes = phase.probes.map((p) => ({ sent: t(p.sentAt), latency: Number(p.latency.toFixed(1)) }));
+    const images = phase.images.map((image) => ({
+      sent: t(image.sentAt),
+      back: t(image.receivedAt),
+      lastListener: t(run.lastImageArrival[image.index] ?? NaN),
+    }));
+    return { name: phase.name, texts, images, probes };
+  });
+  fs.writeFileSync(file, JSON.stringify({ listeners: run.listeners, closed: run.closed, phases }, null, 1));
+  console.log(`\nTimeline written to ${file}`);
+}
+
+function reportServerComplaints(server) {
+  const { complaints } = server;
+  if (complaints.length === 0) {
+    console.log("\nWrangler's log: no errors or warnings (besides the offline Request.cf warning).");
+    return;
+  }
+  console.log(`\nWrangler's log has ${complaints.length} lines that look like trouble, e.g.:`);
+  for (const line of [...new Set(complaints)].slice(0, 10)) console.log(`  ${line}`);
+}
+
+// ---------------------------------------------------------------------------
+// Main: always stop the server, whatever happens
+
+async function main() {
+  if (typeof WebSocket === "undefined") {
+    throw new BenchError(`No global WebSocket in Node ${process.version}: run with Node 22 (npm run bench:stall).`);
+  }
+  const { listeners, closed, deflate } = parseArgs(process.argv.slice(2));
+  const openSocket = await socketFactory(deflate);
+  const photo = await loadPhoto();
+  const photoBase64 = Buffer.from(photo.bytes).toString("base64");
+  if (photoBase64.length >= MAX_IMAGE_RAW_LENGTH) {
+    throw new BenchError(`The photo is ${photoBase64.length} base64 chars, not under ${MAX_IMAGE_RAW_LENGTH}: delete ${PHOTO_CACHE} and lower PHOTO.noise`);
+  }
+  console.log(
+    `Photo: ${PHOTO.width}x${PHOTO.height} JPEG, ${photo.bytes.length} bytes, ${photoBase64.length} base64 chars` +
+      `${photo.cached ? ` (cached: ${PHOTO_CACHE})` : ""}`,
+  );
+
+  const server = await startServer();
+  const stopOnSignal = (signal) => {
+    console.error(`\n${signal}: stopping the server (its log stays in ${server.logPath})`);
+    stopServer(server).finally(() => process.exit(130));
+  };
+  process.once("SIGINT", stopOnSignal);
+  process.once("SIGTERM", stopOnSignal);
+  process.once("exit", () => server.exit || signalGroup(server, "SIGKILL"));
+
+  let failed = true;
+  loopDelay.enable();
+  try {
+    console.log(`Starting wrangler dev on port ${server.port} (log: ${server.logPath})`);
+    await waitForServer(server);
+    console.log(`Server ready. Node ${process.version}, ${os.availableParallelism()} CPUs shared by the bench and the server.`);
+    const run = createRun(server, listeners, closed, photoBase64, openSocket);
+    const openMs = await openRoom(run);
+    console.log(`${listeners} listeners + ${CHATTER} + ${PHOTOGRAPHER} connected and registered in ${seconds(openMs)}`);
+    console.log(
+      `WebSocket client: ${deflate ? "Node's own, permessage-deflate" : "the ws package, compression off (like QWebSocket)"};` +
+        ` extensions the server agreed to: ${JSON.stringify(run.chatter.ws.extensions || "none")}`,
+    );
+    const warm = await warmUp(run);
+    console.log(`Warm-up done (first image back in ${ms(warm.e2e)} ms).`);
+
+    console.log(`Phase A: baseline, a text every ${TEXT_INTERVAL_MS} ms for ${PHASE_MS / 1000} s...`);
+    await runPhase(run, "A baseline", false);
+    await sleep(500);
+    console.log(`Phase B: the same texts, plus images (${describeImagePacing(closed)}) for ${PHASE_MS / 1000} s...`);
+    await runPhase(run, "B with images", true);
+
+    printTable(run);
+    printDetails(run, warm);
+    if (process.env.STALL_DUMP) dumpTimeline(run, process.env.STALL_DUMP);
+    const problems = [];
+    for (const phase of run.phases) {
+      const expected = phase.textsSent * run.listeners;
+      if (phase.deliveries.length < expected) problems.push(`phase ${phase.name}: ${expected - phase.deliveries.length} text deliveries missing`);
+    }
+    const failedProbes = run.phases.reduce((sum, phase) => sum + phase.probes.filter((p) => Number.isNaN(p.latency)).length, 0);
+    if (failedProbes > 0) problems.push(`${failedProbes} GET /version probes failed`);
+    const outOfOrder = run.clients.reduce((sum, client) => sum + client.outOfOrder, 0);
+    if (outOfOrder > 0) problems.push(`${outOfOrder} text deliveries out of order or duplicated`);
+    const images = run.imagesBack.length;
+    if (run.phases[1].images.length === 0) problems.push("no image was processed in phase B");
+    // Every image reaches every listener (the last ones may still be on their way).
+    await waitUntil(() => run.imageDeliveries >= images * listeners, {
+      timeoutMs: TIMEOUT_MS.echo,
+      what: () => `Waiting for the ${images} images to reach every listener (${run.imageDeliveries} of ${images * listeners})`,
+      abortReason: abortReasonOf(run),
+    }).catch((error) => problems.push(error.message));
+    if (run.replayed > 0) console.log(`(${run.replayed} frames from history or other authors ignored)`);
+    for (const line of run.unexpected.slice(0, 5)) console.log(`! unexpected: ${line}`);
+    reportServerComplaints(server);
+    await closeRoom(run);
+    if (problems.length > 0) throw new BenchError(problems.join("; "));
+    failed = false;
+  } catch (error) {
+    const problem = serverProblem(server);
+    if (problem && error instanceof Error && !error.message.includes(problem)) error.message += `\n(${problem})`;
+    throw error;
+  } finally {
+    loopDelay.disable();
+    await stopServer(server);
+    // The log is kept either way (it is small), the local state only on failure.
+    if (failed) console.error(`Wrangler's log is kept in ${server.logPath}`);
+    else {
+      fs.rmSync(path.join(server.workDir, "state"), { recursive: true, force: true });
+      console.log(`Wrangler's whole output: ${server.logPath}`);
+    }
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (error) => {
+    console.error(`\nBench failed: ${error instanceof BenchError ? error.message : error?.stack ?? error}`);
+    process.exit(1);
+  },
+);
