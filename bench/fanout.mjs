@@ -18,18 +18,11 @@
 //   npm run bench                       N = 100 and 500
 //   npm run bench -- 100 500 1000       other room sizes
 //   npm run bench -- 500 --interval=10  open loop, one message every 10 ms
-import { spawn } from "node:child_process";
-import { once } from "node:events";
-import fs from "node:fs";
-import net from "node:net";
-import os from "node:os";
-import path from "node:path";
-import readline from "node:readline";
 import { setTimeout as sleep } from "node:timers/promises";
-import { fileURLToPath } from "node:url";
+import { reportServerComplaints, roomListed, serverProblem, withServer } from "./dev-server.mjs";
+import { onRoomFrame, sendTimedText, sentTextOf, watchSocket } from "./room-client.mjs";
+import { BenchError, ms, now, percentile, printTable, runBench, seconds, waitForProgress, waitUntil, withTimeout } from "./util.mjs";
 
-const PROJECT_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const WRANGLER = path.join(PROJECT_DIR, "node_modules", ".bin", "wrangler");
 const ROOM = "QGIS";
 const SENDER = "bench_sender";
 const DEFAULT_SIZES = [100, 500];
@@ -37,8 +30,6 @@ const DEFAULT_SIZES = [100, 500];
 const CONNECT_BATCH = 50;
 
 const TIMEOUT_MS = {
-  serverStart: 60_000,
-  serverStop: 5_000,
   /** Opening the N sockets and seeing nb_users = N everywhere: plus `scaled` below. */
   connect: 30_000,
   register: 15_000,
@@ -58,13 +49,6 @@ const TIMEOUT_MS = {
  */
 function scaled(baseMs, n) {
   return baseMs + Math.round(n * n * 0.2);
-}
-
-/** Wall-clock milliseconds, the same clock for the send time and the receive time. */
-const now = () => performance.timeOrigin + performance.now();
-
-class BenchError extends Error {
-  name = "BenchError";
 }
 
 // ---------------------------------------------------------------------------
@@ -94,160 +78,7 @@ function describePacing(intervalMs) {
 }
 
 // ---------------------------------------------------------------------------
-// Waiting, always with a deadline
-
-/**
- * Polls `condition` until it is true. Throws on timeout, or as soon as `abortReason()` says why
- * waiting is pointless; `what` (a string, or a function for a description of the state at that time)
- * says what was awaited.
- */
-async function waitUntil(condition, { timeoutMs, what, abortReason = () => undefined, pollMs = 10 }) {
-  const describe = () => (typeof what === "function" ? what() : what);
-  const deadline = performance.now() + timeoutMs;
-  for (;;) {
-    const reason = abortReason();
-    if (reason) throw new BenchError(`${describe()}: ${reason}`);
-    if (condition()) return;
-    if (performance.now() > deadline) throw new BenchError(`${describe()}: timed out after ${timeoutMs / 1000} s`);
-    await sleep(pollMs);
-  }
-}
-
-function withTimeout(promise, timeoutMs, what) {
-  let timer;
-  const timeout = new Promise((_, reject) => {
-    timer = setTimeout(() => reject(new BenchError(`${what}: timed out after ${timeoutMs / 1000} s`)), timeoutMs);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-// ---------------------------------------------------------------------------
-// The server: `wrangler dev` in its own process group, with its own state and log
-
-function findFreePort() {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.once("error", reject);
-    probe.listen(0, "127.0.0.1", () => {
-      const { port } = probe.address();
-      probe.close(() => resolve(port));
-    });
-  });
-}
-
-async function startServer() {
-  const [port, inspectorPort] = [await findFreePort(), await findFreePort()];
-  const workDir = fs.mkdtempSync(path.join(os.tmpdir(), "gischat-fanout-"));
-  const args = [
-    WRANGLER, "dev",
-    "--port", String(port),
-    "--ip", "127.0.0.1",
-    "--inspector-port", String(inspectorPort),
-    "--persist-to", path.join(workDir, "state"),
-    "--show-interactive-dev-session=false",
-  ];
-  // Run with this very Node (wrangler needs 22), detached so the whole group can be killed.
-  const child = spawn(process.execPath, args, {
-    cwd: PROJECT_DIR,
-    detached: true,
-    stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
-  });
-  const server = {
-    port,
-    child,
-    workDir,
-    baseUrl: `http://127.0.0.1:${port}`,
-    logPath: path.join(workDir, "wrangler.log"),
-    log: null,
-    exit: null,
-    reloads: 0,
-    recentLines: [],
-    complaints: [],
-  };
-  server.log = fs.createWriteStream(server.logPath);
-  for (const stream of [child.stdout, child.stderr]) {
-    readline.createInterface({ input: stream, crlfDelay: Infinity }).on("line", (line) => {
-      server.log.write(`${line}\n`);
-      watchLogLine(server, line);
-    });
-  }
-  server.outputClosed = once(child, "close");
-  server.exited = new Promise((resolve) => {
-    child.once("exit", (code, signal) => {
-      server.exit = signal ? `signal ${signal}` : `code ${code}`;
-      resolve();
-    });
-  });
-  return server;
-}
-
-/** Wrangler's own complaint when offline (it cannot fetch Request.cf), with its stack. */
-const OFFLINE_NOISE = /Request\.cf|ENOTFOUND workers\.cloudflare\.com|^\s+at /;
-/** Errors, warnings, and requests answered 5xx ("[wrangler:info] GET /path 500 ..."). */
-const TROUBLE = /\b(error|exception|uncaught)\b|^\[wrangler:(warn|error)\]|✘|^\[wrangler:\w+\] [A-Z]+ \S+ 5\d\d\b/i;
-
-/** Keeps the log's tail, its suspicious lines, and notices reloads. */
-function watchLogLine(server, line) {
-  server.recentLines.push(line);
-  if (server.recentLines.length > 30) server.recentLines.shift();
-  if (TROUBLE.test(line) && !OFFLINE_NOISE.test(line)) server.complaints.push(line);
-  // wrangler dev rebuilds when a source file changes: the room restarts and its sockets go quiet.
-  if (/Reloading local server/.test(line)) server.reloads++;
-}
-
-/** Why the server can no longer be trusted to answer, if it cannot. */
-function serverProblem(server) {
-  if (server.exit) return `wrangler exited (${server.exit}); see ${server.logPath}`;
-  if (server.reloads > 0) {
-    return "wrangler reloaded the Worker because a source file changed during the bench: run it again once the sources are left alone";
-  }
-  return undefined;
-}
-
-async function waitForServer(server) {
-  let lastError = "no answer yet";
-  const deadline = performance.now() + TIMEOUT_MS.serverStart;
-  while (performance.now() < deadline) {
-    if (server.exit) throw new BenchError(`The server did not start: wrangler exited (${server.exit})\n${logTail(server)}`);
-    try {
-      const response = await fetch(`${server.baseUrl}/rooms`, { signal: AbortSignal.timeout(2_000) });
-      const rooms = response.ok ? await response.json() : [];
-      if (rooms.includes(ROOM)) return;
-      lastError = `GET /rooms answered ${response.status} ${JSON.stringify(rooms)}`;
-    } catch (error) {
-      lastError = String(error.cause?.code ?? error.message);
-    }
-    await sleep(250);
-  }
-  throw new BenchError(
-    `The server did not answer GET /rooms with room ${ROOM} within ${TIMEOUT_MS.serverStart / 1000} s (last: ${lastError})\n${logTail(server)}`,
-  );
-}
-
-async function stopServer(server) {
-  if (!server.exit) {
-    signalGroup(server, "SIGTERM");
-    const stopped = await Promise.race([server.exited.then(() => true), sleep(TIMEOUT_MS.serverStop).then(() => false)]);
-    if (!stopped) signalGroup(server, "SIGKILL");
-  }
-  // Let the last lines reach the log file.
-  await Promise.race([server.outputClosed, sleep(1_000)]);
-  await new Promise((resolve) => server.log.end(resolve));
-}
-
-/** Signals wrangler and everything it started (workerd, esbuild): they share its process group. */
-function signalGroup(server, signal) {
-  try {
-    process.kill(-server.child.pid, signal);
-  } catch {
-    // The group is already gone.
-  }
-}
-
-function logTail(server) {
-  return `--- last lines of wrangler's output (all of it in ${server.logPath}) ---\n${server.recentLines.join("\n")}`;
-}
+// The room as the server sees it
 
 /** The room's connected users as GET /status counts them. */
 async function roomUserCount(server, timeoutMs) {
@@ -291,7 +122,7 @@ function createRun(server, n, m) {
     n,
     m,
     clients: [],
-    /** seq -> { time, text, reached } of the messages of this round (reached: sockets it got to). */
+    /** seq -> { seq, time, text, reached } of the messages of this round (see sendTimedText). */
     sent: new Map(),
     latencies: [],
     delivered: 0,
@@ -315,57 +146,23 @@ function abortReasonOf(run) {
 
 function connectClient(run, index) {
   const url = `ws://127.0.0.1:${run.server.port}/room/${ROOM}/ws`;
-  const client = { index, ws: new WebSocket(url), nbUsers: 0, sawSender: false, texts: 0, lastSeq: -1, closed: false };
-  client.ws.addEventListener("message", (event) => onFrame(run, client, event.data));
-  client.ws.addEventListener("close", (event) => {
-    client.closed = true;
-    if (!run.closing) run.fatal ??= `socket #${index} closed unexpectedly (code ${event.code} ${JSON.stringify(event.reason)})`;
-  });
-  client.ws.addEventListener("error", () => {
-    if (!run.closing) run.fatal ??= `socket #${index} failed (WebSocket error event)`;
-  });
-  const opened = new Promise((resolve, reject) => {
-    client.ws.addEventListener("open", resolve, { once: true });
-    client.ws.addEventListener("close", () => reject(new BenchError(`socket #${index} closed before opening`)), { once: true });
-  });
+  const client = { index, label: `socket #${index}`, ws: new WebSocket(url), nbUsers: 0, sawSender: false, texts: 0, lastSeq: -1, closed: false };
+  const opened = watchSocket(run, client, client.label, (data) => onRoomFrame(run, client, client.label, data, now(), ON_FRAME));
   return { client, opened };
 }
 
-function onFrame(run, client, data) {
-  const receivedAt = now();
-  let message;
-  try {
-    message = JSON.parse(data);
-  } catch {
-    run.unexpected.push(`non-JSON frame: ${String(data).slice(0, 80)}`);
-    return;
-  }
-  switch (message.type) {
-    case "nb_users":
-      client.nbUsers = message.nb_users;
-      return;
-    case "newcomer":
-      if (message.newcomer === SENDER) client.sawSender = true;
-      return;
-    case "text":
-      return onText(run, client, message, receivedAt);
-    case "uncompliant":
-      run.fatal ??= `socket #${client.index} was told its message is uncompliant: ${message.reason}`;
-      return;
-    default:
-      run.unexpected.push(`socket #${client.index} received ${data.slice(0, 120)}`);
-  }
-}
+const ON_FRAME = {
+  newcomer(run, client, name) {
+    if (name === SENDER) client.sawSender = true;
+  },
+  text: onText,
+};
 
 function onText(run, client, message, receivedAt) {
-  const seq = Number(String(message.text).split(":", 1)[0]);
-  const sent = run.sent.get(seq);
-  if (message.author !== SENDER || sent === undefined || message.text !== sent.text) {
-    run.replayed++;
-    return;
-  }
-  if (seq <= client.lastSeq) run.outOfOrder++;
-  client.lastSeq = Math.max(client.lastSeq, seq);
+  const sent = sentTextOf(run, message, SENDER);
+  if (sent === undefined) return;
+  if (sent.seq <= client.lastSeq) run.outOfOrder++;
+  client.lastSeq = Math.max(client.lastSeq, sent.seq);
   client.texts++;
   sent.reached++;
   run.delivered++;
@@ -407,8 +204,6 @@ async function registerSender(run) {
   });
 }
 
-let nextSeq = 1;
-
 /** Sends the M texts from socket #0, paced by its own copy of each (closed loop) or by the clock. */
 async function sendMessages(run, intervalMs) {
   const sender = run.clients[0];
@@ -416,7 +211,7 @@ async function sendMessages(run, intervalMs) {
   for (let i = 0; i < run.m; i++) {
     const reason = abortReasonOf(run)();
     if (reason) throw new BenchError(`Sending message ${i + 1} of ${run.m}: ${reason}`);
-    const seq = sendText(run);
+    const seq = sendTimedText(run, sender.ws, SENDER);
     if (intervalMs === null) {
       await waitUntil(() => sender.lastSeq >= seq, {
         timeoutMs: TIMEOUT_MS.echo,
@@ -430,29 +225,14 @@ async function sendMessages(run, intervalMs) {
   }
 }
 
-/** Sends one "<seq>:<send time>" text from socket #0 and returns its seq. */
-function sendText(run) {
-  const seq = nextSeq++;
-  const time = now().toFixed(3);
-  const text = `${seq}:${time}`;
-  run.sent.set(seq, { time: Number(time), text, reached: 0 });
-  run.clients[0].ws.send(JSON.stringify({ type: "text", author: SENDER, avatar: null, text }));
-  return seq;
-}
-
 /** Waits for every delivery; returns normally with some missing if they stop coming (they are reported). */
-async function waitForDeliveries(run) {
-  const expected = run.n * run.m;
-  const started = performance.now();
-  let lastCount = -1;
-  let lastProgress = started;
-  while (run.delivered < expected) {
-    const reason = abortReasonOf(run)();
-    if (reason) throw new BenchError(`Waiting for deliveries: ${reason}`);
-    if (run.delivered !== lastCount) [lastCount, lastProgress] = [run.delivered, performance.now()];
-    if (performance.now() - lastProgress > TIMEOUT_MS.drainIdle || performance.now() - started > TIMEOUT_MS.drainTotal) return;
-    await sleep(10);
-  }
+function waitForDeliveries(run) {
+  return waitForProgress(() => run.delivered, run.n * run.m, {
+    idleMs: TIMEOUT_MS.drainIdle,
+    totalMs: TIMEOUT_MS.drainTotal,
+    what: "Waiting for deliveries",
+    abortReason: abortReasonOf(run),
+  });
 }
 
 /** Closes every socket, waits for their close events, then for the room to count nobody. */
@@ -493,17 +273,8 @@ async function benchRoomSize(server, n, intervalMs) {
   return result;
 }
 
-function seconds(ms) {
-  return `${(ms / 1000).toFixed(1)} s`;
-}
-
 // ---------------------------------------------------------------------------
 // Figures
-
-function percentile(sorted, p) {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
-}
 
 function summarize(run) {
   const sorted = Float64Array.from(run.latencies).sort();
@@ -540,11 +311,7 @@ function printRound(result) {
   if (result.unexpected.length > 5) console.log(`  ! ... and ${result.unexpected.length - 5} more unexpected frames`);
 }
 
-function ms(value) {
-  return Number.isNaN(value) ? "-" : value.toFixed(1);
-}
-
-function printTable(results, intervalMs) {
+function printResults(results, intervalMs) {
   const header = ["sockets", "messages", "deliveries / expected", "p50 ms", "p90 ms", "p99 ms", "max ms", "deliveries/s"];
   const rows = results.map((r) => [
     String(r.sockets),
@@ -556,76 +323,32 @@ function printTable(results, intervalMs) {
     ms(r.max),
     String(Math.round(r.perSecond)),
   ]);
-  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column].length)));
-  const line = (cells) => cells.map((cell, column) => cell.padStart(widths[column])).join(" | ");
   console.log(`\nFan-out to room ${ROOM} (${describePacing(intervalMs)})`);
-  console.log(line(header));
-  console.log(widths.map((width) => "-".repeat(width)).join("-|-"));
-  for (const row of rows) console.log(line(row));
+  printTable(header, rows);
 }
 
 // ---------------------------------------------------------------------------
-// Main: always stop the server, whatever happens
+// Main: the server is always stopped, whatever happens (see withServer)
 
 async function main() {
   if (typeof WebSocket === "undefined") {
     throw new BenchError(`No global WebSocket in Node ${process.version}: run with Node 22 (npm run bench).`);
   }
   const { sizes, intervalMs } = parseArgs(process.argv.slice(2));
-  const server = await startServer();
-  const stopOnSignal = (signal) => {
-    console.error(`\n${signal}: stopping the server (its log stays in ${server.logPath})`);
-    stopServer(server).finally(() => process.exit(130));
-  };
-  process.once("SIGINT", stopOnSignal);
-  process.once("SIGTERM", stopOnSignal);
-  // Last resort if the process ends some other way: nothing of wrangler survives the bench.
-  process.once("exit", () => server.exit || signalGroup(server, "SIGKILL"));
-
-  let failed = true;
-  try {
-    console.log(`Starting wrangler dev on port ${server.port} (log: ${server.logPath})`);
-    await waitForServer(server);
-    console.log(`Server ready. Node ${process.version}, ${os.availableParallelism()} CPUs shared by the bench and the server.`);
+  await withServer({ name: "fanout", ready: roomListed(ROOM) }, async (server) => {
     console.log(`Pacing: ${describePacing(intervalMs)}`);
     const results = [];
     for (const n of sizes) {
       console.log(`\nN = ${n}`);
       results.push(await benchRoomSize(server, n, intervalMs));
     }
-    printTable(results, intervalMs);
+    printResults(results, intervalMs);
     reportServerComplaints(server);
     const incomplete = results.filter((r) => r.delivered < r.expected || r.outOfOrder > 0);
     if (incomplete.length > 0) {
       throw new BenchError(`Deliveries missing or out of order for N = ${incomplete.map((r) => r.sockets).join(", ")}`);
     }
-    failed = false;
-  } catch (error) {
-    // A reload can be logged a moment after the sockets it closed were noticed: name the cause.
-    const problem = serverProblem(server);
-    if (problem && error instanceof Error && !error.message.includes(problem)) error.message += `\n(${problem})`;
-    throw error;
-  } finally {
-    await stopServer(server);
-    if (failed) console.error(`Wrangler's log is kept in ${server.logPath}`);
-    else fs.rmSync(server.workDir, { recursive: true, force: true });
-  }
+  });
 }
 
-function reportServerComplaints(server) {
-  const { complaints } = server;
-  if (complaints.length === 0) {
-    console.log("\nWrangler's log: no errors or warnings (besides the offline Request.cf warning).");
-    return;
-  }
-  console.log(`\nWrangler's log has ${complaints.length} lines that look like trouble, e.g.:`);
-  for (const line of [...new Set(complaints)].slice(0, 10)) console.log(`  ${line}`);
-}
-
-main().then(
-  () => process.exit(0),
-  (error) => {
-    console.error(`\nBench failed: ${error instanceof BenchError ? error.message : error?.stack ?? error}`);
-    process.exit(1);
-  },
-);
+runBench(main);

@@ -27,23 +27,21 @@
 import { spawn } from "node:child_process";
 import { once } from "node:events";
 import fs from "node:fs";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
+import { PROJECT_DIR, startServer, stopServer, waitForServer } from "./dev-server.mjs";
+import { BenchError, median, printTable } from "./util.mjs";
 
-const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
-const PROJECT_DIR = path.resolve(BENCH_DIR, "..");
 const JSQUASH = path.join(PROJECT_DIR, "node_modules", "@jsquash");
-const WRANGLER = path.join(PROJECT_DIR, "node_modules", ".bin", "wrangler");
 const CACHE_DIR = path.join(os.tmpdir(), "gischat-bench-images-v1");
 
 const LIMITS = { maxImageSize: 800, maxImageRawLength: 5_000_000, maxImagePixels: 12_600_000 };
 const WARMUP_RUNS = 1;
 const MEASURED_RUNS = 9;
 const PHASES = ["base64", "decode", "reduce", "resize", "encode"];
-const TIMEOUT_MS = { serverStart: 60_000, serverStop: 5_000, request: 120_000, memoryChild: 60_000 };
+const TIMEOUT_MS = { request: 120_000, memoryChild: 60_000 };
 
 const INPUTS = {
   photo4000: { label: "4000x3000 photo JPEG", kind: "photo", width: 4000, height: 3000 },
@@ -54,10 +52,6 @@ const INPUTS = {
 };
 const TIMED = ["photo4000", "screen1080", "photo1200"];
 const MEMORY = ["photo4032", "screen3840"];
-
-class BenchError extends Error {
-  name = "BenchError";
-}
 
 const wasmModule = (file) => new WebAssembly.Module(fs.readFileSync(path.join(JSQUASH, file)));
 
@@ -284,66 +278,7 @@ async function measureMemory(name) {
 }
 
 // ---------------------------------------------------------------------------
-// 1. and 3. Time, in workerd: `wrangler dev` in its own process group
-
-function findFreePort() {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.once("error", reject);
-    probe.listen(0, "127.0.0.1", () => {
-      const { port } = probe.address();
-      probe.close(() => resolve(port));
-    });
-  });
-}
-
-async function startServer() {
-  const [port, inspectorPort] = [await findFreePort(), await findFreePort()];
-  const workDir = fs.mkdtempSync(path.join(os.tmpdir(), "gischat-bench-images-"));
-  const logPath = path.join(workDir, "wrangler.log");
-  const log = fs.openSync(logPath, "w");
-  const child = spawn(
-    process.execPath,
-    [
-      WRANGLER, "dev",
-      "-c", path.join(BENCH_DIR, "images.wrangler.toml"),
-      "--port", String(port),
-      "--ip", "127.0.0.1",
-      "--inspector-port", String(inspectorPort),
-      "--persist-to", path.join(workDir, "state"),
-      "--show-interactive-dev-session=false",
-    ],
-    { cwd: PROJECT_DIR, detached: true, stdio: ["ignore", log, log], env: { ...process.env, WRANGLER_SEND_METRICS: "false" } },
-  );
-  fs.closeSync(log);
-  const server = { child, logPath, baseUrl: `http://127.0.0.1:${port}`, exit: null };
-  server.exited = new Promise((resolve) => child.once("exit", (code, signal) => resolve((server.exit = signal ?? `exit code ${code}`))));
-  const deadline = performance.now() + TIMEOUT_MS.serverStart;
-  while (performance.now() < deadline && !server.exit) {
-    try {
-      if ((await fetch(server.baseUrl, { signal: AbortSignal.timeout(2_000) })).ok) return server;
-    } catch {
-      // Not listening yet.
-    }
-    await sleep(250);
-  }
-  await stopServer(server);
-  throw new BenchError(`wrangler dev did not answer within ${TIMEOUT_MS.serverStart / 1000} s (${server.exit ?? "still running"}); see ${logPath}`);
-}
-
-async function stopServer(server) {
-  const signalGroup = (signal) => {
-    try {
-      process.kill(-server.child.pid, signal); // wrangler, workerd and esbuild share its process group
-    } catch {
-      // Already gone.
-    }
-  };
-  if (!server.exit) {
-    signalGroup("SIGTERM");
-    if (!(await Promise.race([server.exited.then(() => true), sleep(TIMEOUT_MS.serverStop).then(() => false)]))) signalGroup("SIGKILL");
-  }
-}
+// 1. and 3. Time, in workerd: `wrangler dev` of bench/images-worker.ts (see dev-server.mjs)
 
 /** Warm-up plus measured runs of one input inside workerd, the modes interleaved; answers the measured runs per mode. */
 async function timeInWorkerd(server, name, modes) {
@@ -368,12 +303,6 @@ async function timeInWorkerd(server, name, modes) {
 // ---------------------------------------------------------------------------
 // Printing
 
-function median(values) {
-  const sorted = values.toSorted((a, b) => a - b);
-  const middle = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-}
-
 /** Median per phase, of the rest ("other") and of the total; the total's range. */
 function summarize(runs) {
   const ms = (values) => (values.every((value) => value === undefined) ? "-" : median(values.map((value) => value ?? 0)).toFixed(0));
@@ -383,13 +312,8 @@ function summarize(runs) {
   return [...row, other, ms(totals), `${Math.min(...totals).toFixed(0)}-${Math.max(...totals).toFixed(0)}`];
 }
 
-function printTable(headers, rows) {
-  const widths = headers.map((header, i) => Math.max(header.length, ...rows.map((row) => String(row[i]).length)));
-  const line = (cells) => cells.map((cell, i) => (i === 0 ? String(cell).padEnd(widths[i]) : String(cell).padStart(widths[i]))).join("  ");
-  console.log(line(headers));
-  console.log(widths.map((width) => "-".repeat(width)).join("  "));
-  for (const row of rows) console.log(line(row));
-}
+/** The tables' layout: names on the left, columns two spaces apart. */
+const COLUMNS = { separator: "  ", firstLeft: true };
 
 const mib = (bytes) => `${(bytes / 2 ** 20).toFixed(1)}`;
 
@@ -401,6 +325,7 @@ function printMemory(name, { samples, maxRssBefore, maxRssAfter }) {
   printTable(
     ["sampled after", "rss", "heapUsed", "external", "arrayBuffers"],
     samples.map((s) => [s.phase, mib(s.rss), mib(s.heapUsed), mib(s.external), mib(s.arrayBuffers)]),
+    COLUMNS,
   );
   console.log(`  peak RSS increase: ${mib(maxRssAfter - before.rss)} MiB (maxRSS ${mib(maxRssAfter)} after, ${mib(maxRssBefore)} before; RSS ${mib(before.rss)} before)`);
   const firstRun = samples.filter((sample) => sample.phase.startsWith("run 1:"));
@@ -419,7 +344,8 @@ async function main() {
   for (const name of [...TIMED, ...MEMORY]) await inputBytes(name);
 
   console.log("Starting wrangler dev (bench/images.wrangler.toml)...");
-  server = await startServer();
+  server = await startServer({ name: "bench-images", config: "bench/images.wrangler.toml" });
+  await waitForServer(server);
   const timed = {};
   let direct;
   for (const name of TIMED) {
@@ -439,6 +365,7 @@ async function main() {
       const [run] = timed[name];
       return [INPUTS[name].label, fs.statSync(inputPath(name)).size, ...summarize(timed[name]), `${run.width}x${run.height}`, run.pngBytes];
     }),
+    COLUMNS,
   );
 
   console.log(`\n2. Peak memory of shrinkImage, in Node ${process.versions.node} (V8 ${process.versions.v8})`);
@@ -452,7 +379,7 @@ async function main() {
   console.log("\n3. What the pre-shrink buys: the 4000x3000 photo JPEG inside workerd, median ms");
   console.log("   as is: shrinkImage; direct: decode, lanczos3 from the full image to the final size, encode;\n   their runs alternate (the 'as is' row is the one of table 1)\n");
   const [asIs, straight] = [summarize(timed.photo4000), summarize(direct)];
-  printTable(["pipeline", ...PHASES, "other", "total", "range"], [["as is", ...asIs], ["direct", ...straight]]);
+  printTable(["pipeline", ...PHASES, "other", "total", "range"], [["as is", ...asIs], ["direct", ...straight]], COLUMNS);
   const [asIsTotal, directTotal] = [Number(asIs.at(-2)), Number(straight.at(-2))];
   console.log(`\n   the pre-shrink saves ${directTotal - asIsTotal} ms per image (${((1 - asIsTotal / directTotal) * 100).toFixed(0)}% of the direct total)`);
   console.log(`\nDone in ${((performance.now() - started) / 1000).toFixed(0)} s.`);

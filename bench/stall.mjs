@@ -41,19 +41,15 @@
 //   npm run bench:stall -- --listeners=50  another room size
 //   npm run bench:stall -- --deflate       clients with WebSocket compression, like browsers
 //   STALL_DUMP=/tmp/t.json npm run bench:stall   also write the raw timeline as JSON
-import { spawn } from "node:child_process";
-import { once } from "node:events";
 import fs from "node:fs";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { monitorEventLoopDelay } from "node:perf_hooks";
-import readline from "node:readline";
 import { setTimeout as sleep } from "node:timers/promises";
-import { fileURLToPath } from "node:url";
+import { PROJECT_DIR, reportServerComplaints, roomListed, serverProblem, withServer } from "./dev-server.mjs";
+import { onRoomFrame, sendTimedText, sentTextOf, watchSocket } from "./room-client.mjs";
+import { BenchError, ms, now, percentile, printTable, runBench, seconds, waitForProgress, waitUntil, withTimeout } from "./util.mjs";
 
-const PROJECT_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const WRANGLER = path.join(PROJECT_DIR, "node_modules", ".bin", "wrangler");
 const ROOM = "QGIS";
 const CHATTER = "chatter";
 const PHOTOGRAPHER = "photographer";
@@ -75,8 +71,6 @@ const PHOTO_CACHE = path.join(
 );
 
 const TIMEOUT_MS = {
-  serverStart: 60_000,
-  serverStop: 5_000,
   connect: 30_000,
   register: 15_000,
   echo: 10_000,
@@ -90,13 +84,6 @@ const TIMEOUT_MS = {
   close: 15_000,
   probe: 10_000,
 };
-
-/** Wall-clock milliseconds, the same clock for the send time and the receive time. */
-const now = () => performance.timeOrigin + performance.now();
-
-class BenchError extends Error {
-  name = "BenchError";
-}
 
 // ---------------------------------------------------------------------------
 // Command line
@@ -180,154 +167,6 @@ async function encodePhoto() {
 }
 
 // ---------------------------------------------------------------------------
-// Waiting, always with a deadline (as in fanout.mjs)
-
-async function waitUntil(condition, { timeoutMs, what, abortReason = () => undefined, pollMs = 10 }) {
-  const describe = () => (typeof what === "function" ? what() : what);
-  const deadline = performance.now() + timeoutMs;
-  for (;;) {
-    const reason = abortReason();
-    if (reason) throw new BenchError(`${describe()}: ${reason}`);
-    if (condition()) return;
-    if (performance.now() > deadline) throw new BenchError(`${describe()}: timed out after ${timeoutMs / 1000} s`);
-    await sleep(pollMs);
-  }
-}
-
-function withTimeout(promise, timeoutMs, what) {
-  let timer;
-  const timeout = new Promise((_, reject) => {
-    timer = setTimeout(() => reject(new BenchError(`${what}: timed out after ${timeoutMs / 1000} s`)), timeoutMs);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-// ---------------------------------------------------------------------------
-// The server: `wrangler dev` in its own process group, with its own state and log
-// (copied from fanout.mjs)
-
-function findFreePort() {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.once("error", reject);
-    probe.listen(0, "127.0.0.1", () => {
-      const { port } = probe.address();
-      probe.close(() => resolve(port));
-    });
-  });
-}
-
-async function startServer() {
-  const [port, inspectorPort] = [await findFreePort(), await findFreePort()];
-  const workDir = fs.mkdtempSync(path.join(os.tmpdir(), "gischat-stall-"));
-  const args = [
-    WRANGLER, "dev",
-    "--port", String(port),
-    "--ip", "127.0.0.1",
-    "--inspector-port", String(inspectorPort),
-    "--persist-to", path.join(workDir, "state"),
-    "--show-interactive-dev-session=false",
-  ];
-  // Run with this very Node (wrangler needs 22), detached so the whole group can be killed.
-  const child = spawn(process.execPath, args, {
-    cwd: PROJECT_DIR,
-    detached: true,
-    stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
-  });
-  const server = {
-    port,
-    child,
-    workDir,
-    baseUrl: `http://127.0.0.1:${port}`,
-    logPath: path.join(workDir, "wrangler.log"),
-    log: null,
-    exit: null,
-    reloads: 0,
-    recentLines: [],
-    complaints: [],
-  };
-  server.log = fs.createWriteStream(server.logPath);
-  for (const stream of [child.stdout, child.stderr]) {
-    readline.createInterface({ input: stream, crlfDelay: Infinity }).on("line", (line) => {
-      server.log.write(`${line}\n`);
-      watchLogLine(server, line);
-    });
-  }
-  server.outputClosed = once(child, "close");
-  server.exited = new Promise((resolve) => {
-    child.once("exit", (code, signal) => {
-      server.exit = signal ? `signal ${signal}` : `code ${code}`;
-      resolve();
-    });
-  });
-  return server;
-}
-
-/** Wrangler's own complaint when offline (it cannot fetch Request.cf), with its stack. */
-const OFFLINE_NOISE = /Request\.cf|ENOTFOUND workers\.cloudflare\.com|^\s+at /;
-/** Errors, warnings, and requests answered 5xx ("[wrangler:info] GET /path 500 ..."). */
-const TROUBLE = /\b(error|exception|uncaught)\b|^\[wrangler:(warn|error)\]|✘|^\[wrangler:\w+\] [A-Z]+ \S+ 5\d\d\b/i;
-
-function watchLogLine(server, line) {
-  server.recentLines.push(line);
-  if (server.recentLines.length > 30) server.recentLines.shift();
-  if (TROUBLE.test(line) && !OFFLINE_NOISE.test(line)) server.complaints.push(line);
-  if (/Reloading local server/.test(line)) server.reloads++;
-}
-
-function serverProblem(server) {
-  if (server.exit) return `wrangler exited (${server.exit}); see ${server.logPath}`;
-  if (server.reloads > 0) {
-    return "wrangler reloaded the Worker because a source file changed during the bench: run it again once the sources are left alone";
-  }
-  return undefined;
-}
-
-async function waitForServer(server) {
-  let lastError = "no answer yet";
-  const deadline = performance.now() + TIMEOUT_MS.serverStart;
-  while (performance.now() < deadline) {
-    if (server.exit) throw new BenchError(`The server did not start: wrangler exited (${server.exit})\n${logTail(server)}`);
-    try {
-      const response = await fetch(`${server.baseUrl}/rooms`, { signal: AbortSignal.timeout(2_000) });
-      const rooms = response.ok ? await response.json() : [];
-      if (rooms.includes(ROOM)) return;
-      lastError = `GET /rooms answered ${response.status} ${JSON.stringify(rooms)}`;
-    } catch (error) {
-      lastError = String(error.cause?.code ?? error.message);
-    }
-    await sleep(250);
-  }
-  throw new BenchError(
-    `The server did not answer GET /rooms with room ${ROOM} within ${TIMEOUT_MS.serverStart / 1000} s (last: ${lastError})\n${logTail(server)}`,
-  );
-}
-
-async function stopServer(server) {
-  if (!server.exit) {
-    signalGroup(server, "SIGTERM");
-    const stopped = await Promise.race([server.exited.then(() => true), sleep(TIMEOUT_MS.serverStop).then(() => false)]);
-    if (!stopped) signalGroup(server, "SIGKILL");
-  }
-  await Promise.race([server.outputClosed, sleep(1_000)]);
-  await new Promise((resolve) => server.log.end(resolve));
-}
-
-/** Signals wrangler and everything it started (workerd, esbuild): they share its process group. */
-function signalGroup(server, signal) {
-  try {
-    process.kill(-server.child.pid, signal);
-  } catch {
-    // The group is already gone.
-  }
-}
-
-function logTail(server) {
-  return `--- last lines of wrangler's output (all of it in ${server.logPath}) ---\n${server.recentLines.join("\n")}`;
-}
-
-// ---------------------------------------------------------------------------
 // CPU time of the server's threads (Linux /proc): who does the work, per phase
 
 const CLOCK_TICK_MS = 10; // USER_HZ is 100 on Linux
@@ -397,7 +236,7 @@ function createRun(server, listeners, closed, photoBase64, openSocket) {
     clients: [],
     chatter: null,
     photographer: null,
-    /** seq -> { time, text, phase, reached } */
+    /** seq -> { seq, time, text, reached, phase } (see sendTimedText) */
     sent: new Map(),
     /** The phase whose deliveries are being recorded (null: warm-up). */
     phase: null,
@@ -422,18 +261,7 @@ function abortReasonOf(run) {
 function connectClient(run, name, role) {
   const url = `ws://127.0.0.1:${run.server.port}/room/${ROOM}/ws`;
   const client = { name, role, ws: run.openSocket(url), nbUsers: 0, newcomers: new Set(), lastSeq: -1, images: 0, outOfOrder: 0, arrivals: [], closed: false };
-  client.ws.addEventListener("message", (event) => onFrame(run, client, event.data));
-  client.ws.addEventListener("close", (event) => {
-    client.closed = true;
-    if (!run.closing) run.fatal ??= `socket ${name} closed unexpectedly (code ${event.code} ${JSON.stringify(event.reason)})`;
-  });
-  client.ws.addEventListener("error", () => {
-    if (!run.closing) run.fatal ??= `socket ${name} failed (WebSocket error event)`;
-  });
-  const opened = new Promise((resolve, reject) => {
-    client.ws.addEventListener("open", resolve, { once: true });
-    client.ws.addEventListener("close", () => reject(new BenchError(`socket ${name} closed before opening`)), { once: true });
-  });
+  const opened = watchSocket(run, client, `socket ${name}`, (data) => onFrame(run, client, data));
   return { client, opened };
 }
 
@@ -452,29 +280,15 @@ function onFrame(run, client, data) {
     const author = /"author":"([^"]*)"/.exec(head)?.[1];
     if (head.startsWith('{"type":"image"') && author !== undefined) return onImage(run, client, author, data, receivedAt);
   }
-  let message;
-  try {
-    message = JSON.parse(data);
-  } catch {
-    run.unexpected.push(`non-JSON frame: ${data.slice(0, 80)}`);
-    return;
-  }
-  switch (message.type) {
-    case "nb_users":
-      client.nbUsers = message.nb_users;
-      return;
-    case "newcomer":
-      client.newcomers.add(message.newcomer);
-      return;
-    case "text":
-      return onText(run, client, message, receivedAt);
-    case "uncompliant":
-      run.fatal ??= `${client.name} was told its message is uncompliant: ${message.reason}`;
-      return;
-    default:
-      run.unexpected.push(`${client.name} received ${data.slice(0, 120)}`);
-  }
+  onRoomFrame(run, client, client.name, data, receivedAt, ON_FRAME);
 }
+
+const ON_FRAME = {
+  newcomer(run, client, name) {
+    client.newcomers.add(name);
+  },
+  text: onText,
+};
 
 function onImage(run, client, author, data, receivedAt) {
   if (author !== PHOTOGRAPHER) {
@@ -495,14 +309,10 @@ function onImage(run, client, author, data, receivedAt) {
 }
 
 function onText(run, client, message, receivedAt) {
-  const seq = Number(String(message.text).split(":", 1)[0]);
-  const sent = run.sent.get(seq);
-  if (message.author !== CHATTER || sent === undefined || message.text !== sent.text) {
-    run.replayed++;
-    return;
-  }
-  if (seq <= client.lastSeq) client.outOfOrder++;
-  client.lastSeq = Math.max(client.lastSeq, seq);
+  const sent = sentTextOf(run, message, CHATTER);
+  if (sent === undefined) return;
+  if (sent.seq <= client.lastSeq) client.outOfOrder++;
+  client.lastSeq = Math.max(client.lastSeq, sent.seq);
   if (client.role !== "listener") return;
   sent.reached++;
   if (sent.phase === null) return;
@@ -539,16 +349,9 @@ async function openRoom(run) {
   return performance.now() - started;
 }
 
-let nextSeq = 1;
-
-/** Sends one "<seq>:<send time>" text from the chatter and returns its seq. */
+/** Sends one "<seq>:<send time>" text from the chatter, recorded with its phase (null: warm-up); returns its seq. */
 function sendText(run, phase) {
-  const seq = nextSeq++;
-  const time = now().toFixed(3);
-  const text = `${seq}:${time}`;
-  run.sent.set(seq, { time: Number(time), text, phase, reached: 0 });
-  run.chatter.ws.send(JSON.stringify({ type: "text", author: CHATTER, avatar: null, text }));
-  return seq;
+  return sendTimedText(run, run.chatter.ws, CHATTER, { phase });
 }
 
 /** Sends the photo and waits for the photographer to receive it back resized; returns { sentAt, receivedAt }. */
@@ -673,18 +476,13 @@ async function probeLoop(run, phase) {
 }
 
 /** Waits for the phase's deliveries; returns normally with some missing if they stop coming (they are reported). */
-async function drain(run, phase) {
-  const expected = phase.textsSent * run.listeners;
-  const started = performance.now();
-  let lastCount = -1;
-  let lastProgress = started;
-  while (phase.deliveries.length < expected) {
-    const reason = abortReasonOf(run)();
-    if (reason) throw new BenchError(`Phase ${phase.name}, waiting for deliveries: ${reason}`);
-    if (phase.deliveries.length !== lastCount) [lastCount, lastProgress] = [phase.deliveries.length, performance.now()];
-    if (performance.now() - lastProgress > TIMEOUT_MS.drainIdle || performance.now() - started > TIMEOUT_MS.drainTotal) return;
-    await sleep(10);
-  }
+function drain(run, phase) {
+  return waitForProgress(() => phase.deliveries.length, phase.textsSent * run.listeners, {
+    idleMs: TIMEOUT_MS.drainIdle,
+    totalMs: TIMEOUT_MS.drainTotal,
+    what: `Phase ${phase.name}, waiting for deliveries`,
+    abortReason: abortReasonOf(run),
+  });
 }
 
 async function closeRoom(run) {
@@ -702,11 +500,6 @@ async function closeRoom(run) {
 // ---------------------------------------------------------------------------
 // Figures
 
-function percentile(sorted, p) {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
-}
-
 function stats(values) {
   const sorted = Float64Array.from(values).sort();
   return {
@@ -719,16 +512,8 @@ function stats(values) {
   };
 }
 
-function ms(value) {
-  return Number.isNaN(value) ? "-" : value.toFixed(1);
-}
-
 function percent(share) {
   return Number.isNaN(share) ? "-" : `${(share * 100).toFixed(1)} %`;
-}
-
-function seconds(milliseconds) {
-  return `${(milliseconds / 1000).toFixed(1)} s`;
 }
 
 /** Per listener, the longest time between two consecutive text deliveries of the phase. */
@@ -747,7 +532,7 @@ function inFlight(phase, time) {
   return phase.images.some((image) => time >= image.sentAt && time <= image.receivedAt);
 }
 
-function printTable(run) {
+function printResults(run) {
   const header = ["phase", "texts sent", "deliveries / expected", "p50 ms", "p90 ms", "p99 ms", "max ms", `> ${SLOW_MS} ms`, "images", "image p50 ms", "image max ms"];
   const rows = run.phases.map((phase) => {
     const text = stats(phase.deliveries.map((d) => d.latency));
@@ -766,12 +551,8 @@ function printTable(run) {
       phase.withImages ? ms(image.max) : "-",
     ];
   });
-  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column].length)));
-  const line = (cells) => cells.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]) : cell.padStart(widths[column]))).join(" | ");
   console.log(`\nText latency at ${run.listeners} listeners (a text every ${TEXT_INTERVAL_MS} ms), image end-to-end time (send -> photographer receives it resized)`);
-  console.log(line(header));
-  console.log(widths.map((width) => "-".repeat(width)).join("-|-"));
-  for (const row of rows) console.log(line(row));
+  printTable(header, rows, { firstLeft: true });
 }
 
 function printDetails(run, warm) {
@@ -886,18 +667,8 @@ function dumpTimeline(run, file) {
   console.log(`\nTimeline written to ${file}`);
 }
 
-function reportServerComplaints(server) {
-  const { complaints } = server;
-  if (complaints.length === 0) {
-    console.log("\nWrangler's log: no errors or warnings (besides the offline Request.cf warning).");
-    return;
-  }
-  console.log(`\nWrangler's log has ${complaints.length} lines that look like trouble, e.g.:`);
-  for (const line of [...new Set(complaints)].slice(0, 10)) console.log(`  ${line}`);
-}
-
 // ---------------------------------------------------------------------------
-// Main: always stop the server, whatever happens
+// Main: the server is always stopped, whatever happens (see withServer)
 
 async function main() {
   if (typeof WebSocket === "undefined") {
@@ -915,83 +686,59 @@ async function main() {
       `${photo.cached ? ` (cached: ${PHOTO_CACHE})` : ""}`,
   );
 
-  const server = await startServer();
-  const stopOnSignal = (signal) => {
-    console.error(`\n${signal}: stopping the server (its log stays in ${server.logPath})`);
-    stopServer(server).finally(() => process.exit(130));
-  };
-  process.once("SIGINT", stopOnSignal);
-  process.once("SIGTERM", stopOnSignal);
-  process.once("exit", () => server.exit || signalGroup(server, "SIGKILL"));
-
-  let failed = true;
-  loopDelay.enable();
-  try {
-    console.log(`Starting wrangler dev on port ${server.port} (log: ${server.logPath})`);
-    await waitForServer(server);
-    console.log(`Server ready. Node ${process.version}, ${os.availableParallelism()} CPUs shared by the bench and the server.`);
-    const run = createRun(server, listeners, closed, photoBase64, openSocket);
-    const openMs = await openRoom(run);
-    console.log(`${listeners} listeners + ${CHATTER} + ${PHOTOGRAPHER} connected and registered in ${seconds(openMs)}`);
-    console.log(
-      `WebSocket client: ${deflate ? "Node's own, permessage-deflate" : "the ws package, compression off (like QWebSocket)"};` +
-        ` extensions the server agreed to: ${JSON.stringify(run.chatter.ws.extensions || "none")}`,
-    );
-    const warm = await warmUp(run);
-    console.log(`Warm-up done (first image back in ${ms(warm.e2e)} ms).`);
-
-    console.log(`Phase A: baseline, a text every ${TEXT_INTERVAL_MS} ms for ${PHASE_MS / 1000} s...`);
-    await runPhase(run, "A baseline", false);
-    await sleep(500);
-    console.log(`Phase B: the same texts, plus images (${describeImagePacing(closed)}) for ${PHASE_MS / 1000} s...`);
-    await runPhase(run, "B with images", true);
-
-    printTable(run);
-    printDetails(run, warm);
-    if (process.env.STALL_DUMP) dumpTimeline(run, process.env.STALL_DUMP);
-    const problems = [];
-    for (const phase of run.phases) {
-      const expected = phase.textsSent * run.listeners;
-      if (phase.deliveries.length < expected) problems.push(`phase ${phase.name}: ${expected - phase.deliveries.length} text deliveries missing`);
+  // The log is kept either way (it is small), the local state only on failure.
+  await withServer({ name: "stall", ready: roomListed(ROOM), keepLog: true }, async (server) => {
+    loopDelay.enable();
+    try {
+      await measure(server, { listeners, closed, deflate, openSocket, photoBase64 });
+    } finally {
+      loopDelay.disable();
     }
-    const failedProbes = run.phases.reduce((sum, phase) => sum + phase.probes.filter((p) => Number.isNaN(p.latency)).length, 0);
-    if (failedProbes > 0) problems.push(`${failedProbes} GET /version probes failed`);
-    const outOfOrder = run.clients.reduce((sum, client) => sum + client.outOfOrder, 0);
-    if (outOfOrder > 0) problems.push(`${outOfOrder} text deliveries out of order or duplicated`);
-    const images = run.imagesBack.length;
-    if (run.phases[1].images.length === 0) problems.push("no image was processed in phase B");
-    // Every image reaches every listener (the last ones may still be on their way).
-    await waitUntil(() => run.imageDeliveries >= images * listeners, {
-      timeoutMs: TIMEOUT_MS.echo,
-      what: () => `Waiting for the ${images} images to reach every listener (${run.imageDeliveries} of ${images * listeners})`,
-      abortReason: abortReasonOf(run),
-    }).catch((error) => problems.push(error.message));
-    if (run.replayed > 0) console.log(`(${run.replayed} frames from history or other authors ignored)`);
-    for (const line of run.unexpected.slice(0, 5)) console.log(`! unexpected: ${line}`);
-    reportServerComplaints(server);
-    await closeRoom(run);
-    if (problems.length > 0) throw new BenchError(problems.join("; "));
-    failed = false;
-  } catch (error) {
-    const problem = serverProblem(server);
-    if (problem && error instanceof Error && !error.message.includes(problem)) error.message += `\n(${problem})`;
-    throw error;
-  } finally {
-    loopDelay.disable();
-    await stopServer(server);
-    // The log is kept either way (it is small), the local state only on failure.
-    if (failed) console.error(`Wrangler's log is kept in ${server.logPath}`);
-    else {
-      fs.rmSync(path.join(server.workDir, "state"), { recursive: true, force: true });
-      console.log(`Wrangler's whole output: ${server.logPath}`);
-    }
-  }
+  });
 }
 
-main().then(
-  () => process.exit(0),
-  (error) => {
-    console.error(`\nBench failed: ${error instanceof BenchError ? error.message : error?.stack ?? error}`);
-    process.exit(1);
-  },
-);
+async function measure(server, { listeners, closed, deflate, openSocket, photoBase64 }) {
+  const run = createRun(server, listeners, closed, photoBase64, openSocket);
+  const openMs = await openRoom(run);
+  console.log(`${listeners} listeners + ${CHATTER} + ${PHOTOGRAPHER} connected and registered in ${seconds(openMs)}`);
+  console.log(
+    `WebSocket client: ${deflate ? "Node's own, permessage-deflate" : "the ws package, compression off (like QWebSocket)"};` +
+      ` extensions the server agreed to: ${JSON.stringify(run.chatter.ws.extensions || "none")}`,
+  );
+  const warm = await warmUp(run);
+  console.log(`Warm-up done (first image back in ${ms(warm.e2e)} ms).`);
+
+  console.log(`Phase A: baseline, a text every ${TEXT_INTERVAL_MS} ms for ${PHASE_MS / 1000} s...`);
+  await runPhase(run, "A baseline", false);
+  await sleep(500);
+  console.log(`Phase B: the same texts, plus images (${describeImagePacing(closed)}) for ${PHASE_MS / 1000} s...`);
+  await runPhase(run, "B with images", true);
+
+  printResults(run);
+  printDetails(run, warm);
+  if (process.env.STALL_DUMP) dumpTimeline(run, process.env.STALL_DUMP);
+  const problems = [];
+  for (const phase of run.phases) {
+    const expected = phase.textsSent * run.listeners;
+    if (phase.deliveries.length < expected) problems.push(`phase ${phase.name}: ${expected - phase.deliveries.length} text deliveries missing`);
+  }
+  const failedProbes = run.phases.reduce((sum, phase) => sum + phase.probes.filter((p) => Number.isNaN(p.latency)).length, 0);
+  if (failedProbes > 0) problems.push(`${failedProbes} GET /version probes failed`);
+  const outOfOrder = run.clients.reduce((sum, client) => sum + client.outOfOrder, 0);
+  if (outOfOrder > 0) problems.push(`${outOfOrder} text deliveries out of order or duplicated`);
+  const images = run.imagesBack.length;
+  if (run.phases[1].images.length === 0) problems.push("no image was processed in phase B");
+  // Every image reaches every listener (the last ones may still be on their way).
+  await waitUntil(() => run.imageDeliveries >= images * listeners, {
+    timeoutMs: TIMEOUT_MS.echo,
+    what: () => `Waiting for the ${images} images to reach every listener (${run.imageDeliveries} of ${images * listeners})`,
+    abortReason: abortReasonOf(run),
+  }).catch((error) => problems.push(error.message));
+  if (run.replayed > 0) console.log(`(${run.replayed} frames from history or other authors ignored)`);
+  for (const line of run.unexpected.slice(0, 5)) console.log(`! unexpected: ${line}`);
+  reportServerComplaints(server);
+  await closeRoom(run);
+  if (problems.length > 0) throw new BenchError(problems.join("; "));
+}
+
+runBench(main);
