@@ -5,6 +5,13 @@ import { defineConfig } from "vitest/config";
 // from this list (test/helpers.ts), so tests never see each other's history.
 const TEST_ROOMS = ["QGIS", "Geotribu", "Field and mobile", ...Array.from({ length: 120 }, (_, i) => `room-${i}`)];
 
+// Rooms with their own limits (ROOM_LIMITS), for test/limits.test.ts: a room of three,
+// and rooms where a socket may send 5 messages at once and one more every 5 s.
+const LIMITED_ROOMS: Record<string, Record<string, number>> = {
+  "small room": { max_users: 3 },
+  ...Object.fromEntries(Array.from({ length: 8 }, (_, i) => [`slow-${i}`, { rate_limit_burst: 5, rate_limit_per_second: 0.2 }])),
+};
+
 const TEST_ADMIN_TOKEN = "test-admin-token";
 
 export default defineConfig({
@@ -12,7 +19,11 @@ export default defineConfig({
     cloudflareTest({
       wrangler: { configPath: "./wrangler.toml" },
       miniflare: {
-        bindings: { CHANNELS: TEST_ROOMS.join(","), ADMIN_TOKEN: TEST_ADMIN_TOKEN },
+        bindings: {
+          CHANNELS: [...TEST_ROOMS, ...Object.keys(LIMITED_ROOMS)].join(","),
+          ROOM_LIMITS: JSON.stringify(LIMITED_ROOMS),
+          ADMIN_TOKEN: TEST_ADMIN_TOKEN,
+        },
       },
     }),
   ],

@@ -18,13 +18,53 @@ export interface Limits {
   maxStoredMessages: number;
   /** Largest WebSocket frame (in characters) read before it is even parsed. */
   maxFrameLength: number;
+  /** Live sockets a room accepts; one more is closed with 1013. */
+  maxUsers: number;
+  /** Messages a socket may send at once (images and layers count more). */
+  rateLimitBurst: number;
+  /** Messages per second a socket may keep sending. */
+  rateLimitPerSecond: number;
 }
+
+interface LimitSpec {
+  variable: string;
+  /** Its name in /rules and in ROOM_LIMITS. */
+  key: string;
+  fallback: number;
+  min: number;
+  /** Whether a fraction is allowed (a rate), or only whole numbers. */
+  fractional?: boolean;
+}
+
+/** Every limit: its variable, its key in /rules and ROOM_LIMITS, its default and its floor. */
+export const LIMITS: { readonly [K in keyof Limits]: LimitSpec } = {
+  minAuthorLength: { variable: "MIN_AUTHOR_LENGTH", key: "min_author_length", fallback: 3, min: 1 },
+  maxAuthorLength: { variable: "MAX_AUTHOR_LENGTH", key: "max_author_length", fallback: 32, min: 1 },
+  maxMessageLength: { variable: "MAX_MESSAGE_LENGTH", key: "max_message_length", fallback: 255, min: 1 },
+  maxImageSize: { variable: "MAX_IMAGE_SIZE", key: "max_image_size", fallback: 800, min: 1 },
+  maxImageRawLength: { variable: "MAX_IMAGE_RAW_LENGTH", key: "max_image_raw_length", fallback: 5_000_000, min: 1 },
+  // 12.6 megapixels: a 12 MP phone photo (4032x3024, or 4080x3072) and a 4K screenshot (3840x2160).
+  maxImagePixels: { variable: "MAX_IMAGE_PIXELS", key: "max_image_pixels", fallback: 12_600_000, min: 1 },
+  maxGeojsonFeatures: { variable: "MAX_GEOJSON_FEATURES", key: "max_geojson_features", fallback: 500, min: 1 },
+  maxModelRawLength: { variable: "MAX_MODEL_RAW_LENGTH", key: "max_model_raw_length", fallback: 1_000_000, min: 1 },
+  maxScriptRawLength: { variable: "MAX_SCRIPT_RAW_LENGTH", key: "max_script_raw_length", fallback: 2_000_000, min: 1 },
+  maxStoredMessages: { variable: "MAX_STORED_MESSAGES", key: "max_stored_messages", fallback: 5, min: 0 },
+  maxFrameLength: { variable: "MAX_FRAME_LENGTH", key: "max_frame_length", fallback: 12_000_000, min: 1 },
+  maxUsers: { variable: "MAX_USERS", key: "max_users", fallback: 1000, min: 1 },
+  rateLimitBurst: { variable: "RATE_LIMIT_BURST", key: "rate_limit_burst", fallback: 20, min: 1 },
+  rateLimitPerSecond: { variable: "RATE_LIMIT_PER_SECOND", key: "rate_limit_per_second", fallback: 2, min: 0.01, fractional: true },
+};
+
+const LIMIT_NAMES = Object.keys(LIMITS) as (keyof Limits)[];
 
 export interface Config {
   rooms: readonly string[];
   rules: string;
   mainLang: string;
+  /** The instance's defaults. */
   limits: Limits;
+  /** Each room's effective limits: the defaults with its ROOM_LIMITS overrides. */
+  roomLimits: ReadonlyMap<string, Limits>;
   /** Bearer token for moderation; moderation is disabled when it is absent. */
   adminToken: string | undefined;
 }
@@ -35,24 +75,97 @@ export class ConfigError extends Error {
 
 const DEFAULT_ROOMS = "QGIS,Geotribu";
 
-function wholeNumber(variable: string, fallback: number, min = 1) {
+/** A limit's value from a var (a string) or from ROOM_LIMITS (a JSON number); undefined when wrong. */
+function limitValue(spec: LimitSpec, raw: unknown, label: string, ctx: z.RefinementCtx): number | undefined {
+  const text = typeof raw === "number" ? String(raw) : typeof raw === "string" ? raw.trim() : "";
+  const pattern = spec.fractional ? /^\d+(\.\d+)?$/ : /^\d+$/;
+  const value = Number(text);
+  const kind = spec.fractional ? "a number" : "a whole number";
+  if (!pattern.test(text) || !Number.isFinite(value) || (!spec.fractional && !Number.isSafeInteger(value))) {
+    ctx.addIssue({ code: "custom", message: `${label} must be ${kind}, got ${JSON.stringify(raw)}` });
+    return undefined;
+  }
+  if (value < spec.min) {
+    ctx.addIssue({ code: "custom", message: `${label} must be at least ${spec.min}, got ${value}` });
+    return undefined;
+  }
+  return value;
+}
+
+/** A var's schema: absent is the default; a bad value is an issue naming the variable. */
+function limitVariable(spec: LimitSpec) {
   return z
     .string()
     .optional()
-    .transform((raw, ctx) => {
-      if (raw === undefined) return fallback;
-      const text = raw.trim();
-      const value = Number(text);
-      if (!/^\d+$/.test(text) || !Number.isSafeInteger(value)) {
-        ctx.addIssue({ code: "custom", message: `${variable} must be a whole number, got ${JSON.stringify(raw)}` });
-        return z.NEVER;
-      }
-      if (value < min) {
-        ctx.addIssue({ code: "custom", message: `${variable} must be at least ${min}, got ${value}` });
-        return z.NEVER;
-      }
-      return value;
+    .transform((raw, ctx) => (raw === undefined ? spec.fallback : (limitValue(spec, raw, spec.variable, ctx) ?? spec.fallback)));
+}
+
+function limitsFromVars(vars: Record<string, unknown>, ctx: z.RefinementCtx): Limits {
+  const limits = Object.fromEntries(LIMIT_NAMES.map((name) => [name, vars[LIMITS[name].variable]])) as unknown as Limits;
+  checkAuthorBounds(limits, "MIN_AUTHOR_LENGTH", "MAX_AUTHOR_LENGTH", ctx);
+  return limits;
+}
+
+function checkAuthorBounds(limits: Limits, minLabel: string, maxLabel: string, ctx: z.RefinementCtx): void {
+  if (limits.minAuthorLength > limits.maxAuthorLength) {
+    ctx.addIssue({
+      code: "custom",
+      message: `${minLabel} (${limits.minAuthorLength}) must not be greater than ${maxLabel} (${limits.maxAuthorLength})`,
     });
+  }
+}
+
+const LIMIT_BY_KEY = new Map(LIMIT_NAMES.map((name) => [LIMITS[name].key, name]));
+
+/**
+ * ROOM_LIMITS: JSON, an object of room name -> { limit key: value }, e.g.
+ * {"Field and mobile": {"max_image_size": 600, "max_users": 200}}.
+ */
+function roomLimitsFrom(raw: string | undefined, rooms: string[], defaults: Limits, ctx: z.RefinementCtx): Map<string, Limits> {
+  const overrides = parseRoomLimits(raw, ctx);
+  for (const room of Object.keys(overrides)) {
+    if (!rooms.includes(room)) ctx.addIssue({ code: "custom", message: `ROOM_LIMITS names the room ${JSON.stringify(room)}, which is not in the room list` });
+  }
+  return new Map(
+    rooms.map((room) => {
+      const override = Object.hasOwn(overrides, room) ? overrides[room] : undefined;
+      if (override === undefined) return [room, defaults];
+      const limits = { ...defaults };
+      for (const [key, value] of Object.entries(override)) {
+        const name = LIMIT_BY_KEY.get(key);
+        const label = `ROOM_LIMITS[${JSON.stringify(room)}].${key}`;
+        if (name === undefined) {
+          ctx.addIssue({ code: "custom", message: `${label} is not a limit (known: ${[...LIMIT_BY_KEY.keys()].join(", ")})` });
+        } else {
+          limits[name] = limitValue(LIMITS[name], value, label, ctx) ?? limits[name];
+        }
+      }
+      checkAuthorBounds(limits, `ROOM_LIMITS[${JSON.stringify(room)}].min_author_length`, "max_author_length", ctx);
+      return [room, limits];
+    }),
+  );
+}
+
+const roomLimitsSchema = z.record(z.string(), z.record(z.string(), z.unknown()));
+
+function parseRoomLimits(raw: string | undefined, ctx: z.RefinementCtx): Record<string, Record<string, unknown>> {
+  if (raw === undefined || raw.trim() === "") return {};
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch (error) {
+    ctx.addIssue({ code: "custom", message: `ROOM_LIMITS must be JSON (${(error as Error).message})` });
+    return {};
+  }
+  const parsed = roomLimitsSchema.safeParse(json);
+  if (!parsed.success) {
+    ctx.addIssue({
+      code: "custom",
+      message: 'ROOM_LIMITS must be a JSON object of room name -> {limit: value}, e.g. {"Field and mobile": {"max_image_size": 600}}',
+    });
+    return {};
+  }
+  return parsed.data;
 }
 
 function roomList(raw: string, variable: string, ctx: z.RefinementCtx): string[] {
@@ -70,24 +183,14 @@ function roomList(raw: string, variable: string, ctx: z.RefinementCtx): string[]
 }
 
 const envSchema = z
-  .object({
+  .looseObject({
     CHANNELS: z.string().optional(),
     ROOMS: z.string().optional(),
     RULES: z.string().default("YOLO"),
     MAIN_LANG: z.string().default("en"),
-    MIN_AUTHOR_LENGTH: wholeNumber("MIN_AUTHOR_LENGTH", 3),
-    MAX_AUTHOR_LENGTH: wholeNumber("MAX_AUTHOR_LENGTH", 32),
-    MAX_MESSAGE_LENGTH: wholeNumber("MAX_MESSAGE_LENGTH", 255),
-    MAX_IMAGE_SIZE: wholeNumber("MAX_IMAGE_SIZE", 800),
-    MAX_IMAGE_RAW_LENGTH: wholeNumber("MAX_IMAGE_RAW_LENGTH", 5_000_000),
-    // 12.6 megapixels: a 12 MP phone photo (4032x3024, or 4080x3072) and a 4K screenshot (3840x2160).
-    MAX_IMAGE_PIXELS: wholeNumber("MAX_IMAGE_PIXELS", 12_600_000),
-    MAX_GEOJSON_FEATURES: wholeNumber("MAX_GEOJSON_FEATURES", 500),
-    MAX_MODEL_RAW_LENGTH: wholeNumber("MAX_MODEL_RAW_LENGTH", 1_000_000),
-    MAX_SCRIPT_RAW_LENGTH: wholeNumber("MAX_SCRIPT_RAW_LENGTH", 2_000_000),
-    MAX_STORED_MESSAGES: wholeNumber("MAX_STORED_MESSAGES", 5, 0),
-    MAX_FRAME_LENGTH: wholeNumber("MAX_FRAME_LENGTH", 12_000_000),
+    ROOM_LIMITS: z.string().optional(),
     ADMIN_TOKEN: z.string().optional(),
+    ...Object.fromEntries(LIMIT_NAMES.map((name) => [LIMITS[name].variable, limitVariable(LIMITS[name])])),
   })
   .transform((vars, ctx): Config => {
     if (vars.CHANNELS !== undefined && vars.ROOMS !== undefined && vars.CHANNELS !== vars.ROOMS) {
@@ -95,33 +198,27 @@ const envSchema = z
     }
     const roomsVariable = vars.CHANNELS !== undefined ? "CHANNELS" : vars.ROOMS !== undefined ? "ROOMS" : "CHANNELS";
     const rooms = roomList(vars.CHANNELS ?? vars.ROOMS ?? DEFAULT_ROOMS, roomsVariable, ctx);
-    if (vars.MIN_AUTHOR_LENGTH > vars.MAX_AUTHOR_LENGTH) {
-      ctx.addIssue({
-        code: "custom",
-        message: `MIN_AUTHOR_LENGTH (${vars.MIN_AUTHOR_LENGTH}) must not be greater than MAX_AUTHOR_LENGTH (${vars.MAX_AUTHOR_LENGTH})`,
-      });
-    }
+    const limits = limitsFromVars(vars, ctx);
     const adminToken = vars.ADMIN_TOKEN?.trim();
     return {
       rooms,
       rules: vars.RULES,
       mainLang: vars.MAIN_LANG,
       adminToken: adminToken ? adminToken : undefined,
-      limits: {
-        minAuthorLength: vars.MIN_AUTHOR_LENGTH,
-        maxAuthorLength: vars.MAX_AUTHOR_LENGTH,
-        maxMessageLength: vars.MAX_MESSAGE_LENGTH,
-        maxImageSize: vars.MAX_IMAGE_SIZE,
-        maxImageRawLength: vars.MAX_IMAGE_RAW_LENGTH,
-        maxImagePixels: vars.MAX_IMAGE_PIXELS,
-        maxGeojsonFeatures: vars.MAX_GEOJSON_FEATURES,
-        maxModelRawLength: vars.MAX_MODEL_RAW_LENGTH,
-        maxScriptRawLength: vars.MAX_SCRIPT_RAW_LENGTH,
-        maxStoredMessages: vars.MAX_STORED_MESSAGES,
-        maxFrameLength: vars.MAX_FRAME_LENGTH,
-      },
+      limits,
+      roomLimits: roomLimitsFrom(vars.ROOM_LIMITS, rooms, limits, ctx),
     };
   });
+
+/** The room's effective limits (the defaults for a room the configuration does not list). */
+export function limitsOf(config: Config, room: string): Limits {
+  return config.roomLimits.get(room) ?? config.limits;
+}
+
+/** The limits as /rules and /room/{name}/rules show them: by their snake_case keys. */
+export function limitsByKey(limits: Limits): Record<string, number> {
+  return Object.fromEntries(LIMIT_NAMES.map((name) => [LIMITS[name].key, limits[name]]));
+}
 
 /** Parses the vars; throws a ConfigError naming every bad variable. */
 export function parseConfig(vars: Record<string, unknown>): Config {

@@ -2,8 +2,9 @@
 // who registered which nickname (from the sockets' attachments, nowhere else),
 // validates every frame, broadcasts, and keeps the recent messages in SQLite.
 import { DurableObject } from "cloudflare:workers";
-import { configOf, type Limits } from "./config";
+import { configOf, limitsOf, type Limits } from "./config";
 import { History } from "./history";
+import { charge, costOf, fullBucket, type Bucket, type RatePolicy } from "./rate-limit";
 import {
   envelope,
   FAMILIES,
@@ -24,6 +25,8 @@ interface SocketState {
   family: Family;
   room: string;
   nickname: string | null;
+  /** Its rate-limit budget, kept here so that hibernating does not refill it. */
+  bucket: Bucket;
 }
 
 /** A message as one family receives it, for the REST answers. */
@@ -32,6 +35,10 @@ export type ShapedMessage = ReturnType<typeof shape>;
 export type PostResult = { ok: true; message: ShapedMessage } | { ok: false; detail: string };
 
 const NORMAL_CLOSURE = 1000;
+const POLICY_VIOLATION = 1008;
+const TRY_AGAIN_LATER = 1013;
+/** Refusals for sending too fast, net of those forgiven over time, before a socket is closed. */
+const FLOOD_STRIKES = 10;
 /** Close codes a peer may receive but no endpoint may send. */
 const RESERVED_CLOSE_CODES = new Set([1005, 1006, 1015]);
 const MAX_CLOSE_REASON_BYTES = 123;
@@ -51,8 +58,14 @@ export class Room extends DurableObject<Env> {
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair("ping", "pong"));
   }
 
+  /** This room's limits: the instance's defaults with its ROOM_LIMITS overrides. */
   private get limits(): Limits {
-    return configOf(this.env).limits;
+    return limitsOf(configOf(this.env), this.ctx.id.name ?? "");
+  }
+
+  private get ratePolicy(): RatePolicy {
+    const { rateLimitBurst: burst, rateLimitPerSecond: perSecond } = this.limits;
+    return { burst, perSecond, maxStrikes: FLOOD_STRIKES };
   }
 
   // -------------------------------------------------------------------------
@@ -65,9 +78,16 @@ export class Room extends DurableObject<Env> {
       return Response.json({ detail: "Expected a WebSocket upgrade on /room/{name}/ws or /channel/{name}/ws" }, { status: 426 });
     }
     const { 0: client, 1: server } = new WebSocketPair();
+    const { maxUsers } = this.limits;
+    if (this.liveSockets().length >= maxUsers) {
+      // Accepted only to be closed with a reason the client can show.
+      server.accept();
+      server.close(TRY_AGAIN_LATER, `${FAMILIES[target.family].Noun} '${target.room}' is full (${maxUsers} connected): try again later.`);
+      return new Response(null, { status: 101, webSocket: client });
+    }
     // Only ctx.acceptWebSocket lets the room hibernate with the socket open.
     this.ctx.acceptWebSocket(server);
-    this.remember(server, { family: target.family, room: target.room, nickname: null });
+    this.remember(server, { family: target.family, room: target.room, nickname: null, bucket: fullBucket(this.ratePolicy, Date.now()) });
     this.broadcast({ type: "nb_users", nb_users: this.liveSockets().length });
     this.replayHistory(server);
     return new Response(null, { status: 101, webSocket: client });
@@ -75,6 +95,7 @@ export class Room extends DurableObject<Env> {
 
   override async webSocketMessage(ws: WebSocket, frame: string | ArrayBuffer): Promise<void> {
     const parsed = parseFrame(frame, this.limits);
+    if (!this.withinRate(ws, costOf(parsed.ok ? parsed.message.type : undefined))) return;
     if (!parsed.ok) return this.reject(ws, parsed.reason);
     try {
       await this.handle(ws, parsed.message);
@@ -82,6 +103,22 @@ export class Room extends DurableObject<Env> {
       console.error(JSON.stringify({ event: "message_failed", type: parsed.message.type, error: String(error) }));
       this.reject(ws, "The server could not process this message; nothing was sent. Please try again.");
     }
+  }
+
+  /** Charges a message to its socket's budget; refuses it, or closes a flooding socket. */
+  private withinRate(ws: WebSocket, cost: number): boolean {
+    const state = this.stateOf(ws);
+    const verdict = charge(state.bucket, cost, this.ratePolicy, Date.now());
+    this.remember(ws, { ...state, bucket: verdict.bucket });
+    if (verdict.kind === "allowed") return true;
+    if (verdict.kind === "refused") {
+      this.reject(ws, `You are sending messages too fast: wait ${verdict.retryAfterSeconds} s before sending again (pictures and layers count more).`);
+    } else {
+      console.log(JSON.stringify({ event: "flooder_closed", room: state.room, nickname: state.nickname }));
+      ws.close(POLICY_VIOLATION, "Closed for flooding: too many messages after warnings to slow down.");
+      this.depart(ws);
+    }
+    return false;
   }
 
   override async webSocketClose(ws: WebSocket, code: number, reason: string, _wasClean: boolean): Promise<void> {

@@ -5,7 +5,7 @@ import { bearerAuth } from "hono/bearer-auth";
 import { HTTPException } from "hono/http-exception";
 import { timingSafeEqual } from "hono/utils/buffer";
 import packageJson from "../package.json";
-import { ConfigError, configOf, type Config } from "./config";
+import { ConfigError, configOf, limitsByKey, limitsOf, type Config, type Limits } from "./config";
 import { FAMILIES, parseAs, unknownRoomDetail, type Family } from "./protocol";
 
 type App = { Bindings: Env; Variables: { config: Config } };
@@ -42,23 +42,13 @@ function roomStub(env: Env, room: string) {
 app.get("/rooms", (c) => c.json(c.var.config.rooms));
 app.get("/channels", (c) => c.json(c.var.config.rooms));
 
-app.get("/rules", (c) => {
-  const { rules, mainLang, limits } = c.var.config;
-  return c.json({
-    rules,
-    main_lang: mainLang,
-    min_author_length: limits.minAuthorLength,
-    max_author_length: limits.maxAuthorLength,
-    max_message_length: limits.maxMessageLength,
-    max_image_size: limits.maxImageSize,
-    max_geojson_features: limits.maxGeojsonFeatures,
-    max_image_raw_length: limits.maxImageRawLength,
-    max_image_pixels: limits.maxImagePixels,
-    max_model_raw_length: limits.maxModelRawLength,
-    max_script_raw_length: limits.maxScriptRawLength,
-    max_stored_messages: limits.maxStoredMessages,
-  });
-});
+/** The rules text and the limits, by the names the clients read (they ignore keys they don't know). */
+function rulesOf(config: Config, limits: Limits) {
+  return { rules: config.rules, main_lang: config.mainLang, ...limitsByKey(limits) };
+}
+
+// The instance's defaults; a room's own limits are at /room/{name}/rules.
+app.get("/rules", (c) => c.json(rulesOf(c.var.config, c.var.config.limits)));
 
 app.get("/status", async (c) => {
   const { rooms } = c.var.config;
@@ -106,6 +96,8 @@ for (const family of Object.keys(FAMILIES) as Family[]) {
     // Untouched, so that the room accepts the socket itself and can hibernate.
     return stubOf(c).fetch(c.req.raw);
   });
+
+  app.get(`${base}/rules`, known, (c) => c.json(rulesOf(c.var.config, limitsOf(c.var.config, c.req.param("name") ?? ""))));
 
   app.get(`${base}/users`, known, async (c) => c.json(await stubOf(c).registeredUsers()));
 

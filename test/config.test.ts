@@ -2,15 +2,18 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import worker from "../src/index";
-import { ConfigError, parseConfig } from "../src/config";
+import { ConfigError, limitsOf, parseConfig } from "../src/config";
 
 describe("parseConfig", () => {
   it("uses the documented defaults for absent variables", () => {
-    expect(parseConfig({})).toEqual({
+    const config = parseConfig({});
+    expect(config.roomLimits).toEqual(new Map([["QGIS", config.limits], ["Geotribu", config.limits]]));
+    expect(config).toEqual({
       rooms: ["QGIS", "Geotribu"],
       rules: "YOLO",
       mainLang: "en",
       adminToken: undefined,
+      roomLimits: expect.any(Map),
       limits: {
         minAuthorLength: 3,
         maxAuthorLength: 32,
@@ -23,6 +26,9 @@ describe("parseConfig", () => {
         maxScriptRawLength: 2_000_000,
         maxStoredMessages: 5,
         maxFrameLength: 12_000_000,
+        maxUsers: 1000,
+        rateLimitBurst: 20,
+        rateLimitPerSecond: 2,
       },
     });
   });
@@ -51,6 +57,29 @@ describe("parseConfig", () => {
 
   it("names every bad variable at once", () => {
     expect(() => parseConfig({ MAX_IMAGE_SIZE: "big", RULES: 3 })).toThrow(/RULES must be a string.*; MAX_IMAGE_SIZE must be a whole number/);
+  });
+
+  it("overrides limits per room with ROOM_LIMITS, other rooms keeping the defaults", () => {
+    const config = parseConfig({
+      CHANNELS: "QGIS,Field and mobile",
+      MAX_IMAGE_SIZE: "900",
+      ROOM_LIMITS: JSON.stringify({ "Field and mobile": { max_image_size: 600, max_users: 200, rate_limit_per_second: 0.5 } }),
+    });
+    expect(limitsOf(config, "QGIS")).toBe(config.limits);
+    expect(limitsOf(config, "Field and mobile")).toEqual({ ...config.limits, maxImageSize: 600, maxUsers: 200, rateLimitPerSecond: 0.5 });
+    expect(config.limits.maxImageSize).toBe(900);
+  });
+
+  it.each([
+    ["not JSON", "{", "ROOM_LIMITS must be JSON"],
+    ["not an object of objects", "[1]", "ROOM_LIMITS must be a JSON object of room name -> {limit: value}"],
+    ["an unknown room", '{"Nowhere": {"max_users": 5}}', 'ROOM_LIMITS names the room "Nowhere", which is not in the room list'],
+    ["an unknown limit", '{"QGIS": {"max_cheese": 5}}', 'ROOM_LIMITS["QGIS"].max_cheese is not a limit (known: min_author_length'],
+    ["a bad value", '{"QGIS": {"max_users": "many"}}', 'ROOM_LIMITS["QGIS"].max_users must be a whole number, got "many"'],
+    ["a value under its floor", '{"QGIS": {"max_image_size": 0}}', 'ROOM_LIMITS["QGIS"].max_image_size must be at least 1, got 0'],
+    ["bounds that cross", '{"QGIS": {"min_author_length": 40}}', 'ROOM_LIMITS["QGIS"].min_author_length (40) must not be greater than max_author_length (32)'],
+  ])("refuses ROOM_LIMITS with %s, saying where", (_case, ROOM_LIMITS, message) => {
+    expect(() => parseConfig({ ROOM_LIMITS })).toThrow(message);
   });
 
   it("treats an empty ADMIN_TOKEN as no token", () => {

@@ -1,5 +1,6 @@
 // Real WebSockets through the Worker, with a queue of received messages and a
 // timeout (and a reason) on every wait.
+import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { expect } from "vitest";
 
@@ -26,6 +27,20 @@ export function request(path: string, init?: RequestInit): Promise<Response> {
 
 export function roomStub(room: string) {
   return env.ROOM.get(env.ROOM.idFromName(room));
+}
+
+type Marked = { evictionMarker?: string };
+
+/** Evicts the room (real hibernation) and proves the next call meets a new instance. */
+export async function evictForReal(room: string): Promise<void> {
+  const stub = roomStub(room);
+  await runInDurableObject(stub, (instance) => {
+    (instance as Marked).evictionMarker = "before";
+  });
+  await evictDurableObject(stub);
+  await runInDurableObject(stub, (instance) => {
+    expect((instance as Marked).evictionMarker).toBeUndefined();
+  });
 }
 
 const openClients = new Set<Client>();

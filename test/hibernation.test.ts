@@ -1,23 +1,8 @@
 // Real hibernation: the room object is evicted (its instance torn down, its
 // sockets kept open by the platform) and must rebuild everything it knows from
 // the sockets' attachments and its SQLite storage.
-import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { Client, freshRoom, request, roomPath, roomStub } from "./helpers";
-
-type Marked = { evictionMarker?: string };
-
-/** Evicts the room and proves the next call meets a new instance. */
-async function evictForReal(room: string): Promise<void> {
-  const stub = roomStub(room);
-  await runInDurableObject(stub, (instance) => {
-    (instance as Marked).evictionMarker = "before";
-  });
-  await evictDurableObject(stub);
-  await runInDurableObject(stub, (instance) => {
-    expect((instance as Marked).evictionMarker).toBeUndefined();
-  });
-}
+import { Client, evictForReal, freshRoom, request, roomPath } from "./helpers";
 
 async function setUp() {
   const room = freshRoom();
