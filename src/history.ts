@@ -1,18 +1,8 @@
 // The room's recent messages, in the Durable Object's SQLite. They survive
 // eviction, restarts and deploys. A row holds at most 2 MB, and a 500-feature
-// GeoJSON layer can be larger, so each message is stored as UTF-8 chunks.
+// GeoJSON layer can be larger, so each message is stored as UTF-8 chunks
+// (tables in storage-schema.ts).
 import type { Envelope } from "./protocol";
-
-/** Append-only: a deployed migration is never edited, a new one is added. */
-const MIGRATIONS: readonly string[] = [
-  `CREATE TABLE messages (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL);
-   CREATE TABLE message_parts (
-     seq INTEGER NOT NULL,
-     part INTEGER NOT NULL,
-     data BLOB NOT NULL,
-     PRIMARY KEY (seq, part)
-   );`,
-];
 
 /** Well under the 2 MB limit of one SQLite row. */
 const CHUNK_BYTES = 1_000_000;
@@ -25,18 +15,6 @@ export class History {
 
   constructor(private readonly storage: DurableObjectStorage) {
     this.sql = storage.sql;
-    this.migrate();
-  }
-
-  private migrate(): void {
-    this.sql.exec("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY)");
-    const applied = this.sql.exec<{ version: number }>("SELECT MAX(version) AS version FROM schema_migrations").one().version ?? 0;
-    for (let version = applied + 1; version <= MIGRATIONS.length; version++) {
-      this.storage.transactionSync(() => {
-        this.sql.exec(MIGRATIONS[version - 1]!);
-        this.sql.exec("INSERT INTO schema_migrations (version) VALUES (?)", version);
-      });
-    }
   }
 
   /** Stores a message and keeps only the newest `keep`. */

@@ -3,8 +3,10 @@
 // validates every frame, broadcasts, and keeps the recent messages in SQLite.
 import { DurableObject } from "cloudflare:workers";
 import { configOf, limitsOf, type Limits } from "./config";
+import { Bans } from "./bans";
 import { History } from "./history";
 import { charge, costOf, fullBucket, type Bucket, type RatePolicy } from "./rate-limit";
+import { migrate } from "./storage-schema";
 import {
   envelope,
   FAMILIES,
@@ -32,7 +34,15 @@ interface SocketState {
 /** A message as one family receives it, for the REST answers. */
 export type ShapedMessage = ReturnType<typeof shape>;
 
-export type PostResult = { ok: true; message: ShapedMessage } | { ok: false; detail: string };
+export type PostResult = { ok: true; message: ShapedMessage } | { ok: false; status: 403 | 409; detail: string };
+
+export interface BanResult {
+  nickname: string;
+  /** ISO 8601, UTC. */
+  banned_until: string;
+  /** Sockets that held the nickname and were closed. */
+  disconnected: number;
+}
 
 const NORMAL_CLOSURE = 1000;
 const POLICY_VIOLATION = 1008;
@@ -45,6 +55,7 @@ const MAX_CLOSE_REASON_BYTES = 123;
 
 export class Room extends DurableObject<Env> {
   private readonly history: History;
+  private readonly bans: Bans;
   /** Cache of the attachments, rebuilt from the sockets after every wake-up. */
   private readonly sockets = new Map<WebSocket, SocketState>();
   /** Sockets whose departure was already announced (close and error can both fire). */
@@ -52,7 +63,9 @@ export class Room extends DurableObject<Env> {
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
+    migrate(ctx.storage);
     this.history = new History(ctx.storage);
+    this.bans = new Bans(ctx.storage);
     for (const ws of ctx.getWebSockets()) this.stateOf(ws);
     // Clients' keepalives are answered by the platform without waking the room.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair("ping", "pong"));
@@ -173,6 +186,8 @@ export class Room extends DurableObject<Env> {
 
   private register(ws: WebSocket, { newcomer }: ClientMessageOf<"newcomer">): void {
     const state = this.stateOf(ws);
+    const banned = this.banReason(newcomer);
+    if (banned !== undefined) return this.reject(ws, banned);
     if (this.holderOf(newcomer) !== undefined) {
       return this.reject(ws, `User '${newcomer}' already registered in ${FAMILIES[state.family].noun} ${state.room}`);
     }
@@ -193,14 +208,16 @@ export class Room extends DurableObject<Env> {
   }
 
   private deliverLike(ws: WebSocket, like: ClientMessageOf<"like">): void {
-    if (this.heldByAnother(like.liker_author, ws)) return this.rejectImpersonation(ws, like.liker_author);
+    const refusal = this.authorRefusal(like.liker_author, ws);
+    if (refusal !== undefined) return this.reject(ws, refusal);
     const recipients = this.liveSockets().filter((socket) => this.stateOf(socket).nickname === like.liked_author);
     // Nobody holds the liked nickname: the like is dropped silently, as the contract says.
     this.sendTo(recipients, new Outgoing(envelope(like)));
   }
 
   private publish(ws: WebSocket, message: Exclude<ClientMessage, { type: "newcomer" | "exiter" | "like" }>): void {
-    if (this.heldByAnother(message.author, ws)) return this.rejectImpersonation(ws, message.author);
+    const refusal = this.authorRefusal(message.author, ws);
+    if (refusal !== undefined) return this.reject(ws, refusal);
     this.broadcastAndStore(message);
   }
 
@@ -209,7 +226,8 @@ export class Room extends DurableObject<Env> {
    * other messages keep flowing meanwhile, and the image appears when it is ready.
    */
   private async publishImage(ws: WebSocket, image: ClientMessageOf<"image">): Promise<void> {
-    if (this.heldByAnother(image.author, ws)) return this.rejectImpersonation(ws, image.author);
+    const refusal = this.authorRefusal(image.author, ws);
+    if (refusal !== undefined) return this.reject(ws, refusal);
     const { maxImageSize, maxImageRawLength, maxImagePixels } = this.limits;
     const result = await this.ctx.exports.ImagePipeline.shrink(image.image_data, { maxImageSize, maxImageRawLength, maxImagePixels });
     if (!result.ok) return this.reject(ws, result.reason);
@@ -228,8 +246,21 @@ export class Room extends DurableObject<Env> {
     this.sendTo([ws], new Outgoing(envelope({ type: "uncompliant", reason })));
   }
 
-  private rejectImpersonation(ws: WebSocket, nickname: string): void {
-    this.reject(ws, `The nickname '${nickname}' is registered by another user in this room: post under your own nickname.`);
+  /** Why `ws` may not post as `nickname`: banned, or registered by another socket. */
+  private authorRefusal(nickname: string, ws: WebSocket): string | undefined {
+    const banned = this.banReason(nickname);
+    if (banned !== undefined) return banned;
+    const holder = this.holderOf(nickname);
+    if (holder !== undefined && holder !== ws) {
+      return `The nickname '${nickname}' is registered by another user in this room: post under your own nickname.`;
+    }
+    return undefined;
+  }
+
+  private banReason(nickname: string): string | undefined {
+    const until = this.bans.bannedUntil(nickname, Date.now());
+    if (until === undefined) return undefined;
+    return `The nickname '${nickname}' is banned from this room by a moderator until ${new Date(until).toISOString()}.`;
   }
 
   private replayHistory(ws: WebSocket): void {
@@ -256,14 +287,49 @@ export class Room extends DurableObject<Env> {
 
   /** `PUT …/text`: the message was validated by the Worker; the author rule needs the room. */
   postText(family: Family, message: ClientMessageOf<"text">): PostResult {
+    const banned = this.banReason(message.author);
+    if (banned !== undefined) return { ok: false, status: 403, detail: banned };
     if (this.holderOf(message.author) !== undefined) {
-      return { ok: false, detail: `The nickname '${message.author}' is registered by a connected user: post under another nickname.` };
+      return { ok: false, status: 409, detail: `The nickname '${message.author}' is registered by a connected user: post under another nickname.` };
     }
     return { ok: true, message: shape(this.broadcastAndStore(message), family) };
   }
 
   clearHistory(): void {
     this.history.clear();
+    logModeration({ room: this.ctx.id.name, action: "clear_history" });
+  }
+
+  /** Closes the nickname's sockets, announces its exit, and refuses it here until the ban ends. */
+  async ban(nickname: string, seconds: number): Promise<BanResult> {
+    const until = this.bans.add(nickname, Date.now() + seconds * 1000);
+    await this.scheduleBanCleanup();
+    const holders = this.liveSockets().filter((ws) => this.stateOf(ws).nickname === nickname);
+    const minutes = Math.ceil((until - Date.now()) / 60_000);
+    for (const ws of holders) {
+      try {
+        ws.close(POLICY_VIOLATION, `Banned from this room by a moderator for ${minutes} min.`);
+      } catch {
+        // Already closing: its departure is announced below all the same.
+      }
+      this.depart(ws);
+    }
+    const bannedUntil = new Date(until).toISOString();
+    logModeration({ room: this.ctx.id.name, action: "ban", target: nickname, until: bannedUntil, disconnected: holders.length });
+    return { nickname, banned_until: bannedUntil, disconnected: holders.length };
+  }
+
+  /** The alarm exists only while a ban does: it deletes expired bans and waits for the next. */
+  override async alarm(): Promise<void> {
+    this.bans.removeExpired(Date.now());
+    await this.scheduleBanCleanup();
+  }
+
+  private async scheduleBanCleanup(): Promise<void> {
+    const next = this.bans.nextExpiry();
+    if (next === undefined) return this.ctx.storage.deleteAlarm();
+    const current = await this.ctx.storage.getAlarm();
+    if (current === null || current > next) await this.ctx.storage.setAlarm(next);
   }
 
   // -------------------------------------------------------------------------
@@ -292,11 +358,6 @@ export class Room extends DurableObject<Env> {
     return this.liveSockets().find((ws) => this.stateOf(ws).nickname === nickname);
   }
 
-  private heldByAnother(nickname: string, ws: WebSocket): boolean {
-    const holder = this.holderOf(nickname);
-    return holder !== undefined && holder !== ws;
-  }
-
   private broadcast(message: WireMessage): void {
     this.sendTo(this.liveSockets(), new Outgoing(envelope(message)));
   }
@@ -311,6 +372,11 @@ export class Room extends DurableObject<Env> {
       }
     }
   }
+}
+
+/** One JSON line per moderation action, for `wrangler tail` and Logpush; never the token. */
+function logModeration(entry: { room: string | undefined; action: string; [detail: string]: unknown }): void {
+  console.log(JSON.stringify({ event: "moderation", ...entry, time: new Date().toISOString() }));
 }
 
 function truncateUtf8(text: string, maxBytes: number): string {

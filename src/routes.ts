@@ -4,6 +4,7 @@ import { Hono, type Context, type MiddlewareHandler } from "hono";
 import { bearerAuth } from "hono/bearer-auth";
 import { HTTPException } from "hono/http-exception";
 import { timingSafeEqual } from "hono/utils/buffer";
+import { z } from "zod";
 import packageJson from "../package.json";
 import { ConfigError, configOf, limitsByKey, limitsOf, type Config, type Limits } from "./config";
 import { FAMILIES, parseAs, unknownRoomDetail, type Family } from "./protocol";
@@ -113,7 +114,7 @@ for (const family of Object.keys(FAMILIES) as Family[]) {
     const parsed = parseAs("text", { ...body, type }, c.var.config.limits);
     if (!parsed.ok) return unprocessable(c, parsed.field ?? "", parsed.reason);
     const result = await stubOf(c).postText(family, parsed.message);
-    if (!result.ok) return c.json({ detail: result.detail }, 409);
+    if (!result.ok) return c.json({ detail: result.detail }, result.status);
     return c.json(result.message);
   });
 
@@ -121,11 +122,23 @@ for (const family of Object.keys(FAMILIES) as Family[]) {
     await stubOf(c).clearHistory();
     return c.body(null, 204);
   });
+
+  app.delete(`${base}/users/:nickname`, moderatorOnly, ...requireAdminToken(), known, async (c) => {
+    const seconds = banSeconds.safeParse(c.req.query("seconds"));
+    if (!seconds.success) {
+      return unprocessable(c, "query.seconds", `Query parameter 'seconds' must be a whole number of seconds from 1 to ${MAX_BAN_SECONDS} (a year): how long the ban lasts.`);
+    }
+    return c.json(await stubOf(c).ban(c.req.param("nickname") ?? "", seconds.data));
+  });
 }
 
-/** FastAPI's shape for validation errors, which existing tools already read. */
+const MAX_BAN_SECONDS = 365 * 24 * 3600;
+const banSeconds = z.coerce.number().int().min(1).max(MAX_BAN_SECONDS);
+
+/** FastAPI's shape for validation errors, which existing tools already read. `query.x` is a query parameter. */
 function unprocessable(c: Context<App>, field: string, message: string) {
-  const loc = ["body", ...(field === "" ? [] : field.split("."))];
+  const path = field === "" ? [] : field.split(".");
+  const loc = path[0] === "query" ? path : ["body", ...path];
   return c.json({ detail: [{ loc, msg: message, type: "value_error" }] }, 422);
 }
 
