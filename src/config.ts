@@ -4,21 +4,10 @@
 // and every request is answered with it until the maintainer fixes the value.
 import { z } from "zod";
 
-export interface Limits {
-  minAuthorLength: number;
-  maxAuthorLength: number;
-  maxMessageLength: number;
-  maxImageSize: number;
-  maxImageRawLength: number;
-  /** Largest width x height decoded; read from the header, so bombs are never decoded. */
-  maxImagePixels: number;
-  maxGeojsonFeatures: number;
-  maxModelRawLength: number;
-  maxScriptRawLength: number;
-  maxStoredMessages: number;
-  /** Largest WebSocket frame (in characters) read before it is even parsed. */
-  maxFrameLength: number;
-}
+// Limits live in their own module so that the browser client can import the
+// message types (protocol.ts) without the Worker's Env.
+export type { Limits } from "./limits";
+import type { Limits } from "./limits";
 
 export interface Config {
   rooms: readonly string[];

@@ -6,7 +6,10 @@ import { HTTPException } from "hono/http-exception";
 import { timingSafeEqual } from "hono/utils/buffer";
 import packageJson from "../package.json";
 import { ConfigError, configOf, type Config } from "./config";
+import { openApiDocument } from "./openapi";
+import { servePage } from "./pages";
 import { FAMILIES, parseAs, unknownRoomDetail, type Family } from "./protocol";
+import type { RulesBody, StatusBody, ValidationErrorBody, VersionBody } from "./rest-schemas";
 
 type App = { Bindings: Env; Variables: { config: Config } };
 
@@ -39,6 +42,14 @@ function roomStub(env: Env, room: string) {
   return env.ROOM.get(env.ROOM.idFromName(room));
 }
 
+// The browser client and the API docs: static files, served with their security headers.
+app.get("/", (c) => servePage("client", c.req.raw, c.env.ASSETS));
+app.get("/docs", (c) => servePage("docs", c.req.raw, c.env.ASSETS));
+/** Routes that answer HTML for people rather than JSON; everything else is in the OpenAPI document. */
+export const HTML_PAGES: readonly string[] = ["/", "/docs"];
+
+app.get("/openapi.json", (c) => c.json(openApiDocument(c.var.config, packageJson.version)));
+
 app.get("/rooms", (c) => c.json(c.var.config.rooms));
 app.get("/channels", (c) => c.json(c.var.config.rooms));
 
@@ -57,17 +68,17 @@ app.get("/rules", (c) => {
     max_model_raw_length: limits.maxModelRawLength,
     max_script_raw_length: limits.maxScriptRawLength,
     max_stored_messages: limits.maxStoredMessages,
-  });
+  } satisfies RulesBody);
 });
 
 app.get("/status", async (c) => {
   const { rooms } = c.var.config;
   const counts = await Promise.all(rooms.map((room) => roomStub(c.env, room).connectedCount()));
-  const list = rooms.map((name, index) => ({ name, nb_connected_users: counts[index] }));
-  return c.json({ status: "ok", healthy: true, rooms: list, channels: list });
+  const list = rooms.map((name, index) => ({ name, nb_connected_users: counts[index] ?? 0 }));
+  return c.json({ status: "ok", healthy: true, rooms: list, channels: list } satisfies StatusBody);
 });
 
-app.get("/version", (c) => c.json({ version: packageJson.version }));
+app.get("/version", (c) => c.json({ version: packageJson.version } satisfies VersionBody));
 
 const moderatorOnly: MiddlewareHandler<App> = async (c, next) => {
   if (c.var.config.adminToken === undefined) {
@@ -134,7 +145,7 @@ for (const family of Object.keys(FAMILIES) as Family[]) {
 /** FastAPI's shape for validation errors, which existing tools already read. */
 function unprocessable(c: Context<App>, field: string, message: string) {
   const loc = ["body", ...(field === "" ? [] : field.split("."))];
-  return c.json({ detail: [{ loc, msg: message, type: "value_error" }] }, 422);
+  return c.json({ detail: [{ loc, msg: message, type: "value_error" }] } satisfies ValidationErrorBody, 422);
 }
 
 /** Unknown rooms: the contract is a socket accepted then closed with 1008 and a reason. */
