@@ -2,15 +2,17 @@
 // browser has no QGIS icons: known names get a glyph of the same idea, other
 // names the author's initials; the name itself is in the tooltip.
 
+// Geometric shapes rather than emoji: every system font has them, a headless or
+// minimal Linux browser included.
 export const AVATARS: readonly { name: string; glyph: string; label: string }[] = [
-  { name: "mIconPointLayer.svg", glyph: "📍", label: "Point layer" },
-  { name: "mIconLineLayer.svg", glyph: "〰️", label: "Line layer" },
-  { name: "mIconPolygonLayer.svg", glyph: "⬟", label: "Polygon layer" },
-  { name: "mIconRaster.svg", glyph: "🗺️", label: "Raster" },
-  { name: "mGeoPackage.svg", glyph: "📦", label: "GeoPackage" },
-  { name: "mIconPostgis.svg", glyph: "🐘", label: "PostGIS" },
-  { name: "mActionGlobe.svg", glyph: "🌍", label: "Globe" },
-  { name: "mIconGps.svg", glyph: "🛰️", label: "GPS" },
+  { name: "mIconPointLayer.svg", glyph: "●", label: "Point layer" },
+  { name: "mIconLineLayer.svg", glyph: "╱", label: "Line layer" },
+  { name: "mIconPolygonLayer.svg", glyph: "◆", label: "Polygon layer" },
+  { name: "mIconRaster.svg", glyph: "▦", label: "Raster" },
+  { name: "mGeoPackage.svg", glyph: "▣", label: "GeoPackage" },
+  { name: "mIconPostgis.svg", glyph: "◉", label: "PostGIS" },
+  { name: "mActionGlobe.svg", glyph: "◍", label: "Globe" },
+  { name: "mIconGps.svg", glyph: "✦", label: "GPS" },
 ];
 
 /** What to show for an avatar: a glyph for a known icon name, else the author's initials. */

@@ -370,7 +370,8 @@ async function main(): Promise<void> {
       item?.scrollIntoView({ block: "center", behavior: "smooth" });
       item?.classList.add("flash");
       setTimeout(() => item?.classList.remove("flash"), 1500);
-      map.flyTo(messageId);
+      // No flight here: the user is looking at the item already, and a popup may be opening on it.
+      map.highlight(messageId);
     },
     onSharePoint: (lat, lng) => {
       if (!session) return;

@@ -122,7 +122,8 @@ export class ChatMap {
       case "bbox":
         return L.rectangle(L.latLngBounds(latLng(message.xmin, message.ymin), latLng(message.xmax, message.ymax)), {
           ...style,
-          fillOpacity: 0.08,
+          // Outline only: an extent often covers the whole view, and a filled one would catch every click on the map.
+          fill: false,
           dashArray: "6 4",
           className: "shared-bbox",
         }).bindTooltip(el("span", { text: `${message.author}: extent` }));
@@ -137,7 +138,8 @@ export class ChatMap {
     }
   }
 
-  private highlight(messageId: string): void {
+  /** Draws one item thicker than the others (the one whose message was last picked). */
+  highlight(messageId: string): void {
     if (this.highlighted) this.setHighlight(this.highlighted, false);
     this.highlighted = messageId;
     this.setHighlight(messageId, true);
