@@ -24,7 +24,8 @@ export function avatarGlyph(avatar: string | null, author: string): string {
 
 /** A stable hue per author, so that an author's messages and map items share a colour. */
 export function authorColor(author: string): string {
-  let hash = 0;
-  for (const char of author) hash = (hash * 31 + char.codePointAt(0)!) >>> 0;
-  return `hsl(${hash % 360} 65% 40%)`;
+  // FNV-1a, then steps of the golden angle: similar names still get distant hues.
+  let hash = 0x811c9dc5;
+  for (const char of author) hash = Math.imul(hash ^ char.codePointAt(0)!, 0x01000193) >>> 0;
+  return `hsl(${Math.round((hash % 360) * 137.508) % 360} 65% 38%)`;
 }
