@@ -260,3 +260,16 @@ describe("GET /docs", () => {
     await expectNoTrouble([page]);
   });
 });
+
+describe("the JSON API beside the static assets", () => {
+  it("still reaches the Worker, with Content-Type: application/json exactly", async () => {
+    for (const path of ["/rooms", "/channels", "/rules", "/status", "/openapi.json", `/channel/${ROOMS.chat}/users`]) {
+      const response = await fetch(`${server.baseUrl}${path}`);
+      expect(response.status, path).toBe(200);
+      expect(response.headers.get("Content-Type"), path).toBe("application/json");
+    }
+    const unknown = await fetch(`${server.baseUrl}/nope`);
+    expect(unknown.status).toBe(404);
+    expect(await unknown.json()).toEqual({ detail: "Not Found" });
+  });
+});
