@@ -120,6 +120,39 @@ describe("two people in one room", () => {
   });
 });
 
+describe("joining", () => {
+  it("remembers the last choice, joins from the form, refuses a taken nickname, and shows the server's refusals", async () => {
+    const [dora, other] = [await session.page(), await session.page()];
+    await joinByLink(dora, ROOMS.chat, "dora_e2e");
+    await dora.locator("#leave").click();
+    await dora.locator("#join").waitFor();
+
+    // The next visit, without a deep link: the form remembers the room and the nickname.
+    await dora.goto("/");
+    expect(await dora.locator("#join-room").inputValue()).toBe(ROOMS.chat);
+    expect(await dora.locator("#join-nickname").inputValue()).toBe("dora_e2e");
+    await dora.locator("#join-avatar").selectOption("mIconRaster.svg");
+    await dora.locator("#join button[type=submit]").click();
+    await waitForConnection(dora, "open");
+    await dora.locator("#users li", { hasText: "dora_e2e" }).waitFor();
+
+    // Someone else with the same nickname is sent back to the form, with the server's reason.
+    await other.goto(`/?room=${ROOMS.chat}&nickname=dora_e2e`);
+    await other.locator("#join-error", { hasText: `User 'dora_e2e' already registered in channel ${ROOMS.chat}` }).waitFor();
+
+    // A refusal by the server is shown in the conversation.
+    await dora.locator("#image-file").setInputFiles({ name: "broken.png", mimeType: "image/png", buffer: Buffer.from("not a png at all") });
+    await dora.locator(".event-error", { hasText: "Invalid or oversized image data." }).waitFor();
+
+    await sendText(dora, "with my raster avatar");
+    const mine = dora.locator(".message", { hasText: "with my raster avatar" });
+    await mine.waitFor();
+    expect(await mine.locator(".avatar").getAttribute("title")).toBe("mIconRaster.svg");
+
+    await expectNoTrouble([dora, other]);
+  });
+});
+
 describe("the map", () => {
   it("draws a GeoJSON layer shared by another page, and flies to it from its message", async () => {
     const [alice, bob] = [await session.page(), await session.page()];
