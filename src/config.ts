@@ -3,11 +3,11 @@
 // is never replaced by a default: it becomes a ConfigError that names the variable,
 // and every request is answered with it until the maintainer fixes the value.
 import { z } from "zod";
+import type { Limits } from "./limits";
 
 // Limits live in their own module so that the browser client can import the
 // message types (protocol.ts) without the Worker's Env.
-export type { Limits } from "./limits";
-import type { Limits } from "./limits";
+export type { Limits };
 
 export interface Config {
   rooms: readonly string[];

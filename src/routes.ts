@@ -7,7 +7,7 @@ import { timingSafeEqual } from "hono/utils/buffer";
 import packageJson from "../package.json";
 import { ConfigError, configOf, type Config } from "./config";
 import { openApiDocument } from "./openapi";
-import { servePage } from "./pages";
+import { servePage, type Page } from "./pages";
 import { FAMILIES, parseAs, unknownRoomDetail, type Family } from "./protocol";
 import type { RulesBody, StatusBody, ValidationErrorBody, VersionBody } from "./rest-schemas";
 
@@ -42,11 +42,16 @@ function roomStub(env: Env, room: string) {
   return env.ROOM.get(env.ROOM.idFromName(room));
 }
 
-// The browser client and the API docs: static files, served with their security headers.
-app.get("/", (c) => servePage("client", c.req.raw, c.env.ASSETS));
-app.get("/docs", (c) => servePage("docs", c.req.raw, c.env.ASSETS));
-/** Routes that answer HTML for people rather than JSON; everything else is in the OpenAPI document. */
-export const HTML_PAGES: readonly string[] = ["/", "/docs"];
+/**
+ * The routes that answer HTML for people rather than JSON (the browser client and
+ * the API docs: static files served with their security headers). Everything else
+ * is in the OpenAPI document. wrangler.toml's run_worker_first lists the same paths.
+ */
+const PAGES = { "/": "client", "/docs": "docs" } as const satisfies Record<string, Page>;
+export const HTML_PAGES: readonly string[] = Object.keys(PAGES);
+for (const [path, page] of Object.entries(PAGES)) {
+  app.get(path, (c) => servePage(page, c.req.raw, c.env.ASSETS));
+}
 
 app.get("/openapi.json", (c) => c.json(openApiDocument(c.var.config, packageJson.version)));
 

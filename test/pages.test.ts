@@ -2,6 +2,8 @@
 // with a Content-Security-Policy that forbids inline scripts and eval; the JSON
 // API is unchanged beside them.
 import { describe, expect, it } from "vitest";
+import wranglerToml from "../wrangler.toml?raw";
+import { HTML_PAGES } from "../src/routes";
 import { request } from "./helpers";
 
 function directives(policy: string | null): Map<string, string> {
@@ -67,5 +69,13 @@ describe("the JSON API beside the pages", () => {
   it("still answers /rooms with Content-Type: application/json exactly", async () => {
     const response = await request("/rooms");
     expect(response.headers.get("Content-Type")).toBe("application/json");
+  });
+});
+
+describe("wrangler.toml", () => {
+  it("runs the Worker first for exactly the HTML pages, so that they get their policy", () => {
+    const line = /^run_worker_first\s*=\s*(\[.*\])\s*$/m.exec(wranglerToml);
+    expect(line, "run_worker_first in [assets]").not.toBeNull();
+    expect(JSON.parse(line![1]!)).toEqual([...HTML_PAGES]);
   });
 });
