@@ -1,7 +1,7 @@
 // The browser client in a real browser against a real `wrangler dev`: two people
 // chat, share a layer and see it on the map, hostile strings stay text, and the
 // page comes back by itself when the server restarts.
-import type { Browser, Page } from "playwright-core";
+import type { Browser, Locator, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { joinByLink, launchBrowser, sendText, Session, waitForConnection, waitForDisconnection } from "./browser.ts";
 import { solidPng } from "./png.ts";
@@ -58,6 +58,18 @@ async function expectNoTrouble(pages: Page[]): Promise<void> {
   expect(session.trouble.cspViolations, "Content-Security-Policy violations").toEqual([]);
   expect(session.trouble.pageErrors, "uncaught errors in the page").toEqual([]);
   for (const page of pages) expect(await page.locator('img[src="x"]').count(), "injected <img src=x>").toBe(0);
+}
+
+/** The width of an element once the map has stopped flying (two reads 300 ms apart agree). */
+async function settledWidth(locator: Locator): Promise<number> {
+  let previous = -1;
+  for (let read = 0; read < 20; read++) {
+    const width = (await locator.boundingBox())?.width ?? 0;
+    if (width > 0 && Math.abs(width - previous) < 0.5) return width;
+    previous = width;
+    await new Promise((resolve) => setTimeout(resolve, 300));
+  }
+  throw new Error("the map never stopped moving");
 }
 
 /**
@@ -129,7 +141,8 @@ describe("joining", () => {
 
     // The next visit, without a deep link: the form remembers the room and the nickname.
     await dora.goto("/");
-    expect(await dora.locator("#join-room").inputValue()).toBe(ROOMS.chat);
+    // The form is filled once /channels and /rules have answered.
+    await expect.poll(() => dora.locator("#join-room").inputValue()).toBe(ROOMS.chat);
     expect(await dora.locator("#join-nickname").inputValue()).toBe("dora_e2e");
     await dora.locator("#join-avatar").selectOption("mIconRaster.svg");
     await dora.locator("#join button[type=submit]").click();
@@ -171,7 +184,7 @@ describe("the map", () => {
     await expect.poll(() => shapes.count()).toBe(2);
     // At world zoom the square is a dot; after a click on its message it fills the view.
     await message.click();
-    await expect.poll(async () => (await shapes.first().boundingBox())?.width ?? 0, { timeout: 5_000 }).toBeGreaterThan(150);
+    expect(await settledWidth(shapes.first())).toBeGreaterThan(150);
 
     await expectNoTrouble([alice, bob]);
   });
@@ -200,7 +213,7 @@ describe("the map", () => {
     const mercator = bob.locator(".message.type-bbox", { hasText: "EPSG:3857" });
     await mercator.waitFor();
     await mercator.click();
-    await expect.poll(async () => (await bob.locator("#map path.shared-bbox").last().boundingBox())?.width ?? 0).toBeGreaterThan(150);
+    expect(await settledWidth(bob.locator("#map path.shared-bbox").last())).toBeGreaterThan(150);
 
     const notice = bob.locator(".crs-notice", { hasText: "EPSG:2154" });
     await notice.waitFor();
@@ -238,7 +251,7 @@ describe("hostile strings", () => {
 
     const layerMessage = bob.locator(".message.type-geojson");
     await layerMessage.click();
-    await expect.poll(async () => (await bob.locator("#map path.shared-geojson").first().boundingBox())?.width ?? 0).toBeGreaterThan(150);
+    expect(await settledWidth(bob.locator("#map path.shared-geojson").first())).toBeGreaterThan(150);
     // Near a corner of the square, away from the point feature drawn over it.
     await bob.locator("#map path.shared-geojson").first().click({ position: { x: 12, y: 12 } });
     const popup = bob.locator(".feature-popup");
