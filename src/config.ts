@@ -3,28 +3,11 @@
 // is never replaced by a default: it becomes a ConfigError that names the variable,
 // and every request is answered with it until the maintainer fixes the value.
 import { z } from "zod";
+import type { Limits } from "./limits";
 
-export interface Limits {
-  minAuthorLength: number;
-  maxAuthorLength: number;
-  maxMessageLength: number;
-  maxImageSize: number;
-  maxImageRawLength: number;
-  /** Largest width x height decoded; read from the header, so bombs are never decoded. */
-  maxImagePixels: number;
-  maxGeojsonFeatures: number;
-  maxModelRawLength: number;
-  maxScriptRawLength: number;
-  maxStoredMessages: number;
-  /** Largest WebSocket frame (in characters) read before it is even parsed. */
-  maxFrameLength: number;
-  /** Live sockets a room accepts; one more is closed with 1013. */
-  maxUsers: number;
-  /** Messages a socket may send at once (images and layers count more). */
-  rateLimitBurst: number;
-  /** Messages per second a socket may keep sending. */
-  rateLimitPerSecond: number;
-}
+// Limits live in their own module so that the browser client can import the
+// message types (protocol.ts) without the Worker's Env.
+export type { Limits };
 
 interface LimitSpec {
   variable: string;

@@ -2,7 +2,7 @@
 // TypeScript type and the field order on the wire all come from it), the reasons
 // sent back in `uncompliant`, and the serialization of each path family.
 import { z } from "zod";
-import type { Limits } from "./config";
+import type { Limits } from "./limits";
 
 // ---------------------------------------------------------------------------
 // Path families: the same room is reachable as /room/{name} and /channel/{name};
@@ -75,9 +75,13 @@ function isWithinCodePoints(text: string, limit: number): boolean {
 }
 
 function boundedString(field: string, max: number) {
-  return z
-    .string()
-    .refine((text) => isWithinCodePoints(text, max), { message: `Field '${field}' must be at most ${max} characters long.` });
+  return (
+    z
+      .string()
+      .refine((text) => isWithinCodePoints(text, max), { message: `Field '${field}' must be at most ${max} characters long.` })
+      // For the OpenAPI document: JSON Schema's maxLength counts code points too.
+      .meta({ maxLength: max })
+  );
 }
 
 function nickname(field: string, limits: Limits) {
@@ -128,7 +132,8 @@ function buildSchemas(limits: Limits) {
           });
         }
       })
-      .pipe(z.array(z.looseObject({ type: z.literal("Feature") }))),
+      .pipe(z.array(z.looseObject({ type: z.literal("Feature") })))
+      .meta({ maxItems: maxFeatures }),
   });
 
   return {

@@ -6,8 +6,11 @@ import { HTTPException } from "hono/http-exception";
 import { timingSafeEqual } from "hono/utils/buffer";
 import { z } from "zod";
 import packageJson from "../package.json";
-import { ConfigError, configOf, limitsByKey, limitsOf, type Config, type Limits } from "./config";
+import { ConfigError, configOf, limitsOf, type Config } from "./config";
+import { openApiDocument } from "./openapi";
+import { servePage, type Page } from "./pages";
 import { FAMILIES, parseAs, unknownRoomDetail, type Family } from "./protocol";
+import { rulesBody, type BanBody, type StatusBody, type ValidationErrorBody, type VersionBody } from "./rest-schemas";
 
 type App = { Bindings: Env; Variables: { config: Config } };
 
@@ -40,25 +43,33 @@ function roomStub(env: Env, room: string) {
   return env.ROOM.get(env.ROOM.idFromName(room));
 }
 
+/**
+ * The routes that answer HTML for people rather than JSON (the browser client and
+ * the API docs: static files served with their security headers). Everything else
+ * is in the OpenAPI document. wrangler.toml's run_worker_first lists the same paths.
+ */
+const PAGES = { "/": "client", "/docs": "docs" } as const satisfies Record<string, Page>;
+export const HTML_PAGES: readonly string[] = Object.keys(PAGES);
+for (const [path, page] of Object.entries(PAGES)) {
+  app.get(path, (c) => servePage(page, c.req.raw, c.env.ASSETS));
+}
+
+app.get("/openapi.json", (c) => c.json(openApiDocument(c.var.config, packageJson.version)));
+
 app.get("/rooms", (c) => c.json(c.var.config.rooms));
 app.get("/channels", (c) => c.json(c.var.config.rooms));
 
-/** The rules text and the limits, by the names the clients read (they ignore keys they don't know). */
-function rulesOf(config: Config, limits: Limits) {
-  return { rules: config.rules, main_lang: config.mainLang, ...limitsByKey(limits) };
-}
-
-// The instance's defaults; a room's own limits are at /room/{name}/rules.
-app.get("/rules", (c) => c.json(rulesOf(c.var.config, c.var.config.limits)));
+// The instance's defaults; a room's own limits are at …/{name}/rules.
+app.get("/rules", (c) => c.json(rulesBody(c.var.config, c.var.config.limits)));
 
 app.get("/status", async (c) => {
   const { rooms } = c.var.config;
   const counts = await Promise.all(rooms.map((room) => roomStub(c.env, room).connectedCount()));
-  const list = rooms.map((name, index) => ({ name, nb_connected_users: counts[index] }));
-  return c.json({ status: "ok", healthy: true, rooms: list, channels: list });
+  const list = rooms.map((name, index) => ({ name, nb_connected_users: counts[index] ?? 0 }));
+  return c.json({ status: "ok", healthy: true, rooms: list, channels: list } satisfies StatusBody);
 });
 
-app.get("/version", (c) => c.json({ version: packageJson.version }));
+app.get("/version", (c) => c.json({ version: packageJson.version } satisfies VersionBody));
 
 const moderatorOnly: MiddlewareHandler<App> = async (c, next) => {
   if (c.var.config.adminToken === undefined) {
@@ -98,7 +109,7 @@ for (const family of Object.keys(FAMILIES) as Family[]) {
     return stubOf(c).fetch(c.req.raw);
   });
 
-  app.get(`${base}/rules`, known, (c) => c.json(rulesOf(c.var.config, limitsOf(c.var.config, c.req.param("name") ?? ""))));
+  app.get(`${base}/rules`, known, (c) => c.json(rulesBody(c.var.config, limitsOf(c.var.config, c.req.param("name") ?? ""))));
 
   app.get(`${base}/users`, known, async (c) => c.json(await stubOf(c).registeredUsers()));
 
@@ -128,7 +139,7 @@ for (const family of Object.keys(FAMILIES) as Family[]) {
     if (!seconds.success) {
       return unprocessable(c, "query.seconds", `Query parameter 'seconds' must be a whole number of seconds from 1 to ${MAX_BAN_SECONDS} (a year): how long the ban lasts.`);
     }
-    return c.json(await stubOf(c).ban(c.req.param("nickname") ?? "", seconds.data));
+    return c.json((await stubOf(c).ban(c.req.param("nickname") ?? "", seconds.data)) satisfies BanBody);
   });
 }
 
@@ -139,7 +150,7 @@ const banSeconds = z.coerce.number().int().min(1).max(MAX_BAN_SECONDS);
 function unprocessable(c: Context<App>, field: string, message: string) {
   const path = field === "" ? [] : field.split(".");
   const loc = path[0] === "query" ? path : ["body", ...path];
-  return c.json({ detail: [{ loc, msg: message, type: "value_error" }] }, 422);
+  return c.json({ detail: [{ loc, msg: message, type: "value_error" }] } satisfies ValidationErrorBody, 422);
 }
 
 /** Unknown rooms: the contract is a socket accepted then closed with 1008 and a reason. */

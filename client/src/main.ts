@@ -1,0 +1,477 @@
+// The browser client: pick a room, a nickname and an avatar (or come through a
+// deep link), then chat, with everything located drawn on the map.
+import { AVATARS } from "./avatars";
+import { RoomConnection, socketUrl, type ConnectionState } from "./connection";
+import { legacyGeojsonCrs } from "./crs";
+import { byId, el } from "./dom";
+import { ChatMap } from "./map";
+import { renderAuthored, renderEvent, type MessageActions } from "./messages";
+import {
+  codePoints,
+  nicknameProblem,
+  parseReceived,
+  WGS84,
+  type GeojsonMessage,
+  type Located,
+  type OutgoingMessage,
+  type Received,
+  type ReceivedOf,
+  type Rules,
+} from "./protocol";
+import { deepLink, rememberChoice, rememberedChoice, type Choice } from "./settings";
+
+const ui = {
+  roomTitle: byId("room-title", HTMLSpanElement),
+  connection: byId("connection", HTMLSpanElement),
+  nbUsers: byId("nb-users", HTMLSpanElement),
+  leave: byId("leave", HTMLButtonElement),
+  join: byId("join", HTMLFormElement),
+  joinRoom: byId("join-room", HTMLSelectElement),
+  joinNickname: byId("join-nickname", HTMLInputElement),
+  joinAvatar: byId("join-avatar", HTMLSelectElement),
+  joinError: byId("join-error", HTMLParagraphElement),
+  chat: byId("chat", HTMLElement),
+  users: byId("users", HTMLUListElement),
+  likes: byId("likes", HTMLUListElement),
+  messages: byId("messages", HTMLOListElement),
+  composer: byId("composer", HTMLFormElement),
+  composerText: byId("composer-text", HTMLInputElement),
+  imageFile: byId("image-file", HTMLInputElement),
+  geojsonFile: byId("geojson-file", HTMLInputElement),
+  shareView: byId("share-view", HTMLButtonElement),
+  composerError: byId("composer-error", HTMLParagraphElement),
+  map: byId("map", HTMLDivElement),
+  lightbox: byId("lightbox", HTMLDialogElement),
+  lightboxImage: byId("lightbox-image", HTMLImageElement),
+  lightboxClose: byId("lightbox-close", HTMLButtonElement),
+};
+
+/** A registration refused on a reconnection is retried: the server may still hold the dropped socket for a moment. */
+const REGISTRATION_RETRY_MS = 3_000;
+const REGISTRATION_RETRIES = 10;
+
+// ---------------------------------------------------------------------------
+// One stay in one room.
+
+class ChatSession {
+  private readonly connection: RoomConnection;
+  private readonly seen = new Set<string>();
+  private readonly users = new Set<string>();
+  /** Arrivals and departures seen while GET …/users is on its way, replayed over its answer. */
+  private pendingUserEvents: ReceivedOf<"newcomer" | "exiter">[] | undefined;
+  private registered = false;
+  private everRegistered = false;
+  private registrationRetries = 0;
+  private countdown: ReturnType<typeof setInterval> | undefined;
+
+  constructor(
+    readonly choice: Choice,
+    private readonly map: ChatMap,
+    private readonly onRefused: (reason: string) => void,
+  ) {
+    this.connection = new RoomConnection(socketUrl(choice.room, window.location), {
+      onState: (state) => this.showState(state),
+      onOpen: () => this.onOpen(),
+      onFrame: (frame) => {
+        const message = parseReceived(frame);
+        if (message) this.receive(message);
+      },
+    });
+  }
+
+  start(): void {
+    this.connection.start();
+  }
+
+  /** Leaves like QField does: announce the exit, then close. */
+  leave(): void {
+    if (this.registered) this.connection.send({ type: "exiter", exiter: this.choice.nickname } satisfies OutgoingMessage);
+    this.connection.stop();
+    clearInterval(this.countdown);
+  }
+
+  send(message: OutgoingMessage): boolean {
+    if (this.connection.send(message)) return true;
+    showComposerError("Not connected: nothing was sent. The page reconnects by itself; try again in a moment.");
+    return false;
+  }
+
+  private onOpen(): void {
+    this.registered = false;
+    this.connection.send({ type: "newcomer", newcomer: this.choice.nickname } satisfies OutgoingMessage);
+    void this.loadUsers();
+  }
+
+  private async loadUsers(): Promise<void> {
+    this.pendingUserEvents = [];
+    try {
+      const names = await getJson<string[]>(`/channel/${encodeURIComponent(this.choice.room)}/users`);
+      this.users.clear();
+      for (const name of names) this.users.add(name);
+      for (const event of this.pendingUserEvents) this.applyUserEvent(event);
+    } catch {
+      // The list fills in from arrivals; the next connection tries again.
+    } finally {
+      this.pendingUserEvents = undefined;
+      this.renderUsers();
+    }
+  }
+
+  private receive(message: Received): void {
+    // A reconnection replays the room's recent messages: show each message once.
+    if (this.seen.has(message.id)) return;
+    this.seen.add(message.id);
+    switch (message.type) {
+      case "nb_users":
+        ui.nbUsers.textContent = `${message.nb_users} connected`;
+        return;
+      case "uncompliant":
+        return this.onUncompliant(message.reason);
+      case "newcomer":
+      case "exiter":
+        return this.onUserEvent(message);
+      case "like":
+        return this.onLike(message);
+      default:
+        return this.onAuthored(message);
+    }
+  }
+
+  private onUncompliant(reason: string): void {
+    const nameTaken = !this.registered && reason.startsWith(`User '${this.choice.nickname}' already registered`);
+    if (nameTaken && !this.everRegistered) {
+      this.leave();
+      this.onRefused(`${reason}: choose another nickname.`);
+      return;
+    }
+    if (nameTaken && this.registrationRetries < REGISTRATION_RETRIES) {
+      this.registrationRetries++;
+      setTimeout(() => this.connection.send({ type: "newcomer", newcomer: this.choice.nickname }), REGISTRATION_RETRY_MS);
+    }
+    appendToList(renderEvent(`Refused by the server: ${reason}`, "error"));
+  }
+
+  private onUserEvent(message: ReceivedOf<"newcomer" | "exiter">): void {
+    const name = message.type === "newcomer" ? message.newcomer : message.exiter;
+    if (message.type === "newcomer" && name === this.choice.nickname && !this.registered) {
+      this.registered = true;
+      this.everRegistered = true;
+      this.registrationRetries = 0;
+    }
+    this.pendingUserEvents?.push(message);
+    this.applyUserEvent(message);
+    this.renderUsers();
+    appendToList(renderEvent(`${name} ${message.type === "newcomer" ? "joined" : "left"}`, "info", message.timestamp));
+  }
+
+  private applyUserEvent(message: ReceivedOf<"newcomer" | "exiter">): void {
+    if (message.type === "newcomer") this.users.add(message.newcomer);
+    else this.users.delete(message.exiter);
+  }
+
+  private onLike(message: ReceivedOf<"like">): void {
+    const text = `${message.liker_author} liked your message “${message.message}”`;
+    ui.likes.prepend(el("li", { text }));
+    appendToList(renderEvent(`♥ ${text}`, "like", message.timestamp));
+  }
+
+  private onAuthored(message: Received): void {
+    const located = isLocated(message) ? this.map.show(message) : undefined;
+    const item = renderAuthored(message, this.actions, located);
+    if (item) appendToList(item);
+  }
+
+  private readonly actions: MessageActions = {
+    me: () => this.choice.nickname,
+    locate: (messageId) => {
+      if (this.map.flyTo(messageId)) ui.map.scrollIntoView({ block: "nearest", behavior: "smooth" });
+    },
+    like: (message) =>
+      this.send({ type: "like", liker_author: this.choice.nickname, liked_author: message.author, message: message.text }),
+    enlarge: (source) => {
+      ui.lightboxImage.src = source;
+      ui.lightbox.showModal();
+    },
+  };
+
+  private renderUsers(): void {
+    const sorted = [...this.users].sort((a, b) => a.toLowerCase().localeCompare(b.toLowerCase()));
+    ui.users.replaceChildren(
+      ...sorted.map((name) => el("li", { className: name === this.choice.nickname ? "me" : "", text: name })),
+    );
+  }
+
+  private showState(state: ConnectionState): void {
+    clearInterval(this.countdown);
+    ui.connection.dataset["state"] = state.kind;
+    const open = state.kind === "open";
+    for (const control of [ui.composerText, ui.imageFile, ui.geojsonFile, ui.shareView]) control.disabled = !open;
+    byId("send", HTMLButtonElement).disabled = !open;
+    switch (state.kind) {
+      case "connecting":
+        ui.connection.textContent = state.attempt === 0 ? "Connecting…" : `Reconnecting… (attempt ${state.attempt + 1})`;
+        return;
+      case "open":
+        ui.connection.textContent = "Connected";
+        return;
+      case "waiting": {
+        const tick = () => {
+          const seconds = Math.max(0, Math.ceil((state.retryAt - Date.now()) / 1000));
+          ui.connection.textContent = `Disconnected (${state.lastClose}): retrying in ${seconds} s`;
+        };
+        tick();
+        this.countdown = setInterval(tick, 1000);
+        return;
+      }
+      case "refused":
+        ui.connection.textContent = `Refused: ${state.reason}`;
+        this.onRefused(state.reason);
+        return;
+      case "stopped":
+        ui.connection.textContent = "Not connected";
+        return;
+    }
+  }
+}
+
+function isLocated(message: Received): message is Located {
+  return message.type === "geojson" || message.type === "bbox" || message.type === "position";
+}
+
+/** Appends to the conversation, following it only if the reader was already at the bottom. */
+function appendToList(item: HTMLLIElement): void {
+  const list = ui.messages;
+  const atBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 40;
+  list.append(item);
+  if (atBottom) list.scrollTop = list.scrollHeight;
+}
+
+function showComposerError(text: string): void {
+  ui.composerError.textContent = text;
+}
+
+async function getJson<T>(path: string): Promise<T> {
+  const response = await fetch(path, { headers: { Accept: "application/json" } });
+  if (!response.ok) throw new Error(`${path} answered ${response.status}`);
+  return (await response.json()) as T;
+}
+
+// ---------------------------------------------------------------------------
+// What the composer sends.
+
+function textMessage(session: ChatSession, rules: Rules): OutgoingMessage | undefined {
+  const text = ui.composerText.value.trim();
+  if (text === "") return undefined;
+  if (codePoints(text) > rules.max_message_length) {
+    showComposerError(`A message can be at most ${rules.max_message_length} characters long.`);
+    return undefined;
+  }
+  const { nickname, avatar } = session.choice;
+  return { type: "text", author: nickname, avatar, text };
+}
+
+async function imageMessage(file: File, session: ChatSession, rules: Rules): Promise<OutgoingMessage | undefined> {
+  if (file.type !== "image/png" && file.type !== "image/jpeg") {
+    showComposerError("Only PNG and JPEG images can be shared.");
+    return undefined;
+  }
+  const dataUrl = await readFile(file, "dataUrl");
+  const imageData = dataUrl.slice(dataUrl.indexOf(",") + 1);
+  if (imageData.length > rules.max_image_raw_length) {
+    showComposerError(`This image is too large for the server (${formatMb(imageData.length)} encoded, the limit is ${formatMb(rules.max_image_raw_length)}).`);
+    return undefined;
+  }
+  const { nickname, avatar } = session.choice;
+  return { type: "image", author: nickname, avatar, image_data: imageData };
+}
+
+async function geojsonMessage(file: File, session: ChatSession, rules: Rules): Promise<OutgoingMessage | undefined> {
+  let data: unknown;
+  try {
+    data = JSON.parse(await readFile(file, "text"));
+  } catch {
+    showComposerError(`${file.name} is not valid JSON.`);
+    return undefined;
+  }
+  const collection = asFeatureCollection(data);
+  if (!collection) {
+    showComposerError(`${file.name} is not GeoJSON: expected a FeatureCollection, a Feature or a geometry.`);
+    return undefined;
+  }
+  if (collection.features.length > rules.max_geojson_features) {
+    showComposerError(`${file.name} has ${collection.features.length} features; this server accepts at most ${rules.max_geojson_features}.`);
+    return undefined;
+  }
+  // GeoJSON is WGS 84 (RFC 7946), unless an older file names its CRS.
+  const crsAuthid = legacyGeojsonCrs(data) ?? WGS84.crs_authid;
+  const { nickname, avatar } = session.choice;
+  const message: GeojsonMessage = {
+    type: "geojson",
+    author: nickname,
+    avatar,
+    layer_name: [...file.name.replace(/\.(geo)?json$/i, "")].slice(0, 255).join(""),
+    crs_wkt: crsAuthid === WGS84.crs_authid ? WGS84.crs_wkt : "",
+    crs_authid: crsAuthid,
+    geojson: collection,
+    style: null,
+  };
+  return message;
+}
+
+/** A FeatureCollection as is; a lone Feature or geometry wrapped in one. */
+function asFeatureCollection(data: unknown): GeojsonMessage["geojson"] | undefined {
+  if (typeof data !== "object" || data === null) return undefined;
+  const type = (data as { type?: unknown }).type;
+  if (type === "FeatureCollection") {
+    const features = (data as { features?: unknown }).features;
+    if (!Array.isArray(features) || !features.every((f) => typeof f === "object" && f !== null && f.type === "Feature")) return undefined;
+    return { type: "FeatureCollection", features: features as GeojsonMessage["geojson"]["features"] };
+  }
+  if (type === "Feature") return { type: "FeatureCollection", features: [data as { type: "Feature" }] };
+  const geometries = ["Point", "MultiPoint", "LineString", "MultiLineString", "Polygon", "MultiPolygon", "GeometryCollection"];
+  if (typeof type === "string" && geometries.includes(type)) {
+    return { type: "FeatureCollection", features: [{ type: "Feature", properties: {}, geometry: data }] };
+  }
+  return undefined;
+}
+
+function readFile(file: File, as: "text" | "dataUrl"): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const reader = new FileReader();
+    reader.addEventListener("load", () => resolve(String(reader.result)));
+    reader.addEventListener("error", () => reject(reader.error ?? new Error(`Could not read ${file.name}`)));
+    if (as === "text") reader.readAsText(file);
+    else reader.readAsDataURL(file);
+  });
+}
+
+function formatMb(characters: number): string {
+  return `${(characters / 1_000_000).toFixed(1)} MB`;
+}
+
+// ---------------------------------------------------------------------------
+// The page.
+
+async function main(): Promise<void> {
+  let rooms: string[];
+  let rules: Rules;
+  try {
+    [rooms, rules] = await Promise.all([getJson<string[]>("/channels"), getJson<Rules>("/rules")]);
+  } catch (error) {
+    ui.joinError.textContent = `The server could not be reached: ${error instanceof Error ? error.message : String(error)}. Reload to try again.`;
+    return;
+  }
+  fillJoinForm(rooms);
+
+  let session: ChatSession | undefined;
+  const map = new ChatMap(ui.map, window.localStorage, {
+    onItemClick: (messageId) => {
+      const item = ui.messages.querySelector<HTMLElement>(`li[data-id="${CSS.escape(messageId)}"]`);
+      item?.scrollIntoView({ block: "center", behavior: "smooth" });
+      item?.classList.add("flash");
+      setTimeout(() => item?.classList.remove("flash"), 1500);
+      // No flight here: the user is looking at the item already, and a popup may be opening on it.
+      map.highlight(messageId);
+    },
+    onSharePoint: (lat, lng) => {
+      if (!session) return;
+      const { nickname, avatar } = session.choice;
+      session.send({ type: "position", author: nickname, avatar, ...WGS84, x: lng, y: lat });
+    },
+  });
+
+  const join = (choice: Choice) => {
+    const problem = !rooms.includes(choice.room)
+      ? `There is no room “${choice.room}” on this server.`
+      : nicknameProblem(choice.nickname, rules);
+    if (problem) return showJoinForm(problem);
+    rememberChoice(window.localStorage, choice);
+    session?.leave();
+    map.clear();
+    ui.messages.replaceChildren();
+    ui.users.replaceChildren();
+    ui.likes.replaceChildren();
+    ui.nbUsers.textContent = "";
+    ui.roomTitle.textContent = `${choice.room} · ${choice.nickname}`;
+    ui.join.hidden = true;
+    ui.chat.hidden = false;
+    ui.leave.hidden = false;
+    map.refreshSize();
+    session = new ChatSession(choice, map, (reason) => {
+      session = undefined;
+      showJoinForm(reason);
+    });
+    session.start();
+  };
+
+  ui.join.addEventListener("submit", (event) => {
+    event.preventDefault();
+    join({ room: ui.joinRoom.value, nickname: ui.joinNickname.value.trim(), avatar: ui.joinAvatar.value || null });
+  });
+  ui.leave.addEventListener("click", () => {
+    session?.leave();
+    session = undefined;
+    showJoinForm("");
+  });
+  wireComposer(() => session, rules, map);
+  ui.lightboxClose.addEventListener("click", () => ui.lightbox.close());
+  ui.lightbox.addEventListener("click", (event) => {
+    if (event.target === ui.lightbox) ui.lightbox.close();
+  });
+
+  const remembered = rememberedChoice(window.localStorage);
+  const link = deepLink(window.location.search);
+  ui.joinRoom.value = link?.room ?? remembered.room ?? rooms[0] ?? "";
+  ui.joinNickname.value = link?.nickname ?? remembered.nickname ?? "";
+  ui.joinAvatar.value = remembered.avatar ?? "";
+  if (link) join({ ...link, avatar: remembered.avatar ?? null });
+}
+
+function fillJoinForm(rooms: string[]): void {
+  ui.joinRoom.replaceChildren(...rooms.map((room) => el("option", { text: room, attrs: { value: room } })));
+  ui.joinAvatar.replaceChildren(
+    el("option", { text: "(none)", attrs: { value: "" } }),
+    ...AVATARS.map((avatar) => el("option", { text: `${avatar.glyph} ${avatar.label}`, attrs: { value: avatar.name } })),
+  );
+}
+
+function showJoinForm(error: string): void {
+  ui.joinError.textContent = error;
+  ui.join.hidden = false;
+  ui.chat.hidden = true;
+  ui.leave.hidden = true;
+  ui.roomTitle.textContent = "";
+  ui.nbUsers.textContent = "";
+}
+
+function wireComposer(current: () => ChatSession | undefined, rules: Rules, map: ChatMap): void {
+  const sendBuilt = async (build: (session: ChatSession) => Promise<OutgoingMessage | undefined> | OutgoingMessage | undefined) => {
+    const session = current();
+    if (!session) return false;
+    showComposerError("");
+    const message = await build(session);
+    return message !== undefined && session.send(message);
+  };
+  ui.composer.addEventListener("submit", (event) => {
+    event.preventDefault();
+    void sendBuilt((session) => textMessage(session, rules)).then((sent) => {
+      if (sent) ui.composerText.value = "";
+    });
+  });
+  ui.imageFile.addEventListener("change", () => {
+    const file = ui.imageFile.files?.[0];
+    if (file) void sendBuilt((session) => imageMessage(file, session, rules)).finally(() => (ui.imageFile.value = ""));
+  });
+  ui.geojsonFile.addEventListener("change", () => {
+    const file = ui.geojsonFile.files?.[0];
+    if (file) void sendBuilt((session) => geojsonMessage(file, session, rules)).finally(() => (ui.geojsonFile.value = ""));
+  });
+  ui.shareView.addEventListener("click", () => {
+    void sendBuilt((session) => {
+      const { nickname, avatar } = session.choice;
+      return { type: "bbox", author: nickname, avatar, ...WGS84, ...map.currentExtent() };
+    });
+  });
+}
+
+void main();

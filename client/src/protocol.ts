@@ -1,0 +1,68 @@
+// The messages this client sends and receives. The types come from the server's
+// own zod schemas (type-only import: nothing of the server is bundled), so a
+// message built here has exactly the contract's fields or does not compile.
+import type { ClientMessageOf, WireMessage } from "../../src/protocol";
+
+export type TextMessage = ClientMessageOf<"text">;
+export type ImageMessage = ClientMessageOf<"image">;
+export type GeojsonMessage = ClientMessageOf<"geojson">;
+export type BboxMessage = ClientMessageOf<"bbox">;
+export type PositionMessage = ClientMessageOf<"position">;
+export type LikeMessage = ClientMessageOf<"like">;
+export type NewcomerMessage = ClientMessageOf<"newcomer">;
+export type ExiterMessage = ClientMessageOf<"exiter">;
+export type OutgoingMessage = TextMessage | ImageMessage | GeojsonMessage | BboxMessage | PositionMessage | LikeMessage | NewcomerMessage | ExiterMessage;
+
+/** What a channels-family socket receives: every message carries an id and a timestamp. */
+export type Received = WireMessage & { id: string; timestamp: number };
+export type ReceivedOf<T extends Received["type"]> = Extract<Received, { type: T }>;
+/** Messages that have a place on the map. */
+export type Located = ReceivedOf<"geojson"> | ReceivedOf<"bbox"> | ReceivedOf<"position">;
+
+/** The subset of GET /rules the client uses to check input before sending. */
+export interface Rules {
+  min_author_length: number;
+  max_author_length: number;
+  max_message_length: number;
+  max_image_raw_length: number;
+  max_geojson_features: number;
+}
+
+export const NICKNAME_PATTERN = /^[A-Za-z0-9_-]+$/;
+
+/** WGS 84 as OGC WKT, sent with the extents and points this client shares (it works in EPSG:4326). */
+export const WGS84 = {
+  crs_authid: "EPSG:4326",
+  crs_wkt:
+    'GEOGCS["WGS 84",DATUM["WGS_1984",SPHEROID["WGS 84",6378137,298.257223563,AUTHORITY["EPSG","7030"]],AUTHORITY["EPSG","6326"]],' +
+    'PRIMEM["Greenwich",0,AUTHORITY["EPSG","8901"]],UNIT["degree",0.0174532925199433,AUTHORITY["EPSG","9122"]],AUTHORITY["EPSG","4326"]]',
+} as const;
+
+/** Why a nickname is refused, in the server's words, or undefined when it is fine. */
+export function nicknameProblem(nickname: string, rules: Rules): string | undefined {
+  const { min_author_length: min, max_author_length: max } = rules;
+  if (nickname.length < min || nickname.length > max) return `A nickname must be between ${min} and ${max} characters long.`;
+  if (!NICKNAME_PATTERN.test(nickname)) return "A nickname may only contain letters, digits, '_' and '-'.";
+  return undefined;
+}
+
+/** Parses a frame from the server; the keepalive answer `pong` and anything else that is not a message give undefined. */
+export function parseReceived(frame: unknown): Received | undefined {
+  if (typeof frame !== "string") return undefined;
+  try {
+    const message: unknown = JSON.parse(frame);
+    if (typeof message === "object" && message !== null && typeof (message as { type?: unknown }).type === "string") {
+      return message as Received;
+    }
+  } catch {
+    // Not JSON: the "pong" keepalive answer.
+  }
+  return undefined;
+}
+
+/** Code points, as the server counts a text's length. */
+export function codePoints(text: string): number {
+  let count = 0;
+  for (const _ of text) count++;
+  return count;
+}

@@ -1,0 +1,321 @@
+// The browser client in a real browser against a real `wrangler dev`: two people
+// chat, share a layer and see it on the map, hostile strings stay text, and the
+// page comes back by itself when the server restarts.
+import type { Browser, Locator, Page } from "playwright-core";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { joinByLink, launchBrowser, sendText, Session, waitForConnection, waitForDisconnection } from "./browser.ts";
+import { solidPng } from "./png.ts";
+import { DevServer } from "./server.ts";
+
+const ROOMS = { chat: "e2e-chat", map: "e2e-map", xss: "e2e-xss", reconnect: "e2e-reconnect", docs: "QGIS" } as const;
+const XSS = "<img src=x onerror=alert(1)>";
+const WGS84_WKT = 'GEOGCS["WGS 84",DATUM["WGS_1984",SPHEROID["WGS 84",6378137,298.257223563]],PRIMEM["Greenwich",0],UNIT["degree",0.0174532925199433]]';
+
+/** A square around central Paris and a point in it, in EPSG:4326. */
+function parisLayer(properties: Record<string, unknown> = { name: "Île de la Cité" }) {
+  return {
+    type: "FeatureCollection",
+    features: [
+      {
+        type: "Feature",
+        properties,
+        geometry: { type: "Polygon", coordinates: [[[2.30, 48.83], [2.40, 48.83], [2.40, 48.88], [2.30, 48.88], [2.30, 48.83]]] },
+      },
+      { type: "Feature", properties: { name: "Notre-Dame" }, geometry: { type: "Point", coordinates: [2.3499, 48.853] } },
+    ],
+  };
+}
+
+let server: DevServer;
+let browser: Browser;
+let session: Session;
+
+beforeAll(async () => {
+  server = await DevServer.start(Object.values(ROOMS));
+  browser = await launchBrowser();
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+beforeEach(async () => {
+  session = await Session.open(browser, server.baseUrl);
+});
+
+afterEach(async (context) => {
+  if (context.task.result?.state === "fail") {
+    const files = await session.screenshots(context.task.name);
+    console.error(`Screenshots of the failed test: ${files.join(", ")}\nServer log:\n${server.logTail(20)}`);
+  }
+  await session.close();
+});
+
+/** Nothing ran that should not have: no dialog, no CSP violation, no uncaught error, no injected <img src=x>. */
+async function expectNoTrouble(pages: Page[]): Promise<void> {
+  expect(session.trouble.dialogs, "dialogs opened").toEqual([]);
+  expect(session.trouble.cspViolations, "Content-Security-Policy violations").toEqual([]);
+  expect(session.trouble.pageErrors, "uncaught errors in the page").toEqual([]);
+  for (const page of pages) expect(await page.locator('img[src="x"]').count(), "injected <img src=x>").toBe(0);
+}
+
+/** The width of an element once the map has stopped flying (two reads 300 ms apart agree). */
+async function settledWidth(locator: Locator): Promise<number> {
+  let previous = -1;
+  for (let read = 0; read < 20; read++) {
+    const width = (await locator.boundingBox())?.width ?? 0;
+    if (width > 0 && Math.abs(width - previous) < 0.5) return width;
+    previous = width;
+    await new Promise((resolve) => setTimeout(resolve, 300));
+  }
+  throw new Error("the map never stopped moving");
+}
+
+/**
+ * Sends messages as another client would (a QGIS plugin, a bot): registers `author`,
+ * then sends, and waits for the echo of each (likes excepted: only their target sees them).
+ */
+async function sendRaw(room: string, author: string, messages: ({ type: string } & Record<string, unknown>)[]): Promise<void> {
+  const socket = new WebSocket(`${server.baseUrl.replace("http", "ws")}/channel/${encodeURIComponent(room)}/ws`);
+  const expected = messages.filter((message) => message.type !== "like").length;
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`raw socket in ${room}: echoes missing after 10 s`)), 10_000);
+    let echoes = -1; // counting starts with our own newcomer, after the room's replay
+    socket.addEventListener("open", () => socket.send(JSON.stringify({ type: "newcomer", newcomer: author })));
+    socket.addEventListener("message", (event) => {
+      const received = JSON.parse(String(event.data)) as { type: string; reason?: string; newcomer?: string };
+      if (received.type === "uncompliant") reject(new Error(`raw message refused: ${received.reason}`));
+      if (received.type === "newcomer" && received.newcomer === author && echoes < 0) {
+        echoes = 0;
+        for (const message of messages) socket.send(JSON.stringify(message));
+      } else if (echoes >= 0 && received.type !== "nb_users" && received.type !== "newcomer" && received.type !== "exiter") {
+        echoes++;
+      }
+      if (echoes === expected) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    socket.addEventListener("error", () => reject(new Error(`raw socket in ${room} failed`)));
+  });
+  socket.close();
+}
+
+describe("two people in one room", () => {
+  it("exchange text, an image and a like, and see each other", async () => {
+    const [alice, bob] = [await session.page(), await session.page()];
+    await joinByLink(alice, ROOMS.chat, "alice_e2e");
+    await joinByLink(bob, ROOMS.chat, "bob_e2e");
+    await alice.locator("#users li", { hasText: "bob_e2e" }).waitFor();
+    await expect.poll(() => alice.locator("#nb-users").textContent()).toBe("2 connected");
+
+    await sendText(alice, "hello @bob_e2e, the layer is up");
+    const received = bob.locator(".message.type-text", { hasText: "hello @bob_e2e" });
+    await received.waitFor();
+    expect(await received.locator(".author").textContent()).toBe("alice_e2e");
+    expect(await received.getAttribute("class")).toContain("mentions-me");
+    expect(await received.locator(".mention-me").textContent()).toBe("@bob_e2e");
+    await alice.locator(".message.type-text", { hasText: "hello @bob_e2e" }).waitFor();
+
+    await bob.locator(".message.type-text .like").click();
+    await alice.locator("#likes li", { hasText: "bob_e2e liked your message “hello @bob_e2e, the layer is up”" }).waitFor();
+
+    await alice.locator("#image-file").setInputFiles({ name: "map.png", mimeType: "image/png", buffer: solidPng(40, 30, [200, 30, 30]) });
+    const image = bob.locator(".message.type-image img.chat-image");
+    await image.waitFor();
+    expect(await image.getAttribute("src")).toMatch(/^data:image\/png;base64,iVBOR/);
+    await image.click();
+    await bob.locator("#lightbox[open] #lightbox-image").waitFor();
+
+    await expectNoTrouble([alice, bob]);
+  });
+});
+
+describe("joining", () => {
+  it("remembers the last choice, joins from the form, refuses a taken nickname, and shows the server's refusals", async () => {
+    const [dora, other] = [await session.page(), await session.page()];
+    await joinByLink(dora, ROOMS.chat, "dora_e2e");
+    await dora.locator("#leave").click();
+    await dora.locator("#join").waitFor();
+
+    // The next visit, without a deep link: the form remembers the room and the nickname.
+    await dora.goto("/");
+    // The form is filled once /channels and /rules have answered.
+    await expect.poll(() => dora.locator("#join-room").inputValue()).toBe(ROOMS.chat);
+    expect(await dora.locator("#join-nickname").inputValue()).toBe("dora_e2e");
+    await dora.locator("#join-avatar").selectOption("mIconRaster.svg");
+    await dora.locator("#join button[type=submit]").click();
+    await waitForConnection(dora, "open");
+    await dora.locator("#users li", { hasText: "dora_e2e" }).waitFor();
+
+    // Someone else with the same nickname is sent back to the form, with the server's reason.
+    await other.goto(`/?room=${ROOMS.chat}&nickname=dora_e2e`);
+    await other.locator("#join-error", { hasText: `User 'dora_e2e' already registered in channel ${ROOMS.chat}` }).waitFor();
+
+    // A refusal by the server is shown in the conversation.
+    await dora.locator("#image-file").setInputFiles({ name: "broken.png", mimeType: "image/png", buffer: Buffer.from("not a png at all") });
+    await dora.locator(".event-error", { hasText: "Invalid or oversized image data." }).waitFor();
+
+    await sendText(dora, "with my raster avatar");
+    const mine = dora.locator(".message", { hasText: "with my raster avatar" });
+    await mine.waitFor();
+    expect(await mine.locator(".avatar").getAttribute("title")).toBe("mIconRaster.svg");
+
+    await expectNoTrouble([dora, other]);
+  });
+});
+
+describe("the map", () => {
+  it("draws a GeoJSON layer shared by another page, and flies to it from its message", async () => {
+    const [alice, bob] = [await session.page(), await session.page()];
+    await joinByLink(alice, ROOMS.map, "alice_map");
+    await joinByLink(bob, ROOMS.map, "bob_map");
+
+    await alice.locator("#geojson-file").setInputFiles({
+      name: "paris survey.geojson",
+      mimeType: "application/geo+json",
+      buffer: Buffer.from(JSON.stringify(parisLayer())),
+    });
+    const message = bob.locator(".message.type-geojson", { hasText: "paris survey" });
+    await message.waitFor();
+    expect(await message.textContent()).toContain("2 features, EPSG:4326");
+    const shapes = bob.locator("#map path.shared-geojson");
+    await expect.poll(() => shapes.count()).toBe(2);
+    // At world zoom the square is a dot; after a click on its message it fills the view.
+    await message.click();
+    expect(await settledWidth(shapes.first())).toBeGreaterThan(150);
+
+    await expectNoTrouble([alice, bob]);
+  });
+
+  it("draws extents and points shared from the page and in EPSG:3857, and says when a CRS cannot be shown", async () => {
+    const [alice, bob] = [await session.page(), await session.page()];
+    await joinByLink(alice, ROOMS.map, "alice_view");
+    await joinByLink(bob, ROOMS.map, "bob_view");
+
+    await alice.locator("#share-view").click();
+    await bob.locator(".message.type-bbox", { hasText: "EPSG:4326" }).last().waitFor();
+
+    await alice.locator("#map").click({ position: { x: 300, y: 300 } });
+    await alice.locator(".share-point").click();
+    await bob.locator(".message.type-position").last().waitFor();
+    await expect.poll(() => bob.locator("#map path.shared-position").count()).toBeGreaterThanOrEqual(1);
+
+    // Paris in Web Mercator metres, as QGIS sends a canvas extent in EPSG:3857.
+    await sendRaw(ROOMS.map, "qgis_user", [
+      {
+        type: "bbox", author: "qgis_user", crs_wkt: "", crs_authid: "EPSG:3857",
+        xmin: 256_000, xmax: 268_000, ymin: 6_243_000, ymax: 6_257_000,
+      },
+      { type: "position", author: "qgis_user", crs_wkt: "", crs_authid: "EPSG:2154", x: 652_000, y: 6_862_000 },
+    ]);
+    const mercator = bob.locator(".message.type-bbox", { hasText: "EPSG:3857" });
+    await mercator.waitFor();
+    await mercator.click();
+    expect(await settledWidth(bob.locator("#map path.shared-bbox").last())).toBeGreaterThan(150);
+
+    const notice = bob.locator(".crs-notice", { hasText: "EPSG:2154" });
+    await notice.waitFor();
+    expect(await notice.textContent()).toContain("cannot show");
+    expect(await bob.locator(".message.type-position.not-on-map .map-problem").textContent()).toContain("EPSG:2154");
+
+    await expectNoTrouble([alice, bob]);
+  });
+});
+
+describe("hostile strings", () => {
+  it(`stay text in messages, avatars, layer names, feature properties, likes and nicknames: ${XSS}`, async () => {
+    const [alice, bob] = [await session.page(), await session.page()];
+    await joinByLink(alice, ROOMS.xss, "alice_xss");
+    await joinByLink(bob, ROOMS.xss, "bob_xss");
+
+    await sendText(alice, XSS);
+    await sendRaw(ROOMS.xss, "mallory", [
+      { type: "text", author: "mallory", avatar: XSS, text: `avatar ${XSS}` },
+      {
+        type: "geojson", author: "mallory", avatar: XSS, layer_name: XSS, crs_wkt: XSS, crs_authid: "EPSG:4326",
+        geojson: parisLayer({ name: XSS, [XSS]: XSS }), style: XSS,
+      },
+      { type: "model", author: "mallory", avatar: XSS, model_name: XSS, model_group: XSS, raw_xml: XSS },
+      { type: "script", author: "mallory", avatar: XSS, name: XSS, raw_pycode: XSS },
+      { type: "like", liker_author: "mallory", liked_author: "bob_xss", message: XSS },
+    ]);
+    await bob.locator(".message.type-script").waitFor();
+    await bob.locator("#likes li", { hasText: XSS }).waitFor();
+
+    // Rendered, as text: the payload is there to read, not to run.
+    const conversation = (await bob.locator("#messages").textContent()) ?? "";
+    expect(conversation.split(XSS).length - 1).toBeGreaterThanOrEqual(5);
+    expect(await bob.locator(".message.type-text .avatar").last().getAttribute("title")).toBe(XSS);
+
+    const layerMessage = bob.locator(".message.type-geojson");
+    await layerMessage.click();
+    expect(await settledWidth(bob.locator("#map path.shared-geojson").first())).toBeGreaterThan(150);
+    // Near a corner of the square, away from the point feature drawn over it.
+    await bob.locator("#map path.shared-geojson").first().click({ position: { x: 12, y: 12 } });
+    const popup = bob.locator(".feature-popup");
+    await popup.waitFor();
+    expect(await popup.locator("strong").textContent()).toBe(XSS);
+    expect(await popup.locator("th").allTextContents()).toContain(XSS);
+
+    // A deep link with a hostile nickname: refused, and shown as text.
+    const carol = await session.page();
+    await carol.goto(`/?room=${ROOMS.xss}&nickname=${encodeURIComponent(XSS)}`);
+    await carol.locator("#join-error", { hasText: "nickname" }).waitFor();
+    expect(await carol.locator("#join-nickname").inputValue()).toBe(XSS);
+
+    await expectNoTrouble([alice, bob, carol]);
+  });
+});
+
+describe("a server restart", () => {
+  it("is survived: the pages reconnect by themselves and messages flow again, without duplicates", async () => {
+    const [alice, bob] = [await session.page(), await session.page()];
+    await joinByLink(alice, ROOMS.reconnect, "alice_back");
+    await joinByLink(bob, ROOMS.reconnect, "bob_back");
+    await sendText(alice, "before the restart");
+    await bob.locator(".message", { hasText: "before the restart" }).waitFor();
+
+    await server.stop();
+    await waitForDisconnection(alice);
+    await waitForDisconnection(bob);
+    expect(await alice.locator("#connection").textContent()).toMatch(/Disconnected|Reconnecting/);
+
+    await server.restart();
+    await waitForConnection(alice, "open", 45_000);
+    await waitForConnection(bob, "open", 45_000);
+    await alice.locator("#users li", { hasText: "bob_back" }).waitFor();
+
+    await sendText(alice, "after the restart");
+    await bob.locator(".message", { hasText: "after the restart" }).waitFor();
+    // The room replays its recent messages on reconnection; the page shows each once.
+    expect(await bob.locator(".message", { hasText: "before the restart" }).count()).toBe(1);
+
+    await expectNoTrouble([alice, bob]);
+  });
+});
+
+describe("GET /docs", () => {
+  it("renders the API documentation offline, from our own assets", async () => {
+    const page = await session.page();
+    await page.goto("/docs");
+    await page.locator(".opblock").first().waitFor({ timeout: 20_000 });
+    expect(await page.locator(".opblock").count()).toBeGreaterThan(15);
+    expect(await page.locator('.opblock-summary-path[data-path="/channel/{name}/ws"]').count()).toBe(1);
+    await expectNoTrouble([page]);
+  });
+});
+
+describe("the JSON API beside the static assets", () => {
+  it("still reaches the Worker, with Content-Type: application/json exactly", async () => {
+    for (const path of ["/rooms", "/channels", "/rules", "/status", "/openapi.json", `/channel/${ROOMS.chat}/users`]) {
+      const response = await fetch(`${server.baseUrl}${path}`);
+      expect(response.status, path).toBe(200);
+      expect(response.headers.get("Content-Type"), path).toBe("application/json");
+    }
+    const unknown = await fetch(`${server.baseUrl}/nope`);
+    expect(unknown.status).toBe(404);
+    expect(await unknown.json()).toEqual({ detail: "Not Found" });
+  });
+});
