@@ -4,7 +4,7 @@
 // stored is lost, and no other socket is dropped.
 import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { Client, evictForReal, freshRoom, request, roomPath, roomStub, withoutStamp } from "./helpers";
+import { aliceAndBob, Client, evictForReal, request, roomPath, roomStub, withoutStamp } from "./helpers";
 
 const INTERNAL_FAILURE = "The server could not process this message; nothing was sent. Please try again.";
 
@@ -15,14 +15,6 @@ async function users(room: string) {
 async function storedTexts(room: string) {
   const last = (await (await request(roomPath("rooms", room, "last"))).json()) as { text?: string }[];
   return last.map((message) => message.text);
-}
-
-async function aliceAndBob() {
-  const room = freshRoom();
-  const alice = await Client.join("rooms", room, "alice");
-  const bob = await Client.join("channels", room, "bob");
-  await alice.take(2); // nb_users, bob's newcomer
-  return { room, alice, bob };
 }
 
 /** The room's own objects, which tests reach into to inject faults. */

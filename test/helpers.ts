@@ -45,6 +45,15 @@ export async function evictForReal(room: string): Promise<void> {
 
 const openClients = new Set<Client>();
 
+/** alice and bob registered in a fresh room, bob on the channels family; alice has read everything. */
+export async function aliceAndBob() {
+  const room = freshRoom();
+  const alice = await Client.join("rooms", room, "alice");
+  const bob = await Client.join("channels", room, "bob");
+  await alice.take(2); // nb_users, bob's newcomer
+  return { room, alice, bob };
+}
+
 export async function closeAllClients(): Promise<void> {
   for (const client of openClients) client.close();
   openClients.clear();

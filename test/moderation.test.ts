@@ -4,7 +4,7 @@
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { Client, freshRoom, request, roomPath, roomStub, type Family } from "./helpers";
+import { aliceAndBob, Client, freshRoom, request, roomPath, roomStub, type Family } from "./helpers";
 
 const TEST_ADMIN_TOKEN = env.ADMIN_TOKEN!;
 const BAN_REASON = /^The nickname 'bob' is banned from this room by a moderator until \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z\.$/;
@@ -14,15 +14,6 @@ function ban(family: Family, room: string, nickname: string, query: string, auth
     method: "DELETE",
     headers: authorization === undefined ? {} : { Authorization: authorization },
   });
-}
-
-/** alice and bob registered in a fresh room, bob on the channels family; alice has read everything. */
-async function aliceAndBob() {
-  const room = freshRoom();
-  const alice = await Client.join("rooms", room, "alice");
-  const bob = await Client.join("channels", room, "bob");
-  await alice.take(2); // nb_users, bob's newcomer
-  return { room, alice, bob };
 }
 
 afterEach(() => {
