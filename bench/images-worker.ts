@@ -4,7 +4,7 @@
 //
 // POST /run, JSON { base64, limits, runs, modes }, modes among:
 //   "pipeline"  shrinkImage as the server runs it; phase times from its onPhase callback.
-//   "direct"    no pre-shrink (JPEG only): base64, decode, lanczos3 straight to the final
+//   "direct"    no pre-shrink (JPEG only): base64, decode at full scale, lanczos3 straight to the final
 //               size, encode, with the same codecs.
 // Each run goes through every mode in turn, so that modes compared see the same
 // conditions. Answers { [mode]: [{ phases, total, width, height, pngBytes }, ...] }, in ms.
@@ -63,7 +63,7 @@ async function direct(base64: string, limits: ImageLimits, codecs: Codecs): Prom
   };
   const start = performance.now();
   const bytes = await timed("base64", () => decodeBase64(base64)!);
-  const decoded = await timed("decode", () => codecs.decodeJpeg(bytes));
+  const decoded = await timed("decode", () => codecs.decodeJpeg(bytes, 1));
   const target = fitWithin(decoded.width, decoded.height, limits.maxImageSize);
   const resized = await timed("resize", () => codecs.resize(decoded, target.width, target.height, { premultiply: false }));
   const png = await timed("encode", () => codecs.encodePng(resized));

@@ -5,7 +5,7 @@ import { WorkerEntrypoint } from "cloudflare:workers";
 // Imported as compiled modules: jSquash would otherwise fetch them by URL, which
 // a Worker cannot do for its own files. (`?module`: these two ship a .wasm.d.ts
 // describing their exports, which TypeScript would take instead.)
-import jpegDecoder from "@jsquash/jpeg/codec/dec/mozjpeg_dec.wasm";
+import jpegDecoder from "../vendor/jpeg-scaled/jpeg_scaled.wasm";
 import png from "@jsquash/png/codec/pkg/squoosh_png_bg.wasm?module";
 import resize from "@jsquash/resize/lib/resize/pkg/squoosh_resize_bg.wasm?module";
 import { shrinkImage, type ImageLimits, type ShrinkResult } from "./images";

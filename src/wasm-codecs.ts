@@ -1,8 +1,9 @@
-// jSquash's WebAssembly codecs (mozjpeg's decoder, the PNG codec, lanczos3 resize),
-// with a fresh instance for every step of every image.
+// The WebAssembly codecs: a JPEG decoder that decodes at a reduced DCT scale
+// (libjpeg-turbo, built by us: vendor/jpeg-scaled), and jSquash's PNG codec and
+// lanczos3 resize, with a fresh instance for every step of every image.
 //
 // Why not one instance per isolate, as jSquash's wrappers keep: a WebAssembly memory
-// only ever grows. One instance per isolate kept 53 MiB in the JPEG decoder after a
+// only ever grows. One instance per isolate kept 53 MiB in a JPEG decoder after a
 // 12 MP photo, 33 MiB in resize and up to 40 MiB in the PNG codec after a 4K
 // screenshot, for the life of the isolate, out of the 128 MB a Worker isolate may
 // use. Compiling is the costly part and happens once per isolate (the .wasm files
@@ -10,28 +11,10 @@
 // module is cheap (see `npm run bench:images`), and an instance that is dropped
 // gives its whole memory back to the garbage collector.
 //
-// The calls follow the ABI of the glue code jSquash ships (Emscripten's embind for
-// the JPEG decoder, wasm-bindgen for PNG and resize), on an instance of our own.
-// Owning the instance also saves copies: decoded and resized pixels are read
-// straight out of its memory instead of being copied to a new buffer.
-import mozjpegDecoder from "@jsquash/jpeg/codec/dec/mozjpeg_dec.js";
-import type { Codecs, Pixels } from "./images";
-
-// mozjpeg's glue builds its result with `new ImageData(...)`, which Workers lack, and
-// polyfills it with a class declared inside its factory: that class would hold the
-// first decoder instance (and its 50 MB memory) for the life of the isolate. Ours
-// holds nothing.
-class PixelBuffer implements Pixels {
-  readonly data: Uint8ClampedArray;
-  readonly width: number;
-  readonly height: number;
-  constructor(data: Uint8ClampedArray, width: number, height: number) {
-    this.data = data;
-    this.width = width;
-    this.height = height;
-  }
-}
-(globalThis as { ImageData?: unknown }).ImageData ??= PixelBuffer;
+// Owning the instance also saves copies: decoded pixels are read straight out of its
+// memory instead of being copied to a new buffer. (Resize is the one exception to a
+// fresh instance per step: see RESIZE_KEEP_BYTES.)
+import type { Codecs, DecodedJpeg, Pixels } from "./images";
 
 export interface CodecModules {
   jpegDecoder: WebAssembly.Module;
@@ -40,31 +23,53 @@ export interface CodecModules {
 }
 
 export function wasmCodecs(modules: CodecModules): Codecs {
+  const resize = resizer(modules.resize);
   return {
-    decodeJpeg: (bytes) => decodeJpeg(modules.jpegDecoder, bytes),
+    decodeJpeg: async (bytes, scaleDenominator) => decodeJpeg(modules.jpegDecoder, bytes, scaleDenominator),
     decodePng: async (bytes) => decodePng(modules.png, bytes),
-    resize: async (image, width, height, { premultiply }) => resize(modules.resize, image, width, height, premultiply),
+    resize: async (image, width, height, { premultiply }) => resize(image, width, height, premultiply),
     encodePng: async (image) => encodePng(modules.png, image),
   };
 }
 
-async function decodeJpeg(module: WebAssembly.Module, bytes: Uint8Array): Promise<Pixels> {
-  const decoder = await mozjpegDecoder({
-    noInitialRun: true,
-    instantiateWasm: (imports: WebAssembly.Imports, ready: (instance: WebAssembly.Instance) => void) => {
-      const instance = new WebAssembly.Instance(module, imports);
-      ready(instance);
-      return instance.exports;
-    },
-  });
-  // Upright by its EXIF orientation, as the photo was seen when taken.
-  const image = decoder.decode(bytes, true);
-  if (!image) throw new Error("mozjpeg could not decode the JPEG");
-  return image as unknown as Pixels;
+// ---------------------------------------------------------------------------
+// vendor/jpeg-scaled: plain C exports, no JavaScript glue.
+
+interface JpegScaledExports {
+  memory: WebAssembly.Memory;
+  _initialize(): void;
+  jd_malloc(size: number): number;
+  /** Returns the RGBA pixels' address, or 0; fills info (7 int32, see jpeg_scaled.c). A libjpeg error traps. */
+  jd_decode(jpeg: number, length: number, maxScaleDenominator: number, minWidth: number, minHeight: number, info: number): number;
+}
+
+const JPEG_SCALED_IMPORTS = {
+  // Emscripten's allocator reports memory growth; our views are taken after the decode.
+  env: { emscripten_notify_memory_growth: () => undefined },
+};
+
+/** Decodes at 1/scaleDenominator (1, 2, 4 or 8) of the full size, as stored (not turned upright). */
+function decodeJpeg(module: WebAssembly.Module, bytes: Uint8Array, scaleDenominator: number): DecodedJpeg {
+  const wasm = new WebAssembly.Instance(module, JPEG_SCALED_IMPORTS).exports as unknown as JpegScaledExports;
+  wasm._initialize();
+  const input = wasm.jd_malloc(bytes.length);
+  const info = wasm.jd_malloc(7 * 4);
+  if (!input || !info) throw new Error("the JPEG decoder is out of memory");
+  new Uint8Array(wasm.memory.buffer, input, bytes.length).set(bytes);
+  let pixels: number;
+  try {
+    pixels = wasm.jd_decode(input, bytes.length, scaleDenominator, 0, 0, info);
+  } catch (error) {
+    throw new Error(`libjpeg refused the data (message code ${new Int32Array(wasm.memory.buffer, info, 7)[6]})`, { cause: error });
+  }
+  const [width = 0, height = 0, orientation = 0, , , , code = 0] = new Int32Array(wasm.memory.buffer, info, 7);
+  if (!pixels) throw new Error(code === -2 ? "CMYK JPEGs are not supported" : `the JPEG decoder failed (${code})`);
+  return { data: new Uint8ClampedArray(wasm.memory.buffer, pixels, width * height * 4), width, height, orientation };
 }
 
 // ---------------------------------------------------------------------------
-// wasm-bindgen modules: linear memory, a shadow stack for returned (pointer, length)
+// jSquash's PNG codec and resize, called through the ABI of the wasm-bindgen glue
+// it ships, on instances of our own. wasm-bindgen modules: linear memory, a shadow stack for returned (pointer, length)
 // pairs, and malloc/free exported by the Rust side.
 
 interface BindgenExports {
@@ -79,6 +84,7 @@ interface PngExports extends BindgenExports {
 }
 
 interface ResizeExports extends BindgenExports {
+  __wbindgen_free(pointer: number, size: number, align: number): void;
   resize(
     returned: number,
     pointer: number,
@@ -114,14 +120,31 @@ function returningBytes(wasm: BindgenExports, call: (returned: number) => void):
   }
 }
 
-function resize(module: WebAssembly.Module, image: Pixels, width: number, height: number, premultiply: boolean): Pixels {
-  const wasm = new WebAssembly.Instance(module, {}).exports as unknown as ResizeExports;
-  const pixels = new Uint8Array(image.data.buffer, image.data.byteOffset, image.data.byteLength);
-  const input = copyIn(wasm, pixels);
-  const output = returningBytes(wasm, (returned) =>
-    wasm.resize(returned, input, pixels.length, image.width, image.height, width, height, LANCZOS3, premultiply, false),
-  );
-  return { data: new Uint8ClampedArray(output.buffer, output.byteOffset, output.length), width, height };
+/**
+ * Resize keeps one instance while its memory stays at most this big: in workerd, a
+ * fresh instance growing its memory again to ~25 MiB cost ~45 ms per screenshot, a
+ * third of the whole pipeline. Bigger than this (a 12 MP photo's resize grows it to
+ * ~33 MiB), the instance is dropped after use, as the other codecs' always are.
+ */
+const RESIZE_KEEP_BYTES = 32 * 2 ** 20;
+
+function resizer(module: WebAssembly.Module) {
+  let kept: ResizeExports | undefined;
+  return (image: Pixels, width: number, height: number, premultiply: boolean): Pixels => {
+    const wasm = kept ?? (new WebAssembly.Instance(module, {}).exports as unknown as ResizeExports);
+    kept = undefined;
+    const pixels = new Uint8Array(image.data.buffer, image.data.byteOffset, image.data.byteLength);
+    // The input vector is the Rust side's from here: it frees it.
+    const input = copyIn(wasm, pixels);
+    const output = returningBytes(wasm, (returned) =>
+      wasm.resize(returned, input, pixels.length, image.width, image.height, width, height, LANCZOS3, premultiply, false),
+    );
+    // Copied out (small: the final picture) and freed, so a kept instance holds nothing.
+    const data = new Uint8ClampedArray(output);
+    wasm.__wbindgen_free(output.byteOffset, output.length, 1);
+    if (wasm.memory.buffer.byteLength <= RESIZE_KEEP_BYTES) kept = wasm;
+    return { data, width, height };
+  };
 }
 
 function encodePng(module: WebAssembly.Module, image: Pixels): Uint8Array {

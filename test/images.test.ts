@@ -2,6 +2,7 @@
 // and refused with the contract's reason when it is not a sane PNG or JPEG.
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { codecs } from "../src/image-worker";
 import { IMAGE_REJECTED_REASON, shrinkImage, type Codecs } from "../src/images";
 import { Client, expectNothingBefore, freshRoom, withoutStamp } from "./helpers";
 import {
@@ -73,6 +74,59 @@ describe("image: resizing", () => {
   });
 });
 
+describe("image: big JPEGs, reduced while decoded", () => {
+  /** The production codecs, recording the DCT scale each JPEG decode is asked for. */
+  function recordingCodecs() {
+    const scales: number[] = [];
+    const recording: Codecs = {
+      ...codecs,
+      decodeJpeg: (bytes, scale) => {
+        scales.push(scale);
+        return codecs.decodeJpeg(bytes, scale);
+      },
+    };
+    return { scales, recording };
+  }
+
+  const limits = { maxImageSize: 800, maxImageRawLength: 5_000_000, maxImagePixels: 12_600_000 };
+  // Four quadrants of flat colour: easy to check after any scaling and turning.
+  const quadrants = (w: number, h: number) =>
+    pixels(w, h, (x, y): [number, number, number, number] => (y < h / 2 ? (x < w / 2 ? [220, 30, 30, 255] : [30, 200, 40, 255]) : x < w / 2 ? [30, 40, 210, 255] : [240, 230, 30, 255]));
+  const colourAt = (image: { data: Uint8ClampedArray; width: number }, x: number, y: number) => [...image.data.subarray((y * image.width + x) * 4, (y * image.width + x) * 4 + 3)];
+  const near = (actual: number[], expected: number[]) => actual.every((value, i) => Math.abs(value - expected[i]!) <= 12);
+
+  it("decodes a 3200x2000 JPEG at half scale and shrinks it to exactly 800x500", async () => {
+    const { scales, recording } = recordingCodecs();
+    const result = await shrinkImage(base64(await jpegBytes(quadrants(3200, 2000))), limits, recording);
+    expect(scales).toEqual([2]);
+    if (!result.ok) throw new Error(result.detail);
+    const picture = await decodeSentPng(result.imageData);
+    expect([picture.width, picture.height]).toEqual([800, 500]);
+    expect(near(colourAt(picture, 200, 125), [220, 30, 30])).toBe(true);
+    expect(near(colourAt(picture, 600, 375), [240, 230, 30])).toBe(true);
+  });
+
+  it("turns a big EXIF-rotated JPEG upright after shrinking it", async () => {
+    const { scales, recording } = recordingCodecs();
+    // Stored 3200x2000 with orientation 6: upright it is 2000x3200, so 500x800.
+    const result = await shrinkImage(base64(withExifOrientation(await jpegBytes(quadrants(3200, 2000)), 6)), limits, recording);
+    expect(scales).toEqual([2]);
+    if (!result.ok) throw new Error(result.detail);
+    const picture = await decodeSentPng(result.imageData);
+    expect([picture.width, picture.height]).toEqual([500, 800]);
+    // A quarter turn clockwise: the stored top-left (red) is now top-right, bottom-left (blue) top-left.
+    expect(near(colourAt(picture, 375, 200), [220, 30, 30])).toBe(true);
+    expect(near(colourAt(picture, 125, 200), [30, 40, 210])).toBe(true);
+  });
+
+  it("decodes a JPEG smaller than four times the target at full scale", async () => {
+    const { scales, recording } = recordingCodecs();
+    const result = await shrinkImage(base64(await jpegBytes(quadrants(1200, 800))), limits, recording);
+    expect(scales).toEqual([1]);
+    expect(result).toMatchObject({ ok: true, width: 800, height: 533 });
+  });
+});
+
 describe("image: delivery and storage", () => {
   it("sends both families the same resized image, and stores it for replay", async () => {
     const room = freshRoom();
@@ -134,6 +188,10 @@ describe("image: refusals", () => {
     ["a truncated PNG", async () => {
       const png = await pngBytes(pixels(300, 200, gradient));
       return base64(png.subarray(0, Math.floor(png.length / 2)));
+    }],
+    ["a truncated JPEG", async () => {
+      const jpeg = await jpegBytes(pixels(300, 200, gradient));
+      return base64(jpeg.subarray(0, Math.floor(jpeg.length / 2)));
     }],
     ["a GIF", async () => base64(new Uint8Array([0x47, 0x49, 0x46, 0x38, 0x39, 0x61, 1, 0, 1, 0, 0, 0, 0, 0x3b]))],
     ["a WebP", async () => base64(new TextEncoder().encode("RIFF\x1a\x00\x00\x00WEBPVP8 \x0e\x00\x00\x00"))],
