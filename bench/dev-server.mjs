@@ -27,6 +27,12 @@ function findFreePort() {
   });
 }
 
+/**
+ * Vars that lift the per-socket rate limit (RATE_LIMIT_BURST 20 and RATE_LIMIT_PER_SECOND 2 by default),
+ * for benches whose own senders go faster than a person: they measure delivery, not the limit.
+ */
+export const NO_RATE_LIMIT = { RATE_LIMIT_BURST: "1000000", RATE_LIMIT_PER_SECOND: "1000000" };
+
 /** Ready once GET / answers 2xx: any Worker that answers at all (bench/images-worker.ts does). */
 const ANSWERS = {
   path: "/",
@@ -51,11 +57,14 @@ export function roomListed(room) {
  *   name    names the temporary directory (state and log): gischat-<name>-XXXXXX
  *   config  another wrangler configuration than the project's wrangler.toml (-c), relative to the project
  *   vars    { NAME: value } of extra variables for the Worker (--var NAME:value)
+ *   openFiles  raise the open-file limit (ulimit -n) of wrangler and workerd to this, or as far as the
+ *           hard limit allows: wrangler's dev proxy (a workerd of its own) holds 6 descriptors per
+ *           WebSocket, so the usual 20,000 stop a room at about 3,300 sockets
  *   ready   when the server counts as ready: { path, what, check(response) }, check answering undefined
  *           once ready, else what the answer was; by default GET / answering 2xx, or see roomListed.
  * Its output goes to <workDir>/wrangler.log, and is watched for trouble and reloads (see watchLogLine).
  */
-export async function startServer({ name, config, vars = {}, ready = ANSWERS }) {
+export async function startServer({ name, config, vars = {}, ready = ANSWERS, openFiles }) {
   const [port, inspectorPort] = [await findFreePort(), await findFreePort()];
   const workDir = fs.mkdtempSync(path.join(os.tmpdir(), `gischat-${name}-`));
   const args = [
@@ -70,7 +79,11 @@ export async function startServer({ name, config, vars = {}, ready = ANSWERS }) 
   ];
   // Run with this very Node (wrangler needs 22), detached so the whole group can be killed:
   // its process group id is then wrangler's pid (stall.mjs finds workerd's threads by it).
-  const child = spawn(process.execPath, args, {
+  // With openFiles, through a shell that raises the limit and then becomes wrangler (exec: same pid).
+  const [command, commandArgs] = openFiles
+    ? ["/bin/sh", ["-c", 'ulimit -n "$1" 2>/dev/null || ulimit -S -n "$(ulimit -H -n)"; shift; exec "$@"', "sh", String(openFiles), process.execPath, ...args]]
+    : [process.execPath, args];
+  const child = spawn(command, commandArgs, {
     cwd: PROJECT_DIR,
     detached: true,
     stdio: ["ignore", "pipe", "pipe"],
@@ -129,6 +142,129 @@ export function serverProblem(server) {
     return "wrangler reloaded the Worker because a source file changed during the bench: run it again once the sources are left alone";
   }
   return undefined;
+}
+
+// ---------------------------------------------------------------------------
+// The server's processes (Linux /proc): CPU time per thread (stall.mjs), memory (fanout.mjs --memory)
+
+/** A /proc/<pid>/stat (or /proc/<pid>/task/<tid>/stat) file: its name, process group and CPU ticks (user + system). */
+export function readStat(file) {
+  const text = fs.readFileSync(file, "utf8");
+  const close = text.lastIndexOf(")");
+  const name = text.slice(text.indexOf("(") + 1, close);
+  const fields = text.slice(close + 2).split(" "); // fields[0] is field 3 (state)
+  return { name, pgrp: Number(fields[2]), ticks: Number(fields[11]) + Number(fields[12]) };
+}
+
+/** The processes of wrangler's process group (wrangler, workerd, esbuild): [{ pid, name }]; none without /proc. */
+export function serverProcesses(server) {
+  if (!fs.existsSync("/proc/self/stat")) return [];
+  const processes = [];
+  for (const entry of fs.readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const { name, pgrp } = readStat(`/proc/${entry}/stat`);
+      if (pgrp === server.child.pid) processes.push({ pid: Number(entry), name });
+    } catch {
+      // The process ended meanwhile.
+    }
+  }
+  return processes;
+}
+
+/**
+ * The two workerd processes of `wrangler dev`: `runtime` runs the Worker and the room objects; `proxy` is
+ * wrangler's dev proxy in front of it (it listens on the server's port; production has no such hop).
+ */
+export function workerdProcesses(server) {
+  const workerd = serverProcesses(server).filter((p) => p.name === "workerd");
+  const listensOnPort = (p) => {
+    try {
+      return fs.readFileSync(`/proc/${p.pid}/cmdline`, "utf8").includes(`entry=127.0.0.1:${server.port}`);
+    } catch {
+      return false;
+    }
+  };
+  return { runtime: workerd.find((p) => !listensOnPort(p)), proxy: workerd.find(listensOnPort) };
+}
+
+/** The inodes of a process's sockets (/proc/<pid>/fd). */
+function socketInodes(pid) {
+  const inodes = new Set();
+  for (const fd of fs.readdirSync(`/proc/${pid}/fd`)) {
+    try {
+      const inode = /^socket:\[(\d+)\]$/.exec(fs.readlinkSync(`/proc/${pid}/fd/${fd}`))?.[1];
+      if (inode) inodes.add(inode);
+    } catch {
+      // Closed meanwhile.
+    }
+  }
+  return inodes;
+}
+
+/** IPv4 TCP sockets of the machine (/proc/net/tcp): { local, remote (ports), listening, inode }. */
+function tcpSockets() {
+  const port = (address) => parseInt(address.split(":")[1], 16);
+  return fs
+    .readFileSync("/proc/net/tcp", "utf8")
+    .split("\n")
+    .slice(1)
+    .map((line) => line.trim().split(/\s+/))
+    .filter((fields) => fields.length > 9)
+    .map(([, local, remote, state, , , , , , inode]) => ({ local: port(local), remote: port(remote), listening: state === "0A", inode }));
+}
+
+/**
+ * The runtime workerd's own entry, bypassing wrangler's dev proxy: among the ports the runtime
+ * listens on and the proxy is connected to (the entry, and a Cap'n Proto port), the one that answers
+ * the server's readiness check. Answers its base URL. A probe of the Cap'n Proto port makes workerd
+ * log a complaint about an oversized RPC message: that one is the bench's doing, and is dropped.
+ */
+export async function runtimeBaseUrl(server) {
+  const { runtime, proxy } = workerdProcesses(server);
+  if (!runtime || !proxy) throw new BenchError("wrangler's two workerd processes not found (this needs Linux's /proc)");
+  const [runtimeSockets, proxySockets, tcp] = [socketInodes(runtime.pid), socketInodes(proxy.pid), tcpSockets()];
+  const proxyConnectsTo = new Set(tcp.filter((s) => !s.listening && proxySockets.has(s.inode)).map((s) => s.remote));
+  const candidates = tcp.filter((s) => s.listening && runtimeSockets.has(s.inode) && proxyConnectsTo.has(s.local)).map((s) => s.local);
+  const complaintsBefore = server.complaints.length;
+  let found;
+  for (const port of candidates) {
+    const baseUrl = `http://127.0.0.1:${port}`;
+    try {
+      const response = await fetch(`${baseUrl}${server.ready.path}`, { signal: AbortSignal.timeout(2_000) });
+      if ((await server.ready.check(response)) === undefined) {
+        found = baseUrl;
+        break;
+      }
+    } catch {
+      // Not the entry.
+    }
+  }
+  await sleep(300);
+  const probeNoise = /incoming RPC message exceeds size limit/;
+  server.complaints.splice(complaintsBefore, Infinity, ...server.complaints.slice(complaintsBefore).filter((line) => !probeNoise.test(line)));
+  if (found === undefined) throw new BenchError(`The workerd runtime's entry answers on none of ports ${candidates.join(", ")}`);
+  return found;
+}
+
+/** A process's open file descriptors and its limit of them (soft), from /proc; NaN if unknown. */
+export function openFilesOf(pid) {
+  try {
+    const limit = /^Max open files\s+(\d+)/m.exec(fs.readFileSync(`/proc/${pid}/limits`, "utf8"));
+    return { open: fs.readdirSync(`/proc/${pid}/fd`).length, limit: limit ? Number(limit[1]) : NaN };
+  } catch {
+    return { open: NaN, limit: NaN };
+  }
+}
+
+/** A memory field of /proc/<pid>/status (VmRSS, VmHWM...) in bytes; NaN if the process is gone. */
+export function processMemory(pid, field = "VmRSS") {
+  try {
+    const match = new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"));
+    return match ? Number(match[1]) * 1024 : NaN;
+  } catch {
+    return NaN;
+  }
 }
 
 export async function waitForServer(server) {

@@ -1,33 +1,70 @@
 // Fan-out benchmark: how long a text message takes to reach every socket of a room.
 //
-// It starts its own `wrangler dev` (fresh local state in a temporary directory), and
-// for each room size N opens N WebSockets to room "QGIS", registers one of them as
-// "bench_sender", and has it send M text messages whose text is "<seq>:<send time>".
-// Every socket (the sender included) records, for every text it receives,
-// latency = receive time - send time (one process, so one clock). It prints, per N,
-// the deliveries received / expected, latency p50/p90/p99/max and the deliveries per
-// second (all deliveries / time from the first send to the last delivery).
+// It starts its own `wrangler dev` (fresh local state in a temporary directory), opens N
+// WebSockets to room "QGIS", registers one of them as "bench_sender", and has it send M
+// text messages whose text is "<seq>:<send time>". Every socket (the sender included)
+// records, for every text it receives, latency = receive time - send time (one process, so
+// one clock). It prints, per N, the time the N sockets took to join, the deliveries
+// received / expected, latency p50/p90/p99/max and the deliveries per second (all
+// deliveries / time from the first send to the last delivery), and the share of one CPU
+// the bench itself used meanwhile (client and server share the machine: the figures
+// include the client's own work).
 //
-// Pacing is a closed loop by default: the sender sends the next message as soon as
-// its own copy of the previous one comes back, so the room is always busy with about
-// one message and the latency is not inflated by a backlog the bench itself queued.
+// Pacing is a closed loop by default: the sender sends the next message as soon as its
+// own copy of the previous one comes back, so the room is always busy with about one
+// message and the latency is not inflated by a backlog the bench itself queued.
 // `--interval=<ms>` switches to an open loop: one message every <ms>, whatever happens.
 //
-// Client and server share the machine: the figures include the client's own work.
+// The server runs with MAX_USERS, RATE_LIMIT_BURST and RATE_LIMIT_PER_SECOND raised (see
+// BENCH_VARS): the instance's defaults would close the 1,001st socket with 1013 and refuse
+// the closed loop's sender after its first 20 messages. The flooder bench (flood.mjs)
+// measures the rate limits themselves.
 //
-//   npm run bench                       N = 100 and 500
+// Joining is slow: every arrival sends nb_users to the whole room (the contract asks for
+// it), so N sockets joining cost N²/2 frames. Sockets are opened CONNECT_BATCH at a time.
+//
+// Modes:
+//   npm run bench                       N = 100 and 500, each a fresh room (join, measure, leave)
 //   npm run bench -- 100 500 1000       other room sizes
 //   npm run bench -- 500 --interval=10  open loop, one message every 10 ms
+//   npm run bench -- --find-max         the largest room with p99 under 250 ms: the room
+//                                       grows 250, 500, 750, 1000, 1500, 2000, ... (sockets
+//                                       are added, not reopened) and is measured at each
+//                                       size, until p99 >= 250 ms, a socket fails, or the
+//                                       next size would not fit in the time budget
+//                                       (--p99=<ms> and --budget=<s> to change them)
+//   npm run bench -- --memory           workerd's resident memory (VmRSS in /proc) with the
+//                                       room empty, then grown to 100, 500 and 1000 sockets
+//                                       (or the sizes given), and bytes per socket
+//   --direct                            sockets straight to the workerd that runs the Worker,
+//                                       bypassing wrangler's dev proxy (a workerd of its own
+//                                       that relays every frame and holds 6 descriptors per
+//                                       socket: with the usual limit of 20,000 open files it
+//                                       stops a room at about 3,300 sockets)
+//   --deflate                           Node's own WebSocket, which offers permessage-deflate
+//                                       as browsers do (default: the ws package without
+//                                       compression, like QGIS and QField)
 import { setTimeout as sleep } from "node:timers/promises";
-import { reportServerComplaints, roomListed, serverProblem, withServer } from "./dev-server.mjs";
-import { onRoomFrame, sendTimedText, sentTextOf, watchSocket } from "./room-client.mjs";
-import { BenchError, ms, now, percentile, printTable, runBench, seconds, waitForProgress, waitUntil, withTimeout } from "./util.mjs";
+import { NO_RATE_LIMIT, openFilesOf, processMemory, reportServerComplaints, roomListed, runtimeBaseUrl, serverProblem, withServer, workerdProcesses } from "./dev-server.mjs";
+import { abortReasonOf, closeAll, describeClient, onRoomFrame, runState, sendTimedText, sentTextOf, socketFactory, watchSocket } from "./room-client.mjs";
+import { BenchError, median, ms, now, printTable, runBench, seconds, summary, waitForProgress, waitUntil, withTimeout } from "./util.mjs";
 
 const ROOM = "QGIS";
 const SENDER = "bench_sender";
 const DEFAULT_SIZES = [100, 500];
+const MEMORY_SIZES = [100, 500, 1000];
+const FIND_MAX_STEPS = [250, 500, 750, 1000, 1500, 2000, 2500, 3000, 3500, 4000, 4500, 5000, 5500, 6000, 7000, 8000, 10_000, 12_000, 16_000];
+const FIND_MAX = { p99Ms: 250, budgetS: 480 };
 /** Sockets opened at a time, so that N upgrades do not all hit the server at once. */
 const CONNECT_BATCH = 50;
+
+/**
+ * The server's limits for this bench: no cap on the room's size, and a rate limit the closed
+ * loop's sender (tens to hundreds of messages per second) never reaches.
+ */
+const BENCH_VARS = { MAX_USERS: "1000000", ...NO_RATE_LIMIT };
+/** wrangler's dev proxy holds 6 descriptors per WebSocket: the usual limit of 20,000 would stop at ~3,300 sockets. */
+const OPEN_FILES = 200_000;
 
 const TIMEOUT_MS = {
   /** Opening the N sockets and seeing nb_users = N everywhere: plus `scaled` below. */
@@ -42,6 +79,10 @@ const TIMEOUT_MS = {
   close: 30_000,
 };
 
+/** --memory: let the server settle this long after the room has grown, then take this many samples. */
+const MEMORY_SETTLE_MS = 3_000;
+const MEMORY_SAMPLES = 5;
+
 /**
  * Each arrival and each departure is broadcast (nb_users) to everyone in the room, so
  * opening or closing N sockets costs the server O(N^2) frames: those deadlines grow
@@ -54,16 +95,26 @@ function scaled(baseMs, n) {
 // ---------------------------------------------------------------------------
 // Command line
 
+const USAGE = "Usage: npm run bench -- [N ...] [--interval=<ms>] [--deflate] [--direct] [--find-max [--p99=<ms>] [--budget=<s>]] [--memory]";
+
 function parseArgs(argv) {
-  const sizes = [];
-  let intervalMs = null;
+  const options = { sizes: [], intervalMs: null, deflate: false, direct: false, mode: "sizes", p99Ms: FIND_MAX.p99Ms, budgetS: FIND_MAX.budgetS };
   for (const arg of argv) {
-    const interval = /^--interval=(\d+(?:\.\d+)?)$/.exec(arg);
-    if (interval) intervalMs = Number(interval[1]);
-    else if (/^\d+$/.test(arg) && Number(arg) > 0) sizes.push(Number(arg));
-    else throw new BenchError(`Unknown argument ${JSON.stringify(arg)}. Usage: npm run bench -- [N ...] [--interval=<ms>]`);
+    const [, name, value] = /^--([a-z0-9-]+)(?:=(\d+(?:\.\d+)?))?$/.exec(arg) ?? [];
+    if (/^\d+$/.test(arg) && Number(arg) > 0) options.sizes.push(Number(arg));
+    else if (name === "interval" && value !== undefined) options.intervalMs = Number(value);
+    else if (name === "p99" && value !== undefined) options.p99Ms = Number(value);
+    else if (name === "budget" && value !== undefined) options.budgetS = Number(value);
+    else if (name === "deflate" && value === undefined) options.deflate = true;
+    else if (name === "direct" && value === undefined) options.direct = true;
+    else if (name === "find-max" && value === undefined) options.mode = "find-max";
+    else if (name === "memory" && value === undefined) options.mode = "memory";
+    else throw new BenchError(`Unknown argument ${JSON.stringify(arg)}. ${USAGE}`);
   }
-  return { sizes: sizes.length > 0 ? sizes : DEFAULT_SIZES, intervalMs };
+  if (options.mode === "find-max" && options.sizes.length > 0) throw new BenchError(`--find-max takes no sizes. ${USAGE}`);
+  if (options.sizes.length === 0) options.sizes = options.mode === "memory" ? MEMORY_SIZES : DEFAULT_SIZES;
+  options.sizes.sort((a, b) => a - b);
+  return options;
 }
 
 /** Messages per room size: fewer for big rooms, so the whole bench stays within a few minutes. */
@@ -114,39 +165,31 @@ async function waitForEmptyRoom(server, timeoutMs) {
 }
 
 // ---------------------------------------------------------------------------
-// One round: N sockets, one sender, M messages
+// A room of sockets, one sender, rounds of M messages
 
-function createRun(server, n, m) {
+/** `openSocket()` opens one more WebSocket to the room. */
+function createRun(server, openSocket) {
   return {
     server,
-    n,
-    m,
+    openSocket,
     clients: [],
-    /** seq -> { seq, time, text, reached } of the messages of this round (see sendTimedText). */
+    /** The current round's room size and messages. */
+    n: 0,
+    m: 0,
+    /** seq -> { seq, time, text, author, reached } of the messages of this round (see sendTimedText). */
     sent: new Map(),
     latencies: [],
     delivered: 0,
     firstSendAt: 0,
     lastDeliveryAt: 0,
-    /** Texts from earlier rounds, replayed from the room's history to each new socket. */
-    replayed: 0,
     outOfOrder: 0,
-    unexpected: [],
-    /** Set by a socket handler when the round cannot go on. */
-    fatal: undefined,
-    /** True once the bench closes its sockets: closes are expected from then on. */
-    closing: false,
+    senderRegistered: false,
+    ...runState(),
   };
 }
 
-/** Why a round cannot go on, if it cannot; a server problem comes first, as it explains the sockets'. */
-function abortReasonOf(run) {
-  return () => serverProblem(run.server) ?? run.fatal;
-}
-
 function connectClient(run, index) {
-  const url = `ws://127.0.0.1:${run.server.port}/room/${ROOM}/ws`;
-  const client = { index, label: `socket #${index}`, ws: new WebSocket(url), nbUsers: 0, sawSender: false, texts: 0, lastSeq: -1, closed: false };
+  const client = { index, label: `socket #${index}`, ws: run.openSocket(), nbUsers: 0, sawSender: false, texts: 0, lastSeq: -1, closed: false };
   const opened = watchSocket(run, client, client.label, (data) => onRoomFrame(run, client, client.label, data, now(), ON_FRAME));
   return { client, opened };
 }
@@ -159,7 +202,7 @@ const ON_FRAME = {
 };
 
 function onText(run, client, message, receivedAt) {
-  const sent = sentTextOf(run, message, SENDER);
+  const sent = sentTextOf(run, message);
   if (sent === undefined) return;
   if (sent.seq <= client.lastSeq) run.outOfOrder++;
   client.lastSeq = Math.max(client.lastSeq, sent.seq);
@@ -170,29 +213,35 @@ function onText(run, client, message, receivedAt) {
   run.lastDeliveryAt = receivedAt;
 }
 
-async function openClients(run) {
-  const timeoutMs = scaled(TIMEOUT_MS.connect, run.n);
+/**
+ * Grows the room to `n` sockets (from none, or from its current size), CONNECT_BATCH at a time,
+ * until every socket sees nb_users = n; answers the time it took.
+ */
+async function growTo(run, n) {
+  const timeoutMs = scaled(TIMEOUT_MS.connect, n);
   const started = performance.now();
-  for (let first = 0; first < run.n; first += CONNECT_BATCH) {
+  for (let first = run.clients.length; first < n; first += CONNECT_BATCH) {
     const batch = [];
-    for (let index = first; index < Math.min(first + CONNECT_BATCH, run.n); index++) {
+    for (let index = first; index < Math.min(first + CONNECT_BATCH, n); index++) {
       const { client, opened } = connectClient(run, index);
       run.clients.push(client);
       batch.push(opened);
     }
     const remaining = timeoutMs - (performance.now() - started);
-    await withTimeout(Promise.all(batch), Math.max(remaining, 1), `Opening ${run.n} WebSockets to room ${ROOM}`);
+    await withTimeout(Promise.all(batch), Math.max(remaining, 1), `Opening ${n} WebSockets to room ${ROOM}`);
+    const reason = abortReasonOf(run)();
+    if (reason) throw new BenchError(`Opening ${n} WebSockets to room ${ROOM}: ${reason}`);
   }
-  await waitUntil(() => run.clients.every((client) => client.nbUsers === run.n), {
+  await waitUntil(() => run.clients.every((client) => client.nbUsers === n), {
     timeoutMs: Math.max(timeoutMs - (performance.now() - started), 1),
-    what: () => `Waiting for every socket to see nb_users = ${run.n} (lowest seen: ${lowestUserCount(run)})`,
+    what: () => `Waiting for every socket to see nb_users = ${n} (lowest seen: ${lowestUserCount(run)})`,
     abortReason: abortReasonOf(run),
   });
   return performance.now() - started;
 }
 
 function lowestUserCount(run) {
-  return Math.min(...run.clients.map((client) => client.nbUsers));
+  return run.clients.reduce((lowest, client) => Math.min(lowest, client.nbUsers), Infinity);
 }
 
 async function registerSender(run) {
@@ -202,6 +251,7 @@ async function registerSender(run) {
     what: `Waiting for every socket to receive the newcomer ${SENDER}`,
     abortReason: abortReasonOf(run),
   });
+  run.senderRegistered = true;
 }
 
 /** Sends the M texts from socket #0, paced by its own copy of each (closed loop) or by the clock. */
@@ -235,61 +285,243 @@ function waitForDeliveries(run) {
   });
 }
 
+/** One round of M messages to the room as it is: its figures (see summarize), printed. */
+async function measureRound(run, intervalMs) {
+  Object.assign(run, { n: run.clients.length, m: messagesFor(run.clients.length), sent: new Map(), latencies: [], delivered: 0, outOfOrder: 0 });
+  for (const client of run.clients) client.texts = 0;
+  if (!run.senderRegistered) await registerSender(run);
+  const cpuBefore = process.cpuUsage();
+  await sendMessages(run, intervalMs);
+  await waitForDeliveries(run);
+  const result = summarize(run, process.cpuUsage(cpuBefore));
+  printRound(result);
+  return result;
+}
+
 /** Closes every socket, waits for their close events, then for the room to count nobody. */
 async function closeClients(run) {
-  const timeoutMs = scaled(TIMEOUT_MS.close, run.n);
+  const timeoutMs = scaled(TIMEOUT_MS.close, run.clients.length);
   const started = performance.now();
-  run.closing = true;
-  for (const { ws } of run.clients) {
-    if (ws.readyState === WebSocket.OPEN || ws.readyState === WebSocket.CONNECTING) ws.close(1000, "bench done");
-  }
-  await waitUntil(() => run.clients.every((client) => client.closed), {
-    timeoutMs,
-    what: () => `Closing ${run.clients.length} sockets (${run.clients.filter((client) => !client.closed).length} still open)`,
-    pollMs: 50,
-  });
+  await closeAll(run, timeoutMs);
   await waitForEmptyRoom(run.server, Math.max(timeoutMs - (performance.now() - started), 1));
   return performance.now() - started;
 }
 
-async function benchRoomSize(server, n, intervalMs) {
-  await waitForEmptyRoom(server, TIMEOUT_MS.close);
-  const run = createRun(server, n, messagesFor(n));
-  try {
-    const connectMs = await openClients(run);
-    console.log(`  ${n} sockets open, everyone seeing nb_users = ${n}, in ${seconds(connectMs)}`);
-    await registerSender(run);
-    await sendMessages(run, intervalMs);
-    await waitForDeliveries(run);
-  } catch (error) {
-    // The first failure is the one to report; closing is only attempted so that nothing lingers.
-    await closeClients(run).catch((closeError) => console.error(`  (also: ${closeError.message})`));
-    throw error;
+/**
+ * Sockets left open at the end of a growing run: the server is stopped next, which drops them,
+ * sooner than N departures each announced to the rest of the room (N²/2 frames).
+ */
+function abandonClients(run) {
+  run.closing = true;
+}
+
+// ---------------------------------------------------------------------------
+// Modes
+
+/** Default: each size in a fresh room, joined, measured, then left (join and leave are timed). */
+async function benchSizes(server, openSocket, { sizes, intervalMs }) {
+  const results = [];
+  for (const n of sizes) {
+    console.log(`\nN = ${n}`);
+    await waitForEmptyRoom(server, TIMEOUT_MS.close);
+    const run = createRun(server, openSocket);
+    let result;
+    try {
+      const joinMs = await growTo(run, n);
+      console.log(`  ${n} sockets open, everyone seeing nb_users = ${n}, in ${seconds(joinMs)}`);
+      result = { ...(await measureRound(run, intervalMs)), joinMs };
+    } catch (error) {
+      // The first failure is the one to report; closing is only attempted so that nothing lingers.
+      await closeClients(run).catch((closeError) => console.error(`  (also: ${closeError.message})`));
+      throw error;
+    }
+    result.closeMs = await closeClients(run);
+    console.log(`  ${n} sockets closed and room empty in ${seconds(result.closeMs)}`);
+    results.push(result);
   }
-  const result = summarize(run);
-  printRound(result);
-  const closeMs = await closeClients(run);
-  console.log(`  ${n} sockets closed and room empty in ${seconds(closeMs)}`);
-  return result;
+  printResults(results, intervalMs, { close: true });
+  return results;
+}
+
+/** nb_users frames the server sends while a room grows from `from` to `to` sockets. */
+function joinFrames(from, to) {
+  return (to * (to + 1) - from * (from + 1)) / 2;
+}
+
+/**
+ * --find-max: one room grown step by step and measured at each size, until p99 reaches the threshold,
+ * a socket fails, or the next step would not fit in the time budget (estimated from the last step's
+ * join rate, in nb_users frames per second, and its round's duration).
+ */
+async function findMax(server, openSocket, { intervalMs, p99Ms, budgetS }) {
+  console.log(`Finding the largest room with p99 < ${p99Ms} ms; sizes ${FIND_MAX_STEPS.join(", ")}...; time budget ${budgetS} s`);
+  const run = createRun(server, openSocket);
+  const started = performance.now();
+  const results = [];
+  let stop = "the largest step passed";
+  let framesPerMs;
+  let roundMs = 0;
+  for (const n of FIND_MAX_STEPS) {
+    const from = run.clients.length;
+    const frames = joinFrames(from, n);
+    if (framesPerMs !== undefined) {
+      const estimateMs = frames / framesPerMs + roundMs * (n / from);
+      if (performance.now() - started + estimateMs > budgetS * 1000) {
+        stop = `N = ${n} not tried: it would take about ${seconds(estimateMs)} more, past the ${budgetS} s budget (--budget=<s>)`;
+        break;
+      }
+    }
+    console.log(`\nN = ${n} (${n - from} sockets added)`);
+    let result;
+    try {
+      const joinMs = await growTo(run, n);
+      framesPerMs = frames / joinMs;
+      console.log(`  ${n} sockets open, everyone seeing nb_users = ${n}, in ${seconds(joinMs)} (${Math.round(framesPerMs * 1000)} nb_users frames/s)`);
+      const roundStarted = performance.now();
+      result = { ...(await measureRound(run, intervalMs)), joinMs };
+      roundMs = performance.now() - roundStarted;
+    } catch (error) {
+      if (!(error instanceof BenchError)) throw error;
+      results.push({ sockets: n, failure: `${error.message} (${describeOpenFiles(server)})` });
+      stop = `N = ${n} failed`;
+      break;
+    }
+    results.push(result);
+    if (!complete(result)) {
+      result.failure = "deliveries missing or out of order";
+      stop = `N = ${n}: ${result.failure}`;
+      break;
+    }
+    if (result.p99 >= p99Ms) {
+      stop = `N = ${n}: p99 ${ms(result.p99)} ms >= ${p99Ms} ms`;
+      break;
+    }
+  }
+  abandonClients(run);
+  printResults(results.filter((r) => r.failure === undefined || r.messages !== undefined), intervalMs, { verdict: p99Ms });
+  const passing = results.filter((r) => r.failure === undefined && r.p99 < p99Ms);
+  const largest = passing.at(-1)?.sockets;
+  console.log(`\nStopped: ${stop} (after ${seconds(performance.now() - started)}).`);
+  for (const r of results.filter((r) => r.failure !== undefined && r.messages === undefined)) console.log(`N = ${r.sockets}: ${r.failure}`);
+  console.log(
+    largest === undefined
+      ? `No size passed (p99 < ${p99Ms} ms).`
+      : `Largest room with p99 < ${p99Ms} ms on this machine: ${largest} sockets` +
+          `${largest === FIND_MAX_STEPS.at(-1) || !results.some((r) => r.sockets > largest) ? " (or more: no larger size was measured)" : ""}.`,
+  );
+  return passing;
+}
+
+/** Open descriptors / limit of wrangler's two workerd processes. */
+function describeOpenFiles(server) {
+  const { runtime, proxy } = workerdProcesses(server);
+  const describe = (p) => {
+    const files = p ? openFilesOf(p.pid) : { open: NaN, limit: NaN };
+    return `${files.open} / ${files.limit}`;
+  };
+  return `open files / limit: workerd runtime ${describe(runtime)}, wrangler's dev proxy ${describe(proxy)}`;
+}
+
+/** The RSS of wrangler's two workerd processes: the runtime (Worker and room) and the dev proxy. */
+function workerdMemory(server) {
+  const { runtime, proxy } = workerdProcesses(server);
+  if (!runtime) throw new BenchError("No workerd process found in wrangler's process group (this needs Linux's /proc)");
+  return { runtime: processMemory(runtime.pid), proxy: proxy ? processMemory(proxy.pid) : NaN };
+}
+
+/** Waits MEMORY_SETTLE_MS, then the median of MEMORY_SAMPLES readings of each workerd's RSS. */
+async function settledMemory(server) {
+  await sleep(MEMORY_SETTLE_MS);
+  const samples = [];
+  for (let i = 0; i < MEMORY_SAMPLES; i++) {
+    samples.push(workerdMemory(server));
+    await sleep(200);
+  }
+  return { runtime: median(samples.map((m) => m.runtime)), proxy: median(samples.map((m) => m.proxy)) };
+}
+
+/**
+ * --memory: workerd's RSS with the room empty (after one round, so that the Worker, the room
+ * object and its SQLite are loaded), then with the room grown to each size (after one round of
+ * messages, so that every socket has sent and received).
+ */
+async function memory(server, openSocket, { sizes, intervalMs }) {
+  const { runtime, proxy } = workerdProcesses(server);
+  console.log(
+    `workerd runtime (Worker and room): pid ${runtime?.pid}; wrangler's dev proxy (a workerd too): pid ${proxy?.pid}` +
+      ` (VmRSS from /proc/<pid>/status, median of ${MEMORY_SAMPLES} readings ${MEMORY_SETTLE_MS / 1000} s after each step)`,
+  );
+  console.log("\nWarm-up: 1 socket, one round, then the room empty again");
+  const warm = createRun(server, openSocket);
+  await growTo(warm, 1);
+  await measureRound(warm, intervalMs);
+  await closeClients(warm);
+  const rows = [{ sockets: 0, ...(await settledMemory(server)) }];
+  console.log(`  0 sockets (room used once): workerd runtime RSS ${mib(rows[0].runtime)} MiB, dev proxy ${mib(rows[0].proxy)} MiB`);
+  const run = createRun(server, openSocket);
+  const results = [];
+  for (const n of sizes) {
+    console.log(`\nN = ${n}`);
+    const joinMs = await growTo(run, n);
+    console.log(`  ${n} sockets open, everyone seeing nb_users = ${n}, in ${seconds(joinMs)}`);
+    const row = { sockets: n, ...(await settledMemory(server)) };
+    console.log(`  ${n} sockets connected: workerd runtime RSS ${mib(row.runtime)} MiB, dev proxy ${mib(row.proxy)} MiB`);
+    results.push({ ...(await measureRound(run, intervalMs)), joinMs });
+    row.afterRound = (await settledMemory(server)).runtime;
+    console.log(`  after the round of messages: workerd runtime RSS ${mib(row.afterRound)} MiB`);
+    rows.push(row);
+  }
+  abandonClients(run);
+  printResults(results, intervalMs);
+  const [empty] = rows;
+  const perSocket = (row, from, key) => Math.round((row[key] - from[key]) / (row.sockets - from.sockets)).toLocaleString("en-US");
+  console.log("\nworkerd's resident memory (RSS) with the room's sockets connected (and after one round of messages)");
+  printTable(
+    ["sockets", "runtime RSS MiB", "over empty MiB", "bytes / socket", "bytes / socket added", "after messages MiB", "dev proxy RSS MiB", "proxy bytes / socket"],
+    rows.map((row, i) => [
+      row.sockets.toLocaleString("en-US"),
+      mib(row.runtime),
+      i === 0 ? "-" : mib(row.runtime - empty.runtime),
+      i === 0 ? "-" : perSocket(row, empty, "runtime"),
+      i === 0 ? "-" : perSocket(row, rows[i - 1], "runtime"),
+      i === 0 ? "-" : mib(row.afterRound),
+      mib(row.proxy),
+      i === 0 ? "-" : perSocket(row, empty, "proxy"),
+    ]),
+  );
+  console.log(
+    "runtime: the workerd that runs the Worker and the room object (its SQLite and the sockets it accepted with" +
+      " ctx.acceptWebSocket, so that it could hibernate); dev proxy: wrangler's own workerd in front of it, which" +
+      " production does not have. This is local workerd, not what Cloudflare bills: there a hibernated room's" +
+      " sockets are held by the platform and the object is billed (128 MB, duration) only while awake." +
+      " RSS also counts memory V8 has not given back: the per-socket figures are slopes, not exact costs.",
+  );
+  return results;
+}
+
+function mib(bytes) {
+  return (bytes / 1024 / 1024).toFixed(1);
 }
 
 // ---------------------------------------------------------------------------
 // Figures
 
-function summarize(run) {
-  const sorted = Float64Array.from(run.latencies).sort();
+function summarize(run, cpu) {
+  const { p50, p90, p99, max } = summary(run.latencies);
   const seconds = (run.lastDeliveryAt - run.firstSendAt) / 1000;
   return {
     sockets: run.n,
     messages: run.m,
     delivered: run.delivered,
     expected: run.n * run.m,
-    p50: percentile(sorted, 50),
-    p90: percentile(sorted, 90),
-    p99: percentile(sorted, 99),
-    max: sorted.length > 0 ? sorted[sorted.length - 1] : NaN,
+    p50,
+    p90,
+    p99,
+    max,
     perSecond: seconds > 0 ? run.delivered / seconds : NaN,
     seconds,
+    /** The bench's own CPU (user + system) as a share of one CPU over the round. */
+    benchCpu: seconds > 0 ? (cpu.user + cpu.system) / 1e6 / seconds : NaN,
     shortSockets: run.clients.filter((client) => client.texts < run.m).length,
     replayed: run.replayed,
     outOfOrder: run.outOfOrder,
@@ -297,12 +529,16 @@ function summarize(run) {
   };
 }
 
+function complete(result) {
+  return result.delivered === result.expected && result.outOfOrder === 0;
+}
+
 function printRound(result) {
-  const { sockets, messages, delivered, expected } = result;
+  const { messages, delivered, expected } = result;
   console.log(`  sent ${messages} messages, ${delivered} / ${expected} deliveries in ${result.seconds.toFixed(2)} s`);
   console.log(
     `  latency ms: p50 ${ms(result.p50)}  p90 ${ms(result.p90)}  p99 ${ms(result.p99)}  max ${ms(result.max)};` +
-      ` ${Math.round(result.perSecond)} deliveries/s`,
+      ` ${Math.round(result.perSecond)} deliveries/s; the bench used ${percent(result.benchCpu)} of a CPU`,
   );
   if (result.shortSockets > 0) console.log(`  ! ${result.shortSockets} sockets missed some messages`);
   if (result.outOfOrder > 0) console.log(`  ! ${result.outOfOrder} deliveries out of order or duplicated`);
@@ -311,18 +547,32 @@ function printRound(result) {
   if (result.unexpected.length > 5) console.log(`  ! ... and ${result.unexpected.length - 5} more unexpected frames`);
 }
 
-function printResults(results, intervalMs) {
-  const header = ["sockets", "messages", "deliveries / expected", "p50 ms", "p90 ms", "p99 ms", "max ms", "deliveries/s"];
-  const rows = results.map((r) => [
-    String(r.sockets),
-    String(r.messages),
-    `${r.delivered} / ${r.expected}`,
-    ms(r.p50),
-    ms(r.p90),
-    ms(r.p99),
-    ms(r.max),
-    String(Math.round(r.perSecond)),
-  ]);
+function percent(share) {
+  return Number.isNaN(share) ? "-" : `${Math.round(share * 100)} %`;
+}
+
+/** The table of rounds; `close` adds the time to leave, `verdict` (a p99 threshold) a pass/fail column. */
+function printResults(results, intervalMs, { close = false, verdict } = {}) {
+  const header = ["sockets", "messages", "join s", "deliveries / expected", "p50 ms", "p90 ms", "p99 ms", "max ms", "deliveries/s", "bench CPU"];
+  if (close) header.push("leave s");
+  if (verdict !== undefined) header.push(`p99 < ${verdict} ms`);
+  const rows = results.map((r) => {
+    const row = [
+      r.sockets.toLocaleString("en-US"),
+      String(r.messages),
+      (r.joinMs / 1000).toFixed(1),
+      `${r.delivered.toLocaleString("en-US")} / ${r.expected.toLocaleString("en-US")}`,
+      ms(r.p50),
+      ms(r.p90),
+      ms(r.p99),
+      ms(r.max),
+      Math.round(r.perSecond).toLocaleString("en-US"),
+      percent(r.benchCpu),
+    ];
+    if (close) row.push((r.closeMs / 1000).toFixed(1));
+    if (verdict !== undefined) row.push(r.failure ?? (r.p99 < verdict ? "yes" : "no"));
+    return row;
+  });
   console.log(`\nFan-out to room ${ROOM} (${describePacing(intervalMs)})`);
   printTable(header, rows);
 }
@@ -331,20 +581,31 @@ function printResults(results, intervalMs) {
 // Main: the server is always stopped, whatever happens (see withServer)
 
 async function main() {
-  if (typeof WebSocket === "undefined") {
-    throw new BenchError(`No global WebSocket in Node ${process.version}: run with Node 22 (npm run bench).`);
-  }
-  const { sizes, intervalMs } = parseArgs(process.argv.slice(2));
-  await withServer({ name: "fanout", ready: roomListed(ROOM) }, async (server) => {
-    console.log(`Pacing: ${describePacing(intervalMs)}`);
-    const results = [];
-    for (const n of sizes) {
-      console.log(`\nN = ${n}`);
-      results.push(await benchRoomSize(server, n, intervalMs));
-    }
-    printResults(results, intervalMs);
+  const options = parseArgs(process.argv.slice(2));
+  const socketTo = await socketFactory(options.deflate);
+  await withServer({ name: "fanout", ready: roomListed(ROOM), vars: BENCH_VARS, openFiles: OPEN_FILES }, async (server) => {
+    console.log(`Pacing: ${describePacing(options.intervalMs)}`);
+    console.log(`WebSocket client: ${describeClient(options.deflate)}`);
+    console.log(
+      `Server vars for this bench: ${Object.entries(BENCH_VARS).map(([key, value]) => `${key}=${value}`).join(", ")}` +
+        " (the defaults, 1000 users per room and a burst of 20 then 2 messages/s per socket, would cap the room" +
+        " and throttle the closed loop's sender; `npm run bench:flood` measures the rate limits)",
+    );
+    console.log(`Server ${describeOpenFiles(server)} (asked for ${OPEN_FILES}; the dev proxy holds 6 per WebSocket)`);
+    const base = options.direct ? await runtimeBaseUrl(server) : server.baseUrl;
+    console.log(
+      options.direct
+        ? `Sockets go straight to the workerd runtime (${base}), bypassing wrangler's dev proxy (${server.baseUrl})`
+        : `Sockets go through wrangler's dev proxy (${base}), a hop production does not have (--direct to bypass it)`,
+    );
+    const url = `${base.replace(/^http/, "ws")}/room/${ROOM}/ws`;
+    const openSocket = () => socketTo(url);
+    const results =
+      options.mode === "find-max" ? await findMax(server, openSocket, options)
+      : options.mode === "memory" ? await memory(server, openSocket, options)
+      : await benchSizes(server, openSocket, options);
     reportServerComplaints(server);
-    const incomplete = results.filter((r) => r.delivered < r.expected || r.outOfOrder > 0);
+    const incomplete = results.filter((r) => !complete(r));
     if (incomplete.length > 0) {
       throw new BenchError(`Deliveries missing or out of order for N = ${incomplete.map((r) => r.sockets).join(", ")}`);
     }

@@ -1,7 +1,48 @@
-// The benchmarks' sockets to a room (fanout.mjs, stall.mjs): how a socket's failures end a run, and
-// how a room's JSON frames are read. A run is the bench's own object with at least
-// { fatal, closing, unexpected }; a client at least { ws, nbUsers, closed }.
-import { BenchError, now } from "./util.mjs";
+// The benchmarks' sockets to a room (fanout.mjs, stall.mjs, flood.mjs): which WebSocket class, how a
+// socket's failures end a run, how a room's JSON frames are read, and a room of registered users.
+// A run is the bench's own object with at least { server, ...runState() }; a client at least
+// { ws, nbUsers, closed } (and { name, newcomers } for joinAndRegister).
+import { serverProblem } from "./dev-server.mjs";
+import { BenchError, now, waitUntil, withTimeout } from "./util.mjs";
+
+export const CONNECTING = 0;
+export const OPEN = 1;
+
+/**
+ * The WebSocket class: the `ws` package with compression off, like the QGIS and QField clients
+ * (QWebSocket), or with `deflate` Node's own, which always offers permessage-deflate, like browsers
+ * (workerd accepts it and then compresses every frame for every socket). Answers url -> socket.
+ */
+export async function socketFactory(deflate) {
+  if (deflate) {
+    if (typeof WebSocket === "undefined") throw new BenchError(`No global WebSocket in Node ${process.version}: run with Node 22 (npm run ...).`);
+    return (url) => new WebSocket(url);
+  }
+  const { WebSocket: WsWebSocket } = await import("ws");
+  return (url) => new WsWebSocket(url, { perMessageDeflate: false });
+}
+
+export function describeClient(deflate) {
+  return deflate ? "Node's own WebSocket, permessage-deflate (like browsers)" : "the ws package, compression off (like QWebSocket in QGIS and QField)";
+}
+
+/** What every run holds besides its own figures (see the top of this file), to spread into it. */
+export function runState() {
+  return {
+    /** Texts that are not this run's (replayed from the room's history), only counted. */
+    replayed: 0,
+    unexpected: [],
+    /** Set by a socket handler when the run cannot go on. */
+    fatal: undefined,
+    /** True once the bench closes its sockets: closes are expected from then on. */
+    closing: false,
+  };
+}
+
+/** Why a run cannot go on, if it cannot; a server problem comes first, as it explains the sockets'. */
+export function abortReasonOf(run) {
+  return () => serverProblem(run.server) ?? run.fatal;
+}
 
 /**
  * Wires `client.ws` (Node's WebSocket or the ws package's: both have addEventListener) into `run`:
@@ -25,8 +66,9 @@ export function watchSocket(run, client, label, onFrame) {
 
 /**
  * Reads one JSON frame of the room: nb_users goes to `client.nbUsers`, newcomers and texts to
- * `on.newcomer(run, client, name)` and `on.text(run, client, message, receivedAt)`; "uncompliant"
- * (the server refused one of the bench's own messages) is fatal; anything else is noted as unexpected.
+ * `on.newcomer(run, client, name)` and `on.text(run, client, message, receivedAt)`, exiters to
+ * `on.exiter(run, client, name)` if the bench expects them; "uncompliant" (the server refused one of
+ * the bench's own messages) is fatal; anything else is noted as unexpected.
  */
 export function onRoomFrame(run, client, label, data, receivedAt, on) {
   let message;
@@ -44,12 +86,14 @@ export function onRoomFrame(run, client, label, data, receivedAt, on) {
       return on.newcomer(run, client, message.newcomer);
     case "text":
       return on.text(run, client, message, receivedAt);
+    case "exiter":
+      if (on.exiter) return on.exiter(run, client, message.exiter);
+      break;
     case "uncompliant":
       run.fatal ??= `${label} was told its message is uncompliant: ${message.reason}`;
       return;
-    default:
-      run.unexpected.push(`${label} received ${data.slice(0, 120)}`);
   }
+  run.unexpected.push(`${label} received ${data.slice(0, 120)}`);
 }
 
 // ---------------------------------------------------------------------------
@@ -59,25 +103,63 @@ let nextSeq = 1;
 
 /**
  * Sends a text "<seq>:<send time>" from `ws` as `author`, records it in `run.sent` (a Map) under its
- * seq as { seq, time, text, reached: 0, ...extra } (reached: sockets it got to), and answers the seq.
+ * seq as { seq, time, text, author, reached: 0, ...extra } (reached: sockets it got to), and answers the seq.
  */
 export function sendTimedText(run, ws, author, extra) {
   const seq = nextSeq++;
   const time = now().toFixed(3);
   const text = `${seq}:${time}`;
-  run.sent.set(seq, { seq, time: Number(time), text, reached: 0, ...extra });
+  run.sent.set(seq, { seq, time: Number(time), text, author, reached: 0, ...extra });
   ws.send(JSON.stringify({ type: "text", author, avatar: null, text }));
   return seq;
 }
 
 /**
- * The record of a text this run sent as `author` (see sendTimedText); undefined for any other text,
- * such as those of earlier rounds the room replays from its history to a new socket: those are only
+ * The record of a text this run sent (see sendTimedText); undefined for any other text, such as
+ * those of earlier rounds the room replays from its history to a new socket: those are only
  * counted, in `run.replayed`.
  */
-export function sentTextOf(run, message, author) {
+export function sentTextOf(run, message) {
   const sent = run.sent.get(Number(String(message.text).split(":", 1)[0]));
-  if (message.author === author && sent !== undefined && message.text === sent.text) return sent;
+  if (sent !== undefined && message.author === sent.author && message.text === sent.text) return sent;
   run.replayed++;
   return undefined;
+}
+
+// ---------------------------------------------------------------------------
+// A room of registered users
+
+/**
+ * Waits for the sockets being opened (`opening`, their promises) and for every client of `run.clients`
+ * to see nb_users = their number, then registers each as `client.name` and waits until every client
+ * has seen every newcomer (`client.newcomers`, a Set filled by the bench's frame handler).
+ */
+export async function joinAndRegister(run, opening, { room, timeoutMs }) {
+  const abortReason = abortReasonOf(run);
+  const total = run.clients.length;
+  await withTimeout(Promise.all(opening), timeoutMs, `Opening ${total} WebSockets to room ${room}`);
+  await waitUntil(() => run.clients.every((client) => client.nbUsers === total), {
+    timeoutMs,
+    what: () => `Waiting for every socket to see nb_users = ${total} (lowest seen: ${Math.min(...run.clients.map((c) => c.nbUsers))})`,
+    abortReason,
+  });
+  for (const client of run.clients) client.ws.send(JSON.stringify({ type: "newcomer", newcomer: client.name }));
+  await waitUntil(() => run.clients.every((client) => client.newcomers.size >= total), {
+    timeoutMs,
+    what: `Waiting for every socket to receive the ${total} newcomers`,
+    abortReason,
+  });
+}
+
+/** Closes every socket of `run.clients` and waits for their close events. */
+export async function closeAll(run, timeoutMs) {
+  run.closing = true;
+  for (const { ws } of run.clients) {
+    if (ws.readyState === OPEN || ws.readyState === CONNECTING) ws.close(1000, "bench done");
+  }
+  await waitUntil(() => run.clients.every((client) => client.closed), {
+    timeoutMs,
+    what: () => `Closing ${run.clients.length} sockets (${run.clients.filter((client) => !client.closed).length} still open)`,
+    pollMs: 50,
+  });
 }

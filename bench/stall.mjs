@@ -46,9 +46,9 @@ import os from "node:os";
 import path from "node:path";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
-import { PROJECT_DIR, reportServerComplaints, roomListed, serverProblem, withServer } from "./dev-server.mjs";
-import { onRoomFrame, sendTimedText, sentTextOf, watchSocket } from "./room-client.mjs";
-import { BenchError, ms, now, percentile, printTable, runBench, seconds, waitForProgress, waitUntil, withTimeout } from "./util.mjs";
+import { NO_RATE_LIMIT, PROJECT_DIR, readStat, reportServerComplaints, roomListed, serverProcesses, withServer } from "./dev-server.mjs";
+import { abortReasonOf, closeAll, describeClient, joinAndRegister, onRoomFrame, runState, sendTimedText, sentTextOf, socketFactory, watchSocket } from "./room-client.mjs";
+import { BenchError, ms, now, percentile, printTable, runBench, seconds, summary, waitForProgress, waitUntil, withTimeout } from "./util.mjs";
 
 const ROOM = "QGIS";
 const CHATTER = "chatter";
@@ -72,7 +72,6 @@ const PHOTO_CACHE = path.join(
 
 const TIMEOUT_MS = {
   connect: 30_000,
-  register: 15_000,
   echo: 10_000,
   /** The first image also compiles the codecs in the server. */
   firstImage: 60_000,
@@ -171,26 +170,14 @@ async function encodePhoto() {
 
 const CLOCK_TICK_MS = 10; // USER_HZ is 100 on Linux
 
-function readStat(file) {
-  const text = fs.readFileSync(file, "utf8");
-  const close = text.lastIndexOf(")");
-  const name = text.slice(text.indexOf("(") + 1, close);
-  const fields = text.slice(close + 2).split(" "); // fields[0] is field 3 (state)
-  return { name, pgrp: Number(fields[2]), ticks: Number(fields[11]) + Number(fields[12]) };
-}
-
 /** CPU ticks of every thread of every process in wrangler's process group, by "pid/tid". */
 function threadSnapshot(server) {
   const threads = new Map();
-  if (!fs.existsSync("/proc/self/stat")) return threads;
-  for (const entry of fs.readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
+  for (const { pid, name } of serverProcesses(server)) {
     try {
-      const process_ = readStat(`/proc/${entry}/stat`);
-      if (process_.pgrp !== server.child.pid) continue;
-      for (const tid of fs.readdirSync(`/proc/${entry}/task`)) {
-        const thread = readStat(`/proc/${entry}/task/${tid}/stat`);
-        threads.set(`${entry}/${tid}`, { pid: Number(entry), tid: Number(tid), process: process_.name, thread: thread.name, ticks: thread.ticks });
+      for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
+        const thread = readStat(`/proc/${pid}/task/${tid}/stat`);
+        threads.set(`${pid}/${tid}`, { pid, tid: Number(tid), process: name, thread: thread.name, ticks: thread.ticks });
       }
     } catch {
       // The process or thread ended meanwhile.
@@ -211,19 +198,6 @@ function threadUsage(before, after) {
 
 // ---------------------------------------------------------------------------
 // The room: listeners, a chatter, a photographer
-
-/**
- * The WebSocket class: the `ws` package with compression off, like the QGIS and QField clients
- * (QWebSocket), or with --deflate Node's own, which always offers permessage-deflate, like browsers.
- */
-async function socketFactory(deflate) {
-  if (deflate) return (url) => new WebSocket(url);
-  const { WebSocket: WsWebSocket } = await import("ws");
-  return (url) => new WsWebSocket(url, { perMessageDeflate: false });
-}
-
-const CONNECTING = 0;
-const OPEN = 1;
 
 function createRun(server, listeners, closed, photoBase64, openSocket) {
   return {
@@ -247,15 +221,8 @@ function createRun(server, listeners, closed, photoBase64, openSocket) {
     imageDeliveries: 0,
     /** Per image (in sending order, warm-up first), when the last listener received it. */
     lastImageArrival: [],
-    replayed: 0,
-    unexpected: [],
-    fatal: undefined,
-    closing: false,
+    ...runState(),
   };
-}
-
-function abortReasonOf(run) {
-  return () => serverProblem(run.server) ?? run.fatal;
 }
 
 function connectClient(run, name, role) {
@@ -309,7 +276,7 @@ function onImage(run, client, author, data, receivedAt) {
 }
 
 function onText(run, client, message, receivedAt) {
-  const sent = sentTextOf(run, message, CHATTER);
+  const sent = sentTextOf(run, message);
   if (sent === undefined) return;
   if (sent.seq <= client.lastSeq) client.outOfOrder++;
   client.lastSeq = Math.max(client.lastSeq, sent.seq);
@@ -333,19 +300,7 @@ async function openRoom(run) {
   for (let i = 1; i <= run.listeners; i++) add(`listener_${String(i).padStart(2, "0")}`, "listener");
   run.chatter = add(CHATTER, "chatter");
   run.photographer = add(PHOTOGRAPHER, "photographer");
-  const total = run.clients.length;
-  await withTimeout(Promise.all(opening), TIMEOUT_MS.connect, `Opening ${total} WebSockets to room ${ROOM}`);
-  await waitUntil(() => run.clients.every((client) => client.nbUsers === total), {
-    timeoutMs: TIMEOUT_MS.connect,
-    what: () => `Waiting for every socket to see nb_users = ${total} (lowest seen: ${Math.min(...run.clients.map((c) => c.nbUsers))})`,
-    abortReason: abortReasonOf(run),
-  });
-  for (const client of run.clients) client.ws.send(JSON.stringify({ type: "newcomer", newcomer: client.name }));
-  await waitUntil(() => run.clients.every((client) => client.newcomers.size === total), {
-    timeoutMs: TIMEOUT_MS.register,
-    what: `Waiting for every socket to receive the ${total} newcomers`,
-    abortReason: abortReasonOf(run),
-  });
+  await joinAndRegister(run, opening, { room: ROOM, timeoutMs: TIMEOUT_MS.connect });
   return performance.now() - started;
 }
 
@@ -485,31 +440,16 @@ function drain(run, phase) {
   });
 }
 
-async function closeRoom(run) {
-  run.closing = true;
-  for (const { ws } of run.clients) {
-    if (ws.readyState === OPEN || ws.readyState === CONNECTING) ws.close(1000, "bench done");
-  }
-  await waitUntil(() => run.clients.every((client) => client.closed), {
-    timeoutMs: TIMEOUT_MS.close,
-    what: () => `Closing ${run.clients.length} sockets (${run.clients.filter((client) => !client.closed).length} still open)`,
-    pollMs: 50,
-  });
+function closeRoom(run) {
+  return closeAll(run, TIMEOUT_MS.close);
 }
 
 // ---------------------------------------------------------------------------
 // Figures
 
 function stats(values) {
-  const sorted = Float64Array.from(values).sort();
-  return {
-    count: sorted.length,
-    p50: percentile(sorted, 50),
-    p90: percentile(sorted, 90),
-    p99: percentile(sorted, 99),
-    max: sorted.length > 0 ? sorted[sorted.length - 1] : NaN,
-    slow: sorted.length > 0 ? values.filter((v) => v > SLOW_MS).length / sorted.length : NaN,
-  };
+  const figures = summary(values);
+  return { ...figures, slow: figures.count > 0 ? values.filter((v) => v > SLOW_MS).length / figures.count : NaN };
 }
 
 function percent(share) {
@@ -687,7 +627,9 @@ async function main() {
   );
 
   // The log is kept either way (it is small), the local state only on failure.
-  await withServer({ name: "stall", ready: roomListed(ROOM), keepLog: true }, async (server) => {
+  // The chatter sends 40 texts a second: far over the default rate limit, which is not what this measures.
+  await withServer({ name: "stall", ready: roomListed(ROOM), keepLog: true, vars: NO_RATE_LIMIT }, async (server) => {
+    console.log(`Server vars: ${Object.entries(NO_RATE_LIMIT).map(([key, value]) => `${key}=${value}`).join(", ")} (the chatter sends faster than the default rate limit allows)`);
     loopDelay.enable();
     try {
       await measure(server, { listeners, closed, deflate, openSocket, photoBase64 });
@@ -702,7 +644,7 @@ async function measure(server, { listeners, closed, deflate, openSocket, photoBa
   const openMs = await openRoom(run);
   console.log(`${listeners} listeners + ${CHATTER} + ${PHOTOGRAPHER} connected and registered in ${seconds(openMs)}`);
   console.log(
-    `WebSocket client: ${deflate ? "Node's own, permessage-deflate" : "the ws package, compression off (like QWebSocket)"};` +
+    `WebSocket client: ${describeClient(deflate)};` +
       ` extensions the server agreed to: ${JSON.stringify(run.chatter.ws.extensions || "none")}`,
   );
   const warm = await warmUp(run);

@@ -1,0 +1,416 @@
+// Flooder benchmark: does one socket flooding a room move the others' latency?
+//
+// It starts its own `wrangler dev` (fresh local state in a temporary directory) with the
+// instance's default limits, rate limits ON (a burst of 20 messages, then 2 per second per
+// socket; a socket refused more than 10 times in a row is closed with 1008: see
+// src/rate-limit.ts), and fills room "QGIS" with 50 registered chatters. Each chatter sends
+// texts at a human pace, one every 1.5-4.5 s (3 s on average, each its own random
+// schedule); every chatter (the sender included) records latency = receive time - send
+// time of every text (one process, so one clock). Three phases of 30 s:
+//
+//   A  the chatters alone;
+//   B  the same, plus a flooder: one more socket that registers as "flooder" and sends
+//      texts as fast as it can (as long as its socket takes them). The server lets its
+//      first 20 through, answers the next ones `uncompliant` ("too fast"), and closes it
+//      with 1008; the flooder then reconnects at once (or after --reconnect-delay) and
+//      floods again, until the phase ends. It runs in a worker thread, so that its sending
+//      does not delay the main thread, where the chatters' receive times are taken;
+//   C  the chatters alone again: how much two phases without a flooder differ (noise).
+//
+// It prints per phase the texts sent, deliveries received / expected, the chatters'
+// latency p50/p90/p99/max, the flooder's texts they received, and the bench's own
+// event-loop delay; the change of p99 from A to B (the goal: under 20 %) and from A to C;
+// and what became of the flooder's frames: sent, accepted (broadcast to the room), refused
+// ("too fast"), unanswered (still in flight when its socket was closed), and its closes.
+//
+// Client and server share the machine's CPUs: the flooder, the chatters and wrangler dev.
+//
+//   npm run bench:flood
+//   npm run bench:flood -- --chatters=100 --phase=30
+//   npm run bench:flood -- --pace=1000             a text every 0.5-1.5 s per chatter
+//   npm run bench:flood -- --flood-rate=100        the flooder sends 100 frames per second
+//   npm run bench:flood -- --reconnect-delay=5000  the flooder waits 5 s before reconnecting
+import { monitorEventLoopDelay } from "node:perf_hooks";
+import { setImmediate as yieldToLoop, setTimeout as sleep } from "node:timers/promises";
+import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
+import { reportServerComplaints, roomListed, withServer } from "./dev-server.mjs";
+import { abortReasonOf, closeAll, describeClient, joinAndRegister, OPEN, onRoomFrame, runState, sendTimedText, sentTextOf, socketFactory, watchSocket } from "./room-client.mjs";
+import { BenchError, ms, now, printTable, runBench, summary, waitForProgress, withTimeout } from "./util.mjs";
+
+const ROOM = "QGIS";
+const FLOODER = "flooder";
+const DEFAULTS = { chatters: 50, phaseS: 30, paceMs: 3_000, reconnectDelayMs: 0, floodRate: null };
+/** The goal: the flooder moves the chatters' p99 by less than this. */
+const GOAL = 0.2;
+/** The flooder writes while its socket's send buffer holds less than this, then lets its loop turn. */
+const FLOOD_BUFFER_BYTES = 64 * 1024;
+/** ...and at most this many frames per turn. */
+const FLOOD_FRAMES_PER_TURN = 200;
+const TOO_FAST = /too fast/i;
+
+const TIMEOUT_MS = {
+  connect: 30_000,
+  /** Waiting for a phase's last deliveries (a flooded room may lag far behind): give up after this long without a new one... */
+  drainIdle: 10_000,
+  /** ...or after this long in all. */
+  drainTotal: 120_000,
+  /** The flooder's socket: opening, and closing once the phase is over. */
+  flooderSocket: 10_000,
+  close: 15_000,
+};
+
+// ---------------------------------------------------------------------------
+// Command line
+
+const USAGE = "Usage: npm run bench:flood -- [--chatters=N] [--phase=<s>] [--pace=<ms>] [--reconnect-delay=<ms>] [--flood-rate=<frames/s>] [--deflate]";
+
+function parseArgs(argv) {
+  const options = { ...DEFAULTS, deflate: false };
+  for (const arg of argv) {
+    const [, name, value] = /^--([a-z-]+)(?:=(\d+))?$/.exec(arg) ?? [];
+    if (name === "chatters" && Number(value) > 1) options.chatters = Number(value);
+    else if (name === "phase" && Number(value) > 0) options.phaseS = Number(value);
+    else if (name === "pace" && Number(value) > 0) options.paceMs = Number(value);
+    else if (name === "reconnect-delay" && value !== undefined) options.reconnectDelayMs = Number(value);
+    else if (name === "flood-rate" && Number(value) > 0) options.floodRate = Number(value);
+    else if (name === "deflate" && value === undefined) options.deflate = true;
+    else throw new BenchError(`Unknown argument ${JSON.stringify(arg)}. ${USAGE}`);
+  }
+  return options;
+}
+
+function roomUrl(port) {
+  return `ws://127.0.0.1:${port}/room/${ROOM}/ws`;
+}
+
+// ---------------------------------------------------------------------------
+// The flooder, in a worker thread: connect, register, send as fast as the socket takes it, reconnect
+
+/** Runs in the worker thread until the main thread posts "stop"; then posts its counts. */
+async function floodWorker({ port, deflate, reconnectDelayMs, floodRate }) {
+  const openSocket = await socketFactory(deflate);
+  let stopping = false;
+  parentPort.once("message", () => (stopping = true));
+  const counts = {
+    connections: 0,
+    failedConnections: 0,
+    errors: 0,
+    registered: 0,
+    sent: 0,
+    accepted: 0,
+    refused: 0,
+    refusedOtherwise: 0,
+    otherReasons: [],
+    closes: {},
+    closeReasons: {},
+  };
+  let k = 0;
+  while (!stopping) {
+    counts.connections++;
+    const ws = openSocket(roomUrl(port));
+    // Texts of earlier connections come back from the room's history on connect: not this one's.
+    const firstOfConnection = k + 1;
+    ws.addEventListener("error", () => counts.errors++);
+    ws.addEventListener("message", ({ data }) => {
+      const message = JSON.parse(data);
+      const flood = message.type === "text" && message.author === FLOODER ? /^flood (\d+)$/.exec(message.text) : null;
+      if (flood) counts.accepted += Number(flood[1]) >= firstOfConnection ? 1 : 0;
+      else if (message.type === "newcomer" && message.newcomer === FLOODER) counts.registered++;
+      else if (message.type === "uncompliant" && TOO_FAST.test(message.reason)) counts.refused++;
+      else if (message.type === "uncompliant") {
+        counts.refusedOtherwise++;
+        if (counts.otherReasons.length < 5) counts.otherReasons.push(message.reason);
+      }
+    });
+    const closed = new Promise((resolve) =>
+      ws.addEventListener("close", ({ code, reason }) => {
+        counts.closes[code] = (counts.closes[code] ?? 0) + 1;
+        counts.closeReasons[code] ??= reason;
+        resolve();
+      }),
+    );
+    const opened = new Promise((resolve) => ws.addEventListener("open", resolve, { once: true }));
+    await withTimeout(Promise.race([opened, closed]), TIMEOUT_MS.flooderSocket, "The flooder's socket opening").catch(() => ws.close());
+    if (ws.readyState !== OPEN) {
+      counts.failedConnections++;
+      await sleep(10);
+      continue;
+    }
+    ws.send(JSON.stringify({ type: "newcomer", newcomer: FLOODER }));
+    const started = performance.now();
+    let sentHere = 0;
+    while (ws.readyState === OPEN && !stopping) {
+      // As fast as the socket takes them, or with --flood-rate as many as are due by now.
+      const due = floodRate ? Math.floor(((performance.now() - started) / 1000) * floodRate) - sentHere : FLOOD_FRAMES_PER_TURN;
+      for (let i = 0; i < due && ws.bufferedAmount < FLOOD_BUFFER_BYTES && ws.readyState === OPEN; i++) {
+        ws.send(JSON.stringify({ type: "text", author: FLOODER, avatar: null, text: `flood ${++k}` }));
+        counts.sent++;
+        sentHere++;
+      }
+      await (floodRate ? sleep(5) : yieldToLoop());
+    }
+    if (ws.readyState === OPEN) ws.close(1000, "phase over");
+    // A room still busy with this socket's backlog answers its close late: then cut it.
+    await withTimeout(closed, TIMEOUT_MS.flooderSocket, "The flooder's socket closing").catch(() => {
+      ws.terminate?.();
+      return Promise.race([closed, sleep(1_000)]);
+    });
+    if (reconnectDelayMs > 0 && !stopping) await sleep(reconnectDelayMs);
+  }
+  parentPort.postMessage(counts);
+}
+
+/** Starts the flooder's worker thread; answers stop(), which ends it and answers its counts. */
+function startFlooder(server, { deflate, reconnectDelayMs, floodRate }) {
+  const worker = new Worker(new URL(import.meta.url), { workerData: { port: server.port, deflate, reconnectDelayMs, floodRate } });
+  const result = new Promise((resolve, reject) => {
+    worker.once("message", resolve);
+    worker.once("error", reject);
+    worker.once("exit", (code) => reject(new BenchError(`The flooder's thread exited (code ${code}) without its counts`)));
+  });
+  return {
+    result,
+    async stop() {
+      worker.postMessage("stop");
+      const counts = await withTimeout(result, 2 * TIMEOUT_MS.flooderSocket, "Stopping the flooder");
+      await worker.terminate();
+      return counts;
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------
+// The chatters
+
+function createRun(server, options, openSocket) {
+  return {
+    server,
+    ...options,
+    openSocket,
+    clients: [],
+    /** seq -> { seq, time, text, author, reached, phase } (see sendTimedText) */
+    sent: new Map(),
+    phases: [],
+    /** The phase whose flooder texts are being counted. */
+    current: null,
+    ...runState(),
+  };
+}
+
+function connectChatter(run, index) {
+  const name = `chatter_${String(index).padStart(3, "0")}`;
+  const client = { name, ws: run.openSocket(roomUrl(run.server.port)), nbUsers: 0, newcomers: new Set(), lastSeqBy: new Map(), outOfOrder: 0, closed: false };
+  const opened = watchSocket(run, client, `socket ${name}`, (data) => onRoomFrame(run, client, client.name, data, now(), ON_FRAME));
+  return { client, opened };
+}
+
+const ON_FRAME = {
+  newcomer(run, client, name) {
+    if (name !== FLOODER) client.newcomers.add(name);
+  },
+  exiter(run, _client, name) {
+    if (name !== FLOODER) run.fatal ??= `${name} left the room`;
+  },
+  text: onText,
+};
+
+function onText(run, client, message, receivedAt) {
+  if (message.author === FLOODER) {
+    if (run.current) {
+      run.current.floodDeliveries++;
+      run.current.floodTexts.add(message.text);
+    }
+    return;
+  }
+  const sent = sentTextOf(run, message);
+  if (sent === undefined) return;
+  // Each chatter's texts arrive in order; texts of different chatters may cross on their way in.
+  if (sent.seq <= (client.lastSeqBy.get(sent.author) ?? -1)) client.outOfOrder++;
+  client.lastSeqBy.set(sent.author, sent.seq);
+  sent.reached++;
+  run.phases[sent.phase].latencies.push(receivedAt - sent.time);
+}
+
+async function openRoom(run) {
+  const started = performance.now();
+  const opening = [];
+  for (let i = 1; i <= run.chatters; i++) {
+    const { client, opened } = connectChatter(run, i);
+    run.clients.push(client);
+    opening.push(opened);
+  }
+  await joinAndRegister(run, opening, { room: ROOM, timeoutMs: TIMEOUT_MS.connect });
+  return performance.now() - started;
+}
+
+/** One chatter's texts during a phase: at random times, `paceMs` apart on average. */
+async function chat(run, client, phase) {
+  const end = phase.startedAt + run.phaseS * 1000;
+  let next = phase.startedAt + Math.random() * run.paceMs;
+  for (;;) {
+    const wait = Math.min(next, end) - now();
+    if (wait > 0) await sleep(wait);
+    if (now() >= end || abortReasonOf(run)()) return;
+    sendTimedText(run, client.ws, client.name, { phase: phase.index });
+    phase.textsSent++;
+    next += run.paceMs * (0.5 + Math.random());
+  }
+}
+
+const loopDelay = monitorEventLoopDelay({ resolution: 5 });
+
+async function runPhase(run, name, withFlooder) {
+  const phase = { index: run.phases.length, name, withFlooder, textsSent: 0, latencies: [], floodDeliveries: 0, floodTexts: new Set(), startedAt: now(), flood: null };
+  run.phases.push(phase);
+  run.current = phase;
+  loopDelay.reset();
+  const flooder = withFlooder ? startFlooder(run.server, run) : null;
+  flooder?.result.catch((error) => (run.fatal ??= `the flooder failed: ${error.message}`));
+  try {
+    await Promise.all(run.clients.map((client) => chat(run, client, phase)));
+  } finally {
+    if (flooder) phase.flood = await flooder.stop();
+  }
+  const reason = abortReasonOf(run)();
+  if (reason) throw new BenchError(`Phase ${name}: ${reason}`);
+  await waitForProgress(() => phase.latencies.length, phase.textsSent * run.chatters, {
+    idleMs: TIMEOUT_MS.drainIdle,
+    totalMs: TIMEOUT_MS.drainTotal,
+    what: `Phase ${name}, waiting for deliveries`,
+    abortReason: abortReasonOf(run),
+  });
+  phase.drainedAt = now();
+  phase.loopDelayP99Ms = loopDelay.percentile(99) / 1e6;
+  phase.loopDelayMaxMs = loopDelay.max / 1e6;
+  phase.stats = summary(phase.latencies);
+  const { stats: s } = phase;
+  console.log(
+    `  ${phase.textsSent} texts, ${s.count} / ${phase.textsSent * run.chatters} deliveries; latency ms p50 ${ms(s.p50)}  p99 ${ms(s.p99)}  max ${ms(s.max)}` +
+      `${withFlooder ? `; ${phase.flood.sent} flood frames sent, ${phase.flood.connections} flooder connections` : ""}`,
+  );
+  const lag = phase.drainedAt - (phase.startedAt + run.phaseS * 1000);
+  if (lag > 2_000) console.log(`  the last deliveries came ${(lag / 1000).toFixed(1)} s after the phase's end`);
+  return phase;
+}
+
+// ---------------------------------------------------------------------------
+// Figures
+
+function change(from, to) {
+  const relative = (to - from) / from;
+  return `${relative >= 0 ? "+" : ""}${(relative * 100).toFixed(1)} %`;
+}
+
+function printResults(run) {
+  const header = ["phase", "texts sent", "deliveries / expected", "p50 ms", "p90 ms", "p99 ms", "max ms", "flooder's texts received", "bench loop delay p99 ms"];
+  const rows = run.phases.map((phase) => [
+    phase.name,
+    String(phase.textsSent),
+    `${phase.stats.count.toLocaleString("en-US")} / ${(phase.textsSent * run.chatters).toLocaleString("en-US")}`,
+    ms(phase.stats.p50),
+    ms(phase.stats.p90),
+    ms(phase.stats.p99),
+    ms(phase.stats.max),
+    phase.floodDeliveries.toLocaleString("en-US"),
+    ms(phase.loopDelayP99Ms),
+  ]);
+  console.log(
+    `\nChatters' text latency: ${run.chatters} chatters, each a text every ${run.paceMs / 2000}-${(run.paceMs * 1.5) / 1000} s,` +
+      ` ${run.phaseS} s per phase (deliveries to every chatter, its own copy included)`,
+  );
+  printTable(header, rows, { firstLeft: true });
+  const [a, b, c] = run.phases.map((phase) => phase.stats);
+  const moved = (b.p99 - a.p99) / a.p99;
+  console.log(
+    `\np99 with the flooder vs without (B vs A): ${ms(a.p99)} -> ${ms(b.p99)} ms, ${change(a.p99, b.p99)}` +
+      ` (goal: under ${GOAL * 100} %: ${Math.abs(moved) < GOAL ? "met" : "NOT met"}); p50 ${change(a.p50, b.p50)}.`,
+  );
+  console.log(`Noise, two phases without a flooder (C vs A): p99 ${change(a.p99, c.p99)}, p50 ${change(a.p50, c.p50)}.`);
+
+  const flood = run.phases[1].flood;
+  // Accepted: flood texts the chatters received (the flooder misses those the room handles after it left).
+  const accepted = run.phases[1].floodTexts.size;
+  const unanswered = flood.sent - accepted - flood.refused - flood.refusedOtherwise;
+  const pace = run.floodRate ? `${run.floodRate} frames/s` : "as fast as its socket takes them";
+  const reconnect = run.reconnectDelayMs > 0 ? `reconnecting ${run.reconnectDelayMs} ms after each close` : "reconnecting at once after each close";
+  console.log(`\nThe flooder in phase B (texts ${pace}, ${reconnect}):`);
+  printTable(
+    ["connections", "frames sent", "broadcast to the room", "seen by the flooder", "refused \"too fast\"", "refused otherwise", "no answer", "closed 1008", "closed otherwise"],
+    [
+      [
+        flood.connections,
+        flood.sent,
+        accepted,
+        flood.accepted,
+        flood.refused,
+        flood.refusedOtherwise,
+        unanswered,
+        flood.closes[1008] ?? 0,
+        Object.entries(flood.closes)
+          .filter(([code]) => code !== "1008")
+          .map(([code, count]) => `${count} x ${code}`)
+          .join(", ") || "0",
+      ].map((value) => value.toLocaleString("en-US")),
+    ],
+  );
+  console.log(
+    `  broadcast: flood texts the chatters received; seen by the flooder: those it got back before its socket closed;` +
+      ` no answer: sent - broadcast - refused, frames in flight when the socket closed (the room may still handle them after);` +
+      ` ${(accepted / Math.max(1, flood.connections)).toFixed(1)} broadcast per connection;` +
+      ` close reason: ${JSON.stringify(flood.closeReasons[1008] ?? null)}`,
+  );
+  if (flood.failedConnections > 0 || flood.errors > 0) {
+    console.log(`  ${flood.failedConnections} flooder connections failed to open; ${flood.errors} WebSocket errors`);
+  }
+  for (const reason of flood.otherReasons) console.log(`  refused otherwise: ${reason}`);
+}
+
+// ---------------------------------------------------------------------------
+// Main: the server is always stopped, whatever happens (see withServer)
+
+async function rulesOf(server) {
+  const response = await fetch(`${server.baseUrl}/room/${encodeURIComponent(ROOM)}/rules`);
+  if (!response.ok) throw new BenchError(`GET /room/${ROOM}/rules answered ${response.status}`);
+  return response.json();
+}
+
+async function main() {
+  const options = parseArgs(process.argv.slice(2));
+  const openSocket = await socketFactory(options.deflate);
+  await withServer({ name: "flood", ready: roomListed(ROOM) }, async (server) => {
+    const rules = await rulesOf(server);
+    console.log(
+      `Room ${ROOM}'s limits (the defaults, rate limits ON): rate_limit_burst ${rules.rate_limit_burst},` +
+        ` rate_limit_per_second ${rules.rate_limit_per_second}, max_users ${rules.max_users}`,
+    );
+    console.log(`WebSocket client: ${describeClient(options.deflate)}`);
+    loopDelay.enable();
+    const run = createRun(server, options, openSocket);
+    const openMs = await openRoom(run);
+    console.log(`${run.chatters} chatters connected and registered in ${(openMs / 1000).toFixed(1)} s`);
+    const phases = [
+      ["A without flooder", false],
+      ["B with flooder", true],
+      ["C without flooder", false],
+    ];
+    for (const [name, withFlooder] of phases) {
+      console.log(`\nPhase ${name} (${run.phaseS} s)`);
+      await runPhase(run, name, withFlooder);
+      await sleep(500);
+    }
+    loopDelay.disable();
+    printResults(run);
+    const outOfOrder = run.clients.reduce((sum, client) => sum + client.outOfOrder, 0);
+    if (run.replayed > 0) console.log(`(${run.replayed} texts replayed from history or not the bench's, ignored)`);
+    for (const line of run.unexpected.slice(0, 5)) console.log(`! unexpected: ${line}`);
+    reportServerComplaints(server);
+    await closeAll(run, TIMEOUT_MS.close);
+    const missing = run.phases.filter((phase) => phase.stats.count < phase.textsSent * run.chatters).map((phase) => phase.name);
+    if (missing.length > 0 || outOfOrder > 0) {
+      throw new BenchError(`${missing.length > 0 ? `deliveries missing in ${missing.join(", ")}` : ""}${outOfOrder > 0 ? `; ${outOfOrder} out of order` : ""}`);
+    }
+  });
+}
+
+if (isMainThread) runBench(main);
+else await floodWorker(workerData);
