@@ -4,6 +4,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { configOf, limitsOf, type Limits } from "./config";
 import { Bans } from "./bans";
+import { Flooders } from "./flooders";
 import { History } from "./history";
 import { charge, costOf, fullBucket, type Bucket, type RatePolicy } from "./rate-limit";
 import { migrate } from "./storage-schema";
@@ -29,6 +30,10 @@ interface SocketState {
   nickname: string | null;
   /** Its rate-limit budget, kept here so that hibernating does not refill it. */
   bucket: Bucket;
+  /** The client's address (CF-Connecting-IP), to remember a flooder by. */
+  address: string | null;
+  /** Closed by the room (flooding, ban): frames still in flight from it are dropped. */
+  closing: boolean;
 }
 
 /** A message as one family receives it, for the REST answers. */
@@ -49,6 +54,8 @@ const POLICY_VIOLATION = 1008;
 const TRY_AGAIN_LATER = 1013;
 /** Refusals for sending too fast, net of those forgiven over time, before a socket is closed. */
 const FLOOD_STRIKES = 10;
+/** How long a flooder's address starts new sockets with an empty budget. */
+const FLOODER_COOLDOWN_MS = 10 * 60_000;
 /** Close codes a peer may receive but no endpoint may send. */
 const RESERVED_CLOSE_CODES = new Set([1005, 1006, 1015]);
 const MAX_CLOSE_REASON_BYTES = 123;
@@ -56,6 +63,7 @@ const MAX_CLOSE_REASON_BYTES = 123;
 export class Room extends DurableObject<Env> {
   private readonly history: History;
   private readonly bans: Bans;
+  private readonly flooders: Flooders;
   /** Cache of the attachments, rebuilt from the sockets after every wake-up. */
   private readonly sockets = new Map<WebSocket, SocketState>();
   /** Sockets whose departure was already announced (close and error can both fire). */
@@ -66,6 +74,7 @@ export class Room extends DurableObject<Env> {
     migrate(ctx.storage);
     this.history = new History(ctx.storage);
     this.bans = new Bans(ctx.storage);
+    this.flooders = new Flooders(ctx.storage);
     for (const ws of ctx.getWebSockets()) this.stateOf(ws);
     // Clients' keepalives are answered by the platform without waking the room.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair("ping", "pong"));
@@ -100,15 +109,20 @@ export class Room extends DurableObject<Env> {
     }
     // Only ctx.acceptWebSocket lets the room hibernate with the socket open.
     this.ctx.acceptWebSocket(server);
-    this.remember(server, { family: target.family, room: target.room, nickname: null, bucket: fullBucket(this.ratePolicy, Date.now()) });
+    const address = request.headers.get("CF-Connecting-IP");
+    this.remember(server, { family: target.family, room: target.room, nickname: null, bucket: this.startingBucket(address), address, closing: false });
     this.broadcast({ type: "nb_users", nb_users: this.liveSockets().length });
     this.replayHistory(server);
     return new Response(null, { status: 101, webSocket: client });
   }
 
   override async webSocketMessage(ws: WebSocket, frame: string | ArrayBuffer): Promise<void> {
+    // Frames a socket sent before the room closed it still arrive: they cost nothing more.
+    if (this.departed.has(ws) || this.stateOf(ws).closing) return;
+    // Charged before parsing, so that garbage costs too; pictures and layers pay the rest after.
+    if (!this.withinRate(ws, 1)) return;
     const parsed = parseFrame(frame, this.limits);
-    if (!this.withinRate(ws, costOf(parsed.ok ? parsed.message.type : undefined))) return;
+    if (parsed.ok && costOf(parsed.message.type) > 1 && !this.withinRate(ws, costOf(parsed.message.type) - 1)) return;
     if (!parsed.ok) return this.reject(ws, parsed.reason);
     try {
       await this.handle(ws, parsed.message);
@@ -127,11 +141,34 @@ export class Room extends DurableObject<Env> {
     if (verdict.kind === "refused") {
       this.reject(ws, `You are sending messages too fast: wait ${verdict.retryAfterSeconds} s before sending again (pictures and layers count more).`);
     } else {
-      console.log(JSON.stringify({ event: "flooder_closed", room: state.room, nickname: state.nickname }));
-      ws.close(POLICY_VIOLATION, "Closed for flooding: too many messages after warnings to slow down.");
-      this.depart(ws);
+      this.closeFlooder(ws);
     }
     return false;
+  }
+
+  /** A socket from an address that flooded recently starts with nothing to spend. */
+  private startingBucket(address: string | null): Bucket {
+    const now = Date.now();
+    const full = fullBucket(this.ratePolicy, now);
+    return address !== null && this.flooders.isCoolingDown(address, now) ? { ...full, tokens: 0 } : full;
+  }
+
+  private closeFlooder(ws: WebSocket): void {
+    const state = this.stateOf(ws);
+    console.log(JSON.stringify({ event: "flooder_closed", room: state.room, nickname: state.nickname }));
+    if (state.address !== null) this.flooders.remember(state.address, Date.now() + FLOODER_COOLDOWN_MS, Date.now());
+    this.closeByRoom(ws, POLICY_VIOLATION, "Closed for flooding: too many messages after warnings to slow down.");
+  }
+
+  /** Closes a socket on the room's initiative, and announces its departure. */
+  private closeByRoom(ws: WebSocket, code: number, reason: string): void {
+    this.remember(ws, { ...this.stateOf(ws), closing: true });
+    try {
+      ws.close(code, reason);
+    } catch {
+      // Already closing: its departure is announced all the same.
+    }
+    this.depart(ws);
   }
 
   override async webSocketClose(ws: WebSocket, code: number, reason: string, _wasClean: boolean): Promise<void> {
@@ -306,14 +343,7 @@ export class Room extends DurableObject<Env> {
     await this.scheduleBanCleanup();
     const holders = this.liveSockets().filter((ws) => this.stateOf(ws).nickname === nickname);
     const minutes = Math.ceil((until - Date.now()) / 60_000);
-    for (const ws of holders) {
-      try {
-        ws.close(POLICY_VIOLATION, `Banned from this room by a moderator for ${minutes} min.`);
-      } catch {
-        // Already closing: its departure is announced below all the same.
-      }
-      this.depart(ws);
-    }
+    for (const ws of holders) this.closeByRoom(ws, POLICY_VIOLATION, `Banned from this room by a moderator for ${minutes} min.`);
     const bannedUntil = new Date(until).toISOString();
     logModeration({ room: this.ctx.id.name, action: "ban", target: nickname, until: bannedUntil, disconnected: holders.length });
     return { nickname, banned_until: bannedUntil, disconnected: holders.length };

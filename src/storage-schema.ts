@@ -13,6 +13,9 @@ const MIGRATIONS: readonly string[] = [
    );`,
   // 2: nicknames banned by a moderator, until a time (Date.now() milliseconds).
   `CREATE TABLE bans (nickname TEXT PRIMARY KEY, until INTEGER NOT NULL);`,
+  // 3: addresses whose socket was closed for flooding, until a time: a reconnection
+  //    from there starts with an empty budget instead of a full one.
+  `CREATE TABLE flooders (address TEXT PRIMARY KEY, until INTEGER NOT NULL);`,
 ];
 
 export function migrate(storage: DurableObjectStorage): void {

@@ -82,8 +82,8 @@ export class Client {
   }
 
   /** Opens a socket; the caller reads the `nb_users` and replay itself. */
-  static async open(family: Family, room: string): Promise<Client> {
-    const response = await request(roomPath(family, room, "ws"), { headers: { Upgrade: "websocket" } });
+  static async open(family: Family, room: string, headers: Record<string, string> = {}): Promise<Client> {
+    const response = await request(roomPath(family, room, "ws"), { headers: { Upgrade: "websocket", ...headers } });
     const ws = response.webSocket;
     if (!ws) throw new Error(`No WebSocket in the answer (status ${response.status}): ${await response.text()}`);
     ws.accept();
@@ -91,8 +91,8 @@ export class Client {
   }
 
   /** Opens a socket and reads its `nb_users` (and nothing else: use it on rooms with no history). */
-  static async join(family: Family, room: string, nickname?: string): Promise<Client> {
-    const client = await Client.open(family, room);
+  static async join(family: Family, room: string, nickname?: string, headers: Record<string, string> = {}): Promise<Client> {
+    const client = await Client.open(family, room, headers);
     const first = await client.next();
     expect(first).toMatchObject({ type: "nb_users" });
     if (nickname !== undefined) {

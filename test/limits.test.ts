@@ -99,6 +99,23 @@ describe("rate limit", () => {
     expect(seen.slice(0, 4).map((message) => message.text)).toEqual(["flood 0", "flood 1", "flood 2", "flood 3"]);
     expect(seen.slice(4)).toEqual([{ type: "exiter", exiter: "flooder" }, { type: "nb_users", nb_users: 1 }]);
     expect(watcher.isOpen).toBe(true);
+    // The frames still in flight when it was closed were dropped, not broadcast.
+    await expectNothingBefore(watcher, watcher, "watcher");
+  });
+
+  it("starts a flooder's next socket from the same address with an empty budget", async () => {
+    const room = freshSlowRoom();
+    const from = (address: string) => ({ "CF-Connecting-IP": address });
+    const flooder = await Client.join("rooms", room, "flooder", from("203.0.113.7"));
+    for (let i = 0; i < 30; i++) flooder.send({ type: "text", author: "flooder", text: `flood ${i}` });
+    expect((await flooder.closed).code).toBe(1008);
+    const again = await Client.open("rooms", room, from("203.0.113.7"));
+    await again.take(5); // nb_users, and the four texts that got through, replayed
+    expect(await again.rejected({ type: "newcomer", newcomer: "flooder" })).toMatch(TOO_FAST);
+    const neighbour = await Client.open("rooms", room, from("198.51.100.1"));
+    await neighbour.take(5);
+    neighbour.send({ type: "newcomer", newcomer: "neighbour" });
+    expect(await neighbour.next()).toMatchObject({ type: "newcomer", newcomer: "neighbour" });
   });
 
   it("keeps a spent budget across hibernation", async () => {
