@@ -22,7 +22,7 @@ export const rulesSchema = z
   .meta({
     description:
       "The rules and limits: /rules answers the instance's defaults, …/{name}/rules a room's own (its ROOM_LIMITS applied). " +
-      "The original server sends rules, main_lang and the first five limits; the others are added by this server, and more may come, so ignore keys you do not know.",
+      "The original server sends rules, main_lang, min_author_length, max_author_length, max_message_length, max_image_size and max_geojson_features; the others are added by this server, and more may come, so ignore keys you do not know.",
   });
 
 /** The rules text and the limits, by the names the clients read. */
