@@ -122,8 +122,9 @@ export class Room extends DurableObject<Env> {
     // Charged before parsing, so that garbage costs too; pictures and layers pay the rest after.
     if (!this.withinRate(ws, 1)) return;
     const parsed = parseFrame(frame, this.limits);
-    if (parsed.ok && costOf(parsed.message.type) > 1 && !this.withinRate(ws, costOf(parsed.message.type) - 1)) return;
     if (!parsed.ok) return this.reject(ws, parsed.reason);
+    const rest = costOf(parsed.message.type) - 1;
+    if (rest > 0 && !this.withinRate(ws, rest)) return;
     try {
       await this.handle(ws, parsed.message);
     } catch (error) {
