@@ -9,7 +9,7 @@ const TEST_ROOMS = ["QGIS", "Geotribu", "Field and mobile", ...Array.from({ leng
 // and rooms where a socket may send 5 messages at once and one more every 5 s.
 const LIMITED_ROOMS: Record<string, Record<string, number>> = {
   "small room": { max_users: 3 },
-  ...Object.fromEntries(Array.from({ length: 8 }, (_, i) => [`slow-${i}`, { rate_limit_burst: 5, rate_limit_per_second: 0.2 }])),
+  ...Object.fromEntries(Array.from({ length: 16 }, (_, i) => [`slow-${i}`, { rate_limit_burst: 5, rate_limit_per_second: 0.2 }])),
   // test/hostile.test.ts sends thousands of frames from one socket.
   ...Object.fromEntries(Array.from({ length: 16 }, (_, i) => [`hostile-${i}`, { rate_limit_burst: 1_000_000, rate_limit_per_second: 1_000_000 }])),
 };

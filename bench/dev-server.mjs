@@ -77,6 +77,11 @@ export async function startServer({ name, config, vars = {}, ready = ANSWERS, op
     "--show-interactive-dev-session=false",
     ...Object.entries(vars).flatMap(([key, value]) => ["--var", `${key}:${value}`]),
   ];
+  // X_LOCAL_OBSERVABILITY=false: wrangler dev otherwise records a trace of every event the Worker
+  // and the room handle in a SQLite store of its own, with an fsync each, so that every WebSocket
+  // frame costs about 0.85 ms of disk writes here (strace: one fsync per frame). Production has no
+  // such store: with it, a flooder's frames measured wrangler, not the room (10,000 frames held
+  // the other sockets up for 8.5 s; without it, not at all).
   // Run with this very Node (wrangler needs 22), detached so the whole group can be killed:
   // its process group id is then wrangler's pid (stall.mjs finds workerd's threads by it).
   // With openFiles, through a shell that raises the limit and then becomes wrangler (exec: same pid).
@@ -87,7 +92,7 @@ export async function startServer({ name, config, vars = {}, ready = ANSWERS, op
     cwd: PROJECT_DIR,
     detached: true,
     stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
+    env: { ...process.env, WRANGLER_SEND_METRICS: "false", X_LOCAL_OBSERVABILITY: "false" },
   });
   const server = {
     port,

@@ -282,6 +282,13 @@ function familyPaths(family: Family, config: Config): Record<string, JsonObject>
         responses: {
           "101": { description: "Switching Protocols: the socket is open." },
           "426": detail("Not a WebSocket upgrade.", "Expected a WebSocket upgrade (Upgrade: websocket)"),
+          "429": {
+            ...detail(
+              `A socket from this address was closed for flooding: connections from it are refused for a minute (Retry-After, in seconds).`,
+              `${FAMILIES[family].Noun} 'QGIS' closed a connection from your address for flooding: new connections from it are refused for 57 s more.`,
+            ),
+            headers: { "Retry-After": { description: "Seconds until a connection from this address is accepted again.", schema: { type: "integer", minimum: 1 } } },
+          },
           "500": SERVER_ERROR,
         },
       },

@@ -4,7 +4,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { configOf, limitsOf, type Limits } from "./config";
 import { Bans } from "./bans";
-import { Flooders } from "./flooders";
+import { clientNetwork, Flooders, floodRefusal, type Standing } from "./flooders";
 import { History } from "./history";
 import { charge, costOf, fullBucket, type Bucket, type RatePolicy } from "./rate-limit";
 import { migrate } from "./storage-schema";
@@ -30,7 +30,7 @@ interface SocketState {
   nickname: string | null;
   /** Its rate-limit budget, kept here so that hibernating does not refill it. */
   bucket: Bucket;
-  /** The client's address (CF-Connecting-IP), to remember a flooder by. */
+  /** The client's network (CF-Connecting-IP, or its /64 for IPv6), to remember a flooder by. */
   address: string | null;
   /** Closed by the room (flooding, ban): frames still in flight from it are dropped. */
   closing: boolean;
@@ -54,8 +54,11 @@ const POLICY_VIOLATION = 1008;
 const TRY_AGAIN_LATER = 1013;
 /** Refusals for sending too fast, net of those forgiven over time, before a socket is closed. */
 const FLOOD_STRIKES = 10;
-/** How long a flooder's address starts new sockets with an empty budget. */
+/** How long connections from a flooder's address are refused before the upgrade... */
+const FLOODER_REFUSAL_MS = 60_000;
+/** ...and how long its sockets start with an empty budget. */
 const FLOODER_COOLDOWN_MS = 10 * 60_000;
+const WELCOME: Standing = { kind: "welcome" };
 /** Close codes a peer may receive but no endpoint may send. */
 const RESERVED_CLOSE_CODES = new Set([1005, 1006, 1015]);
 const MAX_CLOSE_REASON_BYTES = 123;
@@ -99,6 +102,9 @@ export class Room extends DurableObject<Env> {
     if (!target || request.headers.get("Upgrade")?.toLowerCase() !== "websocket") {
       return Response.json({ detail: "Expected a WebSocket upgrade on /room/{name}/ws or /channel/{name}/ws" }, { status: 426 });
     }
+    const address = clientNetwork(request);
+    const standing = address === null ? WELCOME : this.flooders.standing(address, Date.now());
+    if (standing.kind === "refused") return floodRefusal(FAMILIES[target.family].Noun, target.room, standing.until, Date.now());
     const { 0: client, 1: server } = new WebSocketPair();
     const { maxUsers } = this.limits;
     if (this.liveSockets().length >= maxUsers) {
@@ -109,8 +115,7 @@ export class Room extends DurableObject<Env> {
     }
     // Only ctx.acceptWebSocket lets the room hibernate with the socket open.
     this.ctx.acceptWebSocket(server);
-    const address = request.headers.get("CF-Connecting-IP");
-    this.remember(server, { family: target.family, room: target.room, nickname: null, bucket: this.startingBucket(address), address, closing: false });
+    this.remember(server, { family: target.family, room: target.room, nickname: null, bucket: this.startingBucket(standing), address, closing: false });
     this.broadcast({ type: "nb_users", nb_users: this.liveSockets().length });
     this.replayHistory(server);
     return new Response(null, { status: 101, webSocket: client });
@@ -148,16 +153,18 @@ export class Room extends DurableObject<Env> {
   }
 
   /** A socket from an address that flooded recently starts with nothing to spend. */
-  private startingBucket(address: string | null): Bucket {
-    const now = Date.now();
-    const full = fullBucket(this.ratePolicy, now);
-    return address !== null && this.flooders.isCoolingDown(address, now) ? { ...full, tokens: 0 } : full;
+  private startingBucket(standing: Standing): Bucket {
+    const full = fullBucket(this.ratePolicy, Date.now());
+    return standing.kind === "empty budget" ? { ...full, tokens: 0 } : full;
   }
 
   private closeFlooder(ws: WebSocket): void {
     const state = this.stateOf(ws);
     console.log(JSON.stringify({ event: "flooder_closed", room: state.room, nickname: state.nickname }));
-    if (state.address !== null) this.flooders.remember(state.address, Date.now() + FLOODER_COOLDOWN_MS, Date.now());
+    const now = Date.now();
+    if (state.address !== null) {
+      this.flooders.remember(state.address, { refusedUntil: now + FLOODER_REFUSAL_MS, emptyBudgetUntil: now + FLOODER_COOLDOWN_MS }, now);
+    }
     this.closeByRoom(ws, POLICY_VIOLATION, "Closed for flooding: too many messages after warnings to slow down.");
   }
 

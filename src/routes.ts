@@ -7,6 +7,7 @@ import { timingSafeEqual } from "hono/utils/buffer";
 import { z } from "zod";
 import packageJson from "../package.json";
 import { ConfigError, configOf, limitsOf, type Config } from "./config";
+import { clientNetwork, floodRefusal, RefusalCache } from "./flooders";
 import { openApiDocument } from "./openapi";
 import { servePage, type Page } from "./pages";
 import { FAMILIES, parseAs, unknownRoomDetail, type Family } from "./protocol";
@@ -38,6 +39,9 @@ app.use(async (c, next) => {
   }
   await next();
 });
+
+/** Connections the rooms refused for flooding, answered here until they may retry. */
+const floodRefusals = new RefusalCache();
 
 function roomStub(env: Env, room: string) {
   return env.ROOM.get(env.ROOM.idFromName(room));
@@ -99,14 +103,19 @@ for (const family of Object.keys(FAMILIES) as Family[]) {
   };
   const stubOf = (c: Context<App>) => roomStub(c.env, c.req.param("name") ?? "");
 
-  app.get(`${base}/ws`, (c) => {
+  app.get(`${base}/ws`, async (c) => {
     if (c.req.header("Upgrade")?.toLowerCase() !== "websocket") {
       return c.json({ detail: "Expected a WebSocket upgrade (Upgrade: websocket)" }, 426);
     }
     const room = c.req.param("name") ?? "";
     if (!c.var.config.rooms.includes(room)) return acceptAndClose(1008, unknownRoomDetail(family, room));
+    const network = clientNetwork(c.req.raw);
+    const refusedUntil = network === null ? undefined : floodRefusals.until(room, network, Date.now());
+    if (refusedUntil !== undefined) return floodRefusal(FAMILIES[family].Noun, room, refusedUntil, Date.now());
     // Untouched, so that the room accepts the socket itself and can hibernate.
-    return stubOf(c).fetch(c.req.raw);
+    const answer = await stubOf(c).fetch(c.req.raw);
+    if (network !== null) floodRefusals.note(room, network, answer, Date.now());
+    return answer;
   });
 
   app.get(`${base}/rules`, known, (c) => c.json(rulesBody(c.var.config, limitsOf(c.var.config, c.req.param("name") ?? ""))));

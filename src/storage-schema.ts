@@ -16,6 +16,8 @@ const MIGRATIONS: readonly string[] = [
   // 3: addresses whose socket was closed for flooding, until a time: a reconnection
   //    from there starts with an empty budget instead of a full one.
   `CREATE TABLE flooders (address TEXT PRIMARY KEY, until INTEGER NOT NULL);`,
+  // 4: ...and until when a connection from there is refused outright (0: never was).
+  `ALTER TABLE flooders ADD COLUMN refused_until INTEGER NOT NULL DEFAULT 0;`,
 ];
 
 export function migrate(storage: DurableObjectStorage): void {

@@ -1,15 +1,46 @@
 // Per-room limits (ROOM_LIMITS in vitest.config.ts): the room's rules, its cap on
 // live sockets, and each socket's rate limit, which hibernation does not reset.
+import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { Client, evictForReal, expectNothingBefore, freshRoom, request, roomPath, type Family } from "./helpers";
+import { networkOf } from "../src/flooders";
+import { Client, evictForReal, expectNothingBefore, freshRoom, request, roomPath, roomStub, type Family } from "./helpers";
 
 const FAMILIES: Family[] = ["rooms", "channels"];
 const TOO_FAST = /^You are sending messages too fast: wait \d+ s before sending again \(pictures and layers count more\)\.$/;
 
 let slowRooms = 0;
+const SLOW_ROOMS = 16;
 /** A room where a socket may send 5 messages at once, then one every 5 s. */
 function freshSlowRoom(): string {
+  if (slowRooms === SLOW_ROOMS) throw new Error(`Only ${SLOW_ROOMS} slow rooms are configured: add more in vitest.config.ts`);
   return `slow-${slowRooms++}`;
+}
+
+const FLOODER_ADDRESS = "203.0.113.7";
+
+function from(address: string) {
+  return { "CF-Connecting-IP": address };
+}
+
+/** Floods a slow room's socket (5 messages, then 10 warnings) until the room closes it. */
+async function floodUntilClosed(flooder: Client): Promise<void> {
+  for (let i = 0; i < 30; i++) flooder.send({ type: "text", author: "flooder", text: `flood ${i}` });
+  expect((await flooder.closed).code).toBe(1008);
+}
+
+/** An upgrade request from an address: its answer, whatever it is. */
+async function upgrade(room: string, address: string): Promise<Response> {
+  const answer = await request(roomPath("rooms", room, "ws"), { headers: { Upgrade: "websocket", ...from(address) } });
+  answer.webSocket?.accept();
+  answer.webSocket?.close(1000, "probe");
+  return answer;
+}
+
+/** As if the refusals' minute had passed: the room's clock cannot be moved from here. */
+async function endRefusals(room: string): Promise<void> {
+  await runInDurableObject(roomStub(room), (_instance, state) => {
+    state.storage.sql.exec("UPDATE flooders SET refused_until = 0");
+  });
 }
 
 async function json(path: string) {
@@ -103,19 +134,57 @@ describe("rate limit", () => {
     await expectNothingBefore(watcher, watcher, "watcher");
   });
 
-  it("starts a flooder's next socket from the same address with an empty budget", async () => {
+  it("refuses connections from a flooder's address for a minute with 429 and a reason, and no one else's", async () => {
     const room = freshSlowRoom();
-    const from = (address: string) => ({ "CF-Connecting-IP": address });
-    const flooder = await Client.join("rooms", room, "flooder", from("203.0.113.7"));
-    for (let i = 0; i < 30; i++) flooder.send({ type: "text", author: "flooder", text: `flood ${i}` });
-    expect((await flooder.closed).code).toBe(1008);
-    const again = await Client.open("rooms", room, from("203.0.113.7"));
-    await again.take(5); // nb_users, and the four texts that got through, replayed
-    expect(await again.rejected({ type: "newcomer", newcomer: "flooder" })).toMatch(TOO_FAST);
+    const flooder = await Client.join("rooms", room, "flooder", from(FLOODER_ADDRESS));
+    await floodUntilClosed(flooder);
+    for (const family of FAMILIES) {
+      const refused = await request(roomPath(family, room, "ws"), { headers: { Upgrade: "websocket", ...from(FLOODER_ADDRESS) } }); // the room, then the Worker
+      expect(refused.status).toBe(429);
+      expect(refused.webSocket).toBeNull();
+      const seconds = Number(refused.headers.get("Retry-After"));
+      expect(seconds).toBeGreaterThan(50);
+      expect(seconds).toBeLessThanOrEqual(60);
+      expect(refused.headers.get("Content-Type")).toBe("application/json");
+      const noun = family === "rooms" ? "Room" : "Channel";
+      expect(await refused.json()).toEqual({
+        detail: `${noun} '${room}' closed a connection from your address for flooding: new connections from it are refused for ${seconds} s more.`,
+      });
+    }
     const neighbour = await Client.open("rooms", room, from("198.51.100.1"));
-    await neighbour.take(5);
+    await neighbour.take(5); // nb_users, and the four texts that got through, replayed
     neighbour.send({ type: "newcomer", newcomer: "neighbour" });
     expect(await neighbour.next()).toMatchObject({ type: "newcomer", newcomer: "neighbour" });
+  });
+
+  it("starts a flooder's next socket after the refusal with an empty budget", async () => {
+    const room = freshSlowRoom();
+    const flooder = await Client.join("rooms", room, "flooder", from(FLOODER_ADDRESS));
+    await floodUntilClosed(flooder);
+    await endRefusals(room);
+    const again = await Client.open("rooms", room, from(FLOODER_ADDRESS));
+    await again.take(5); // nb_users, and the four texts that got through, replayed
+    expect(await again.rejected({ type: "newcomer", newcomer: "flooder" })).toMatch(TOO_FAST);
+  });
+
+  it("remembers an IPv6 flooder by its /64, where one host picks its addresses", async () => {
+    const room = freshSlowRoom();
+    const flooder = await Client.join("rooms", room, "flooder", from("2001:db8:1:2::7"));
+    await floodUntilClosed(flooder);
+    expect((await upgrade(room, "2001:db8:1:2:a:b:c:d")).status).toBe(429);
+    expect((await upgrade(room, "2001:db8:1:3::7")).status).toBe(101);
+  });
+
+  it("answers a flooder's next attempts in the Worker until its Retry-After, without waking the room", async () => {
+    const room = freshSlowRoom();
+    const flooder = await Client.join("rooms", room, "flooder", from(FLOODER_ADDRESS));
+    await floodUntilClosed(flooder);
+    expect((await upgrade(room, FLOODER_ADDRESS)).status).toBe(429); // the room's answer
+    await endRefusals(room); // the room would now let it in...
+    const again = await upgrade(room, FLOODER_ADDRESS);
+    expect(again.status).toBe(429); // ...but the Worker still holds the refusal it passed on
+    expect(Number(again.headers.get("Retry-After"))).toBeGreaterThan(50);
+    expect((await upgrade(room, "198.51.100.1")).status).toBe(101);
   });
 
   it("keeps a spent budget across hibernation", async () => {
@@ -125,5 +194,17 @@ describe("rate limit", () => {
     await sender.take(4);
     await evictForReal(room);
     expect(await sender.rejected({ type: "text", author: "sleeper", text: "after the nap" })).toMatch(TOO_FAST);
+  });
+});
+
+describe("flooders' networks", () => {
+  it.each([
+    ["203.0.113.7", "203.0.113.7"],
+    ["::ffff:203.0.113.7", "203.0.113.7"],
+    ["2001:db8:1:2:3:4:5:6", "2001:db8:1:2::/64"],
+    ["2001:DB8:1:2::", "2001:db8:1:2::/64"],
+    ["not an address", "not an address"],
+  ])("remembers %s as %s", (address, network) => {
+    expect(networkOf(address)).toBe(network);
   });
 });
