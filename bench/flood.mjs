@@ -6,32 +6,37 @@
 // src/rate-limit.ts), and fills room "QGIS" with 50 registered chatters. Each chatter sends
 // texts at a human pace, one every 1.5-4.5 s (3 s on average, each its own random
 // schedule); every chatter (the sender included) records latency = receive time - send
-// time of every text (one process, so one clock). Three phases of 60 s:
+// time of every text (one process, so one clock). Phases of 30 s alternate, by default
+// without, with, without, with, without (--rounds=N for N phases with a flooder):
 //
-//   A  the chatters alone;
-//   B  the same, plus a flooder: one more socket that registers as "flooder" and sends
-//      texts as fast as it can (as long as its socket takes them). The server lets its
-//      first 20 through, answers the next ones `uncompliant` ("too fast"), and closes it
-//      with 1008; the flooder then tries to reconnect at once (or after --reconnect-delay),
-//      10 ms after each refusal, and floods again whenever it gets a socket, until the
-//      phase ends. The room refuses connections from its address with HTTP 429 for a
-//      minute, and after that gives its sockets an empty budget (src/flooders.ts). It runs
-//      in a worker thread, so that its sending does not delay the main thread, where the
-//      chatters' receive times are taken;
-//   C  the chatters alone again: how much two phases without a flooder differ (noise).
+//   without  the chatters alone;
+//   with     the same, plus a flooder: one more socket that registers as "flooder" and
+//            sends texts as fast as it can (as long as its socket takes them). The server
+//            lets its first 20 through, answers the next ones `uncompliant` ("too fast"),
+//            and closes it with 1008; the flooder then tries to reconnect at once (or after
+//            --reconnect-delay), 10 ms after each refusal, and floods again whenever it
+//            gets a socket, until the phase ends. The room refuses connections from its
+//            address with HTTP 429 for a minute, then gives its sockets an empty budget
+//            for ten (src/flooders.ts): each phase with a flooder starts a minute after
+//            the previous one began, so each gets a socket and floods. The flooder runs in
+//            a worker thread, so that its sending does not delay the main thread, where
+//            the chatters' receive times are taken.
 //
-// It prints per phase the texts sent, deliveries received / expected, the chatters'
+// A p99 over a few hundred texts is set by a handful of them, and two phases without a
+// flooder differ by tens of percent here: the phases of each kind are pooled. It prints
+// per phase and pooled the texts sent, deliveries received / expected, the chatters'
 // latency p50/p90/p99/max, the flooder's texts they received, and the bench's own
-// event-loop delay; the change of p99 from A and C pooled to B (the goal: raised by less
-// than 20 %), and from A to C; and what became of the flooder: its connection attempts
-// and how many were refused at the upgrade, its frames sent, accepted (broadcast to the
-// room), refused ("too fast"), unanswered (still in flight when its socket was closed),
-// and its closes.
+// event-loop delay; the change of the pooled p99 from without to with (the goal: raised
+// by less than 20 %) and the spread between phases without a flooder; and, per phase
+// with a flooder, what became of it: its connection attempts and how many were refused
+// at the upgrade, its frames sent, accepted (broadcast to the room), refused ("too
+// fast"), unanswered (still in flight when its socket was closed), and its closes.
 //
 // Client and server share the machine's CPUs: the flooder, the chatters and wrangler dev.
 //
 //   npm run bench:flood
-//   npm run bench:flood -- --chatters=100 --phase=30  phases of 30 s
+//   npm run bench:flood -- --chatters=100 --phase=60  phases of 60 s
+//   npm run bench:flood -- --rounds=4              four phases with a flooder, five without
 //   npm run bench:flood -- --pace=1000             a text every 0.5-1.5 s per chatter
 //   npm run bench:flood -- --flood-rate=100        the flooder sends 100 frames per second
 //   npm run bench:flood -- --reconnect-delay=5000  the flooder waits 5 s before reconnecting
@@ -47,7 +52,7 @@ import { BenchError, ms, now, printTable, runBench, summary, waitForProgress, wi
 
 const ROOM = "QGIS";
 const FLOODER = "flooder";
-const DEFAULTS = { chatters: 50, phaseS: 60, paceMs: 3_000, reconnectDelayMs: 0, floodRate: null };
+const DEFAULTS = { rounds: 2, chatters: 50, phaseS: 30, paceMs: 3_000, reconnectDelayMs: 0, floodRate: null };
 /** The goal: the flooder moves the chatters' p99 by less than this. */
 const GOAL = 0.2;
 /** The flooder writes while its socket's send buffer holds less than this, then lets its loop turn. */
@@ -70,7 +75,7 @@ const TIMEOUT_MS = {
 // ---------------------------------------------------------------------------
 // Command line
 
-const USAGE = "Usage: npm run bench:flood -- [--chatters=N] [--phase=<s>] [--pace=<ms>] [--reconnect-delay=<ms>] [--flood-rate=<frames/s>] [--deflate] [--direct]";
+const USAGE = "Usage: npm run bench:flood -- [--chatters=N] [--phase=<s>] [--rounds=N] [--pace=<ms>] [--reconnect-delay=<ms>] [--flood-rate=<frames/s>] [--deflate] [--direct]";
 
 function parseArgs(argv) {
   const options = { ...DEFAULTS, deflate: false, direct: false };
@@ -78,6 +83,7 @@ function parseArgs(argv) {
     const [, name, value] = /^--([a-z-]+)(?:=(\d+))?$/.exec(arg) ?? [];
     if (name === "chatters" && Number(value) > 1) options.chatters = Number(value);
     else if (name === "phase" && Number(value) > 0) options.phaseS = Number(value);
+    else if (name === "rounds" && Number(value) > 0) options.rounds = Number(value);
     else if (name === "pace" && Number(value) > 0) options.paceMs = Number(value);
     else if (name === "reconnect-delay" && value !== undefined) options.reconnectDelayMs = Number(value);
     else if (name === "flood-rate" && Number(value) > 0) options.floodRate = Number(value);
@@ -341,61 +347,82 @@ function printResults(run) {
       ` ${run.phaseS} s per phase (deliveries to every chatter, its own copy included)`,
   );
   printTable(header, rows, { firstLeft: true });
-  const [a, b, c] = run.phases.map((phase) => phase.stats);
-  // Two phases without a flooder differ by tens of percent in p99 here (a p99 over a few hundred
-  // texts is set by a handful of them): the baseline is both, pooled, rather than either.
-  const without = summary([...run.phases[0].latencies, ...run.phases[2].latencies]);
-  const raised = (b.p99 - without.p99) / without.p99;
-  console.log(
-    `\np99 with the flooder vs without (B vs A and C pooled): ${ms(without.p99)} -> ${ms(b.p99)} ms, ${change(without.p99, b.p99)}` +
-      ` (goal: raised by less than ${GOAL * 100} %: ${raised < GOAL ? "met" : "NOT met"}); p50 ${change(without.p50, b.p50)}.`,
+  const withouts = run.phases.filter((phase) => !phase.withFlooder);
+  const withs = run.phases.filter((phase) => phase.withFlooder);
+  const without = summary(withouts.flatMap((phase) => phase.latencies));
+  const withFlooder = summary(withs.flatMap((phase) => phase.latencies));
+  printTable(
+    ["pooled", "phases", "deliveries", "p50 ms", "p90 ms", "p99 ms", "max ms"],
+    [
+      ["without flooder", without, withouts],
+      ["with flooder", withFlooder, withs],
+    ].map(([name, stats, phases]) => [name, String(phases.length), stats.count.toLocaleString("en-US"), ms(stats.p50), ms(stats.p90), ms(stats.p99), ms(stats.max)]),
+    { firstLeft: true },
   );
-  console.log(`B vs A alone: p99 ${change(a.p99, b.p99)}. Noise, two phases without a flooder (C vs A): p99 ${change(a.p99, c.p99)}, p50 ${change(a.p50, c.p50)}.`);
+  const raised = (withFlooder.p99 - without.p99) / without.p99;
+  console.log(
+    `\np99 with the flooder vs without (pooled): ${ms(without.p99)} -> ${ms(withFlooder.p99)} ms, ${change(without.p99, withFlooder.p99)}` +
+      ` (goal: raised by less than ${GOAL * 100} %: ${raised < GOAL ? "met" : "NOT met"}); p50 ${change(without.p50, withFlooder.p50)}.`,
+  );
+  const quietP99s = withouts.map((phase) => phase.stats.p99);
+  console.log(`Noise: the phases without a flooder range over p99 ${ms(Math.min(...quietP99s))}-${ms(Math.max(...quietP99s))} ms.`);
 
-  const flood = run.phases[1].flood;
-  // Accepted: flood texts the chatters received (the flooder misses those the room handles after it left).
-  const accepted = run.phases[1].floodTexts.size;
-  const unanswered = flood.sent - accepted - flood.refused - flood.refusedOtherwise;
   const pace = run.floodRate ? `${run.floodRate} frames/s` : "as fast as its socket takes them";
   const reconnect = run.reconnectDelayMs > 0 ? `reconnecting ${run.reconnectDelayMs} ms after each close` : "reconnecting at once after each close";
-  console.log(`\nThe flooder in phase B (texts ${pace}, ${reconnect}):`);
+  console.log(`\nThe flooder (texts ${pace}, ${reconnect}):`);
   printTable(
-    ["connection attempts", "refused at the upgrade", "frames sent", "broadcast to the room", "seen by the flooder", "refused \"too fast\"", "refused otherwise", "no answer", "closed 1008", "closed otherwise"],
-    [
-      [
-        flood.connections,
-        Object.entries(flood.refusedUpgrades)
-          .map(([status, count]) => `${count.toLocaleString("en-US")} x HTTP ${status}`)
-          .join(", ") || "0",
-        flood.sent,
-        accepted,
-        flood.accepted,
-        flood.refused,
-        flood.refusedOtherwise,
-        unanswered,
-        flood.closes[1008] ?? 0,
-        Object.entries(flood.closes)
-          .filter(([code]) => code !== "1008")
-          .map(([code, count]) => `${count} x ${code}`)
-          .join(", ") || "0",
-      ].map((value) => value.toLocaleString("en-US")),
-    ],
+    ["phase", "connection attempts", "refused at the upgrade", "frames sent", "broadcast to the room", "seen by the flooder", "refused \"too fast\"", "refused otherwise", "no answer", "closed 1008", "closed otherwise"],
+    withs.map((phase) => flooderRow(phase)),
+    { firstLeft: true },
   );
   console.log(
     `  broadcast: flood texts the chatters received; seen by the flooder: those it got back before its socket closed;` +
-      ` no answer: sent - broadcast - refused, frames in flight when the socket closed (the room may still handle them after);` +
-      ` ${(accepted / Math.max(1, flood.connections - flood.failedConnections)).toFixed(1)} broadcast per opened connection;` +
-      ` close reason: ${JSON.stringify(flood.closeReasons[1008] ?? null)}`,
+      ` no answer: sent - broadcast - refused, frames in flight when the socket closed (the room may still handle them after)`,
   );
-  const refusedUpgrades = Object.values(flood.refusedUpgrades).reduce((sum, count) => sum + count, 0);
-  if (flood.failedConnections > refusedUpgrades || flood.errors > 0) {
-    console.log(`  ${flood.failedConnections - refusedUpgrades} flooder connections failed to open otherwise; ${flood.errors} WebSocket errors`);
+  for (const phase of withs) {
+    const { flood } = phase;
+    if (flood.closeReasons[1008]) console.log(`  ${phase.name}: closed with ${JSON.stringify(flood.closeReasons[1008])}`);
+    const refusedUpgrades = Object.values(flood.refusedUpgrades).reduce((sum, count) => sum + count, 0);
+    if (flood.failedConnections > refusedUpgrades || flood.errors > 0) {
+      console.log(`  ${phase.name}: ${flood.failedConnections - refusedUpgrades} flooder connections failed to open otherwise; ${flood.errors} WebSocket errors`);
+    }
+    for (const reason of flood.otherReasons) console.log(`  ${phase.name}: refused otherwise: ${reason}`);
   }
-  for (const reason of flood.otherReasons) console.log(`  refused otherwise: ${reason}`);
+}
+
+function flooderRow({ name, flood, floodTexts }) {
+  // Broadcast: flood texts the chatters received (the flooder misses those the room handles after it left).
+  const broadcast = floodTexts.size;
+  return [
+    name,
+    flood.connections,
+    Object.entries(flood.refusedUpgrades)
+      .map(([status, count]) => `${count.toLocaleString("en-US")} x HTTP ${status}`)
+      .join(", ") || "0",
+    flood.sent,
+    broadcast,
+    flood.accepted,
+    flood.refused,
+    flood.refusedOtherwise,
+    flood.sent - broadcast - flood.refused - flood.refusedOtherwise,
+    flood.closes[1008] ?? 0,
+    Object.entries(flood.closes)
+      .filter(([code]) => code !== "1008")
+      .map(([code, count]) => `${count} x ${code}`)
+      .join(", ") || "0",
+  ].map((value) => value.toLocaleString("en-US"));
 }
 
 // ---------------------------------------------------------------------------
 // Main: the server is always stopped, whatever happens (see withServer)
+
+/** without, with, without, …, without: `rounds` phases with a flooder. */
+function phaseList(rounds) {
+  const phases = [];
+  for (let round = 1; round <= rounds; round++) phases.push([`${round} without`, false], [`${round} with flooder`, true]);
+  phases.push([`${rounds + 1} without`, false]);
+  return phases;
+}
 
 async function rulesOf(server) {
   const response = await fetch(`${server.baseUrl}/room/${encodeURIComponent(ROOM)}/rules`);
@@ -423,12 +450,7 @@ async function main() {
     const run = createRun(server, baseUrl, options, openSocket);
     const openMs = await openRoom(run);
     console.log(`${run.chatters} chatters connected and registered in ${(openMs / 1000).toFixed(1)} s`);
-    const phases = [
-      ["A without flooder", false],
-      ["B with flooder", true],
-      ["C without flooder", false],
-    ];
-    for (const [name, withFlooder] of phases) {
+    for (const [name, withFlooder] of phaseList(run.rounds)) {
       console.log(`\nPhase ${name} (${run.phaseS} s)`);
       await runPhase(run, name, withFlooder);
       await sleep(500);
