@@ -15,7 +15,8 @@
 //            lets its first 20 through, answers the next ones `uncompliant` ("too fast"),
 //            and closes it with 1008; the flooder then tries to reconnect at once (or after
 //            --reconnect-delay), 10 ms after each refusal, and floods again whenever it
-//            gets a socket, until the phase ends. The room refuses connections from its
+//            gets a socket, until the phase ends. It runs at the lowest CPU priority, as
+//            if on a machine of its own (--same-priority: at the chatters' and server's). The room refuses connections from its
 //            address with HTTP 429 for a minute, then gives its sockets an empty budget
 //            for ten (src/flooders.ts): each phase with a flooder starts a minute after
 //            the previous one began, so each gets a socket and floods. The flooder runs in
@@ -43,6 +44,7 @@
 //   npm run bench:flood -- --direct                sockets straight to the workerd that runs the
 //                                                  Worker, bypassing wrangler's dev proxy (which
 //                                                  relays every frame in a process of its own)
+import os from "node:os";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { setImmediate as yieldToLoop, setTimeout as sleep } from "node:timers/promises";
 import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
@@ -75,10 +77,10 @@ const TIMEOUT_MS = {
 // ---------------------------------------------------------------------------
 // Command line
 
-const USAGE = "Usage: npm run bench:flood -- [--chatters=N] [--phase=<s>] [--rounds=N] [--pace=<ms>] [--reconnect-delay=<ms>] [--flood-rate=<frames/s>] [--deflate] [--direct]";
+const USAGE = "Usage: npm run bench:flood -- [--chatters=N] [--phase=<s>] [--rounds=N] [--pace=<ms>] [--reconnect-delay=<ms>] [--flood-rate=<frames/s>] [--deflate] [--direct] [--same-priority]";
 
 function parseArgs(argv) {
-  const options = { ...DEFAULTS, deflate: false, direct: false };
+  const options = { ...DEFAULTS, deflate: false, direct: false, samePriority: false };
   for (const arg of argv) {
     const [, name, value] = /^--([a-z-]+)(?:=(\d+))?$/.exec(arg) ?? [];
     if (name === "chatters" && Number(value) > 1) options.chatters = Number(value);
@@ -89,6 +91,7 @@ function parseArgs(argv) {
     else if (name === "flood-rate" && Number(value) > 0) options.floodRate = Number(value);
     else if (name === "deflate" && value === undefined) options.deflate = true;
     else if (name === "direct" && value === undefined) options.direct = true;
+    else if (name === "same-priority" && value === undefined) options.samePriority = true;
     else throw new BenchError(`Unknown argument ${JSON.stringify(arg)}. ${USAGE}`);
   }
   return options;
@@ -102,7 +105,11 @@ function roomUrl(baseUrl) {
 // The flooder, in a worker thread: connect, register, send as fast as the socket takes it, reconnect
 
 /** Runs in the worker thread until the main thread posts "stop"; then posts its counts. */
-async function floodWorker({ baseUrl, deflate, reconnectDelayMs, floodRate }) {
+async function floodWorker({ baseUrl, deflate, reconnectDelayMs, floodRate, samePriority }) {
+  // A real flooder spends its own machine's CPU, not the server's. Here all share two cores:
+  // at the lowest priority (Linux applies it to this thread alone) it takes what the server
+  // and the chatters leave, so it measures what its traffic costs the room, not its CPU.
+  if (!samePriority) os.setPriority(19);
   const openSocket = await socketFactory(deflate);
   let stopping = false;
   parentPort.once("message", () => (stopping = true));
@@ -187,8 +194,8 @@ async function floodWorker({ baseUrl, deflate, reconnectDelayMs, floodRate }) {
 }
 
 /** Starts the flooder's worker thread; answers stop(), which ends it and answers its counts. */
-function startFlooder({ baseUrl, deflate, reconnectDelayMs, floodRate }) {
-  const worker = new Worker(new URL(import.meta.url), { workerData: { baseUrl, deflate, reconnectDelayMs, floodRate } });
+function startFlooder({ baseUrl, deflate, reconnectDelayMs, floodRate, samePriority }) {
+  const worker = new Worker(new URL(import.meta.url), { workerData: { baseUrl, deflate, reconnectDelayMs, floodRate, samePriority } });
   const result = new Promise((resolve, reject) => {
     worker.once("message", resolve);
     worker.once("error", reject);
