@@ -15,20 +15,21 @@
 //            lets its first 20 through, answers the next ones `uncompliant` ("too fast"),
 //            and closes it with 1008; the flooder then tries to reconnect at once (or after
 //            --reconnect-delay), 10 ms after each refusal, and floods again whenever it
-//            gets a socket, until the phase ends. It runs at the lowest CPU priority, as
-//            if on a machine of its own (--same-priority: at the chatters' and server's). The room refuses connections from its
+//            gets a socket, until the phase ends. The room refuses connections from its
 //            address with HTTP 429 for a minute, then gives its sockets an empty budget
 //            for ten (src/flooders.ts): each phase with a flooder starts a minute after
 //            the previous one began, so each gets a socket and floods. The flooder runs in
-//            a worker thread, so that its sending does not delay the main thread, where
-//            the chatters' receive times are taken.
+//            a worker thread at the lowest CPU priority, as if on a machine of its own
+//            (--same-priority: at the chatters' and the server's), and apart from the
+//            main thread, where the chatters' receive times are taken.
 //
 // A p99 over a few hundred texts is set by a handful of them, and two phases without a
 // flooder differ by tens of percent here: the phases of each kind are pooled. It prints
 // per phase and pooled the texts sent, deliveries received / expected, the chatters'
 // latency p50/p90/p99/max, the flooder's texts they received, and the bench's own
-// event-loop delay; the change of the pooled p99 from without to with (the goal: raised
-// by less than 20 %) and the spread between phases without a flooder; and, per phase
+// event-loop delay, and the CPU wrangler dev's processes used; the change of the pooled
+// p99 from without to with (the goal: raised by less than 20 %) and the spread between
+// phases without a flooder; and, per phase
 // with a flooder, what became of it: its connection attempts and how many were refused
 // at the upgrade, its frames sent, accepted (broadcast to the room), refused ("too
 // fast"), unanswered (still in flight when its socket was closed), and its closes.
@@ -48,7 +49,7 @@ import os from "node:os";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { setImmediate as yieldToLoop, setTimeout as sleep } from "node:timers/promises";
 import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
-import { reportServerComplaints, roomListed, runtimeBaseUrl, withServer } from "./dev-server.mjs";
+import { readStat, reportServerComplaints, roomListed, runtimeBaseUrl, withServer, workerdProcesses } from "./dev-server.mjs";
 import { abortReasonOf, closeAll, describeClient, joinAndRegister, OPEN, onRoomFrame, runState, sendTimedText, sentTextOf, socketFactory, watchSocket } from "./room-client.mjs";
 import { BenchError, ms, now, printTable, runBench, summary, waitForProgress, withTimeout } from "./util.mjs";
 
@@ -294,16 +295,37 @@ async function chat(run, client, phase) {
 
 const loopDelay = monitorEventLoopDelay({ resolution: 5 });
 
+/** CPU ticks so far of wrangler dev's processes: the runtime (Worker and room share its thread), its dev proxy, wrangler itself. */
+function serverCpuTicks(server) {
+  const { runtime, proxy } = workerdProcesses(server);
+  const ticksOf = (pid) => {
+    try {
+      return pid === undefined ? 0 : readStat(`/proc/${pid}/stat`).ticks;
+    } catch {
+      return 0;
+    }
+  };
+  return { runtime: ticksOf(runtime?.pid), proxy: ticksOf(proxy?.pid), wrangler: ticksOf(server.child.pid) };
+}
+
+/** Each process's share of one CPU between two readings (Linux counts 100 ticks a second). */
+function cpuShares(before, after, elapsedMs) {
+  const share = (key) => (after[key] - before[key]) / (elapsedMs / 10);
+  return { runtime: share("runtime"), proxy: share("proxy"), wrangler: share("wrangler") };
+}
+
 async function runPhase(run, name, withFlooder) {
   const phase = { index: run.phases.length, name, withFlooder, textsSent: 0, latencies: [], floodDeliveries: 0, floodTexts: new Set(), startedAt: now(), flood: null };
   run.phases.push(phase);
   run.current = phase;
   loopDelay.reset();
+  const cpuBefore = serverCpuTicks(run.server);
   const flooder = withFlooder ? startFlooder(run) : null;
   flooder?.result.catch((error) => (run.fatal ??= `the flooder failed: ${error.message}`));
   try {
     await Promise.all(run.clients.map((client) => chat(run, client, phase)));
   } finally {
+    phase.cpu = cpuShares(cpuBefore, serverCpuTicks(run.server), now() - phase.startedAt);
     if (flooder) phase.flood = await flooder.stop();
   }
   const reason = abortReasonOf(run)();
@@ -337,7 +359,7 @@ function change(from, to) {
 }
 
 function printResults(run) {
-  const header = ["phase", "texts sent", "deliveries / expected", "p50 ms", "p90 ms", "p99 ms", "max ms", "flooder's texts received", "bench loop delay p99 ms"];
+  const header = ["phase", "texts sent", "deliveries / expected", "p50 ms", "p90 ms", "p99 ms", "max ms", "flooder's texts received", "bench loop delay p99 ms", "CPU runtime / proxy / wrangler"];
   const rows = run.phases.map((phase) => [
     phase.name,
     String(phase.textsSent),
@@ -348,6 +370,7 @@ function printResults(run) {
     ms(phase.stats.max),
     phase.floodDeliveries.toLocaleString("en-US"),
     ms(phase.loopDelayP99Ms),
+    [phase.cpu.runtime, phase.cpu.proxy, phase.cpu.wrangler].map((share) => `${Math.round(share * 100)} %`).join(" / "),
   ]);
   console.log(
     `\nChatters' text latency: ${run.chatters} chatters, each a text every ${run.paceMs / 2000}-${(run.paceMs * 1.5) / 1000} s,` +

@@ -284,7 +284,7 @@ function familyPaths(family: Family, config: Config): Record<string, JsonObject>
           "426": detail("Not a WebSocket upgrade.", "Expected a WebSocket upgrade (Upgrade: websocket)"),
           "429": {
             ...detail(
-              `A socket from this address was closed for flooding: connections from it are refused for a minute (Retry-After, in seconds).`,
+              `A socket from this address was closed for flooding: connections from it are refused for a minute (Retry-After, in seconds), each answer a second late.`,
               `${FAMILIES[family].Noun} 'QGIS' closed a connection from your address for flooding: new connections from it are refused for 57 s more.`,
             ),
             headers: { "Retry-After": { description: "Seconds until a connection from this address is accepted again.", schema: { type: "integer", minimum: 1 } } },

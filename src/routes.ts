@@ -42,6 +42,16 @@ app.use(async (c, next) => {
 
 /** Connections the rooms refused for flooding, answered here until they may retry. */
 const floodRefusals = new RefusalCache();
+/**
+ * How long a refused flooder waits for its 429: a script retrying in a loop then
+ * tries once a second instead of hundreds of times (a wait costs no CPU).
+ */
+const REFUSAL_DELAY_MS = 1_000;
+
+async function answerSlowly(answer: Response): Promise<Response> {
+  await scheduler.wait(REFUSAL_DELAY_MS);
+  return answer;
+}
 
 function roomStub(env: Env, room: string) {
   return env.ROOM.get(env.ROOM.idFromName(room));
@@ -111,11 +121,12 @@ for (const family of Object.keys(FAMILIES) as Family[]) {
     if (!c.var.config.rooms.includes(room)) return acceptAndClose(1008, unknownRoomDetail(family, room));
     const network = clientNetwork(c.req.raw);
     const refusedUntil = network === null ? undefined : floodRefusals.until(room, network, Date.now());
-    if (refusedUntil !== undefined) return floodRefusal(FAMILIES[family].Noun, room, refusedUntil, Date.now());
+    if (refusedUntil !== undefined) return answerSlowly(floodRefusal(FAMILIES[family].Noun, room, refusedUntil, Date.now()));
     // Untouched, so that the room accepts the socket itself and can hibernate.
     const answer = await stubOf(c).fetch(c.req.raw);
-    if (network !== null) floodRefusals.note(room, network, answer, Date.now());
-    return answer;
+    if (network === null || answer.status !== 429) return answer;
+    floodRefusals.note(room, network, answer, Date.now());
+    return answerSlowly(answer);
   });
 
   app.get(`${base}/rules`, known, (c) => c.json(rulesBody(c.var.config, limitsOf(c.var.config, c.req.param("name") ?? ""))));

@@ -175,14 +175,16 @@ describe("rate limit", () => {
     expect((await upgrade(room, "2001:db8:1:3::7")).status).toBe(101);
   });
 
-  it("answers a flooder's next attempts in the Worker until its Retry-After, without waking the room", async () => {
+  it("answers a flooder's next attempts in the Worker, a second late, until its Retry-After, without waking the room", async () => {
     const room = freshSlowRoom();
     const flooder = await Client.join("rooms", room, "flooder", from(FLOODER_ADDRESS));
     await floodUntilClosed(flooder);
     expect((await upgrade(room, FLOODER_ADDRESS)).status).toBe(429); // the room's answer
     await endRefusals(room); // the room would now let it in...
+    const asked = Date.now();
     const again = await upgrade(room, FLOODER_ADDRESS);
     expect(again.status).toBe(429); // ...but the Worker still holds the refusal it passed on
+    expect(Date.now() - asked).toBeGreaterThanOrEqual(1_000); // and answers it slowly, so that a retry loop slows down
     expect(Number(again.headers.get("Retry-After"))).toBeGreaterThan(50);
     expect((await upgrade(room, "198.51.100.1")).status).toBe(101);
   });
