@@ -90,10 +90,10 @@ export class RefusalCache {
     return undefined;
   }
 
-  /** Remembers the room's answer to an upgrade if it was a refusal. */
-  note(room: string, network: string, answer: Response, now: number): void {
-    const seconds = Number(answer.headers.get("Retry-After"));
-    if (answer.status !== 429 || !(seconds > 0)) return;
+  /** Remembers a room's 429 (floodRefusal) for as long as its Retry-After says. */
+  note(room: string, network: string, refusal: Response, now: number): void {
+    const seconds = Number(refusal.headers.get("Retry-After"));
+    if (!(seconds > 0)) return;
     if (this.refusedUntil.size >= this.maxEntries) this.forgetExpired(now);
     // Still full of live refusals: the oldest go first (a Map iterates in insertion order).
     for (const key of this.refusedUntil.keys()) {
