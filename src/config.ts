@@ -50,6 +50,8 @@ export interface Config {
   roomLimits: ReadonlyMap<string, Limits>;
   /** Bearer token for moderation; moderation is disabled when it is absent. */
   adminToken: string | undefined;
+  /** Where GET /qfield sends people: the QChat QField plugin's latest release. */
+  qfieldPluginUrl: string;
 }
 
 export class ConfigError extends Error {
@@ -57,6 +59,15 @@ export class ConfigError extends Error {
 }
 
 const DEFAULT_ROOMS = "QGIS,Geotribu";
+/** The original server's: the latest release of the QChat QField plugin. */
+export const DEFAULT_QFIELD_PLUGIN_URL = "https://github.com/geotribu/qchat-qfield-plugin/releases/latest/download/qfchat-latest.zip";
+
+const httpUrl = z
+  .string()
+  .trim()
+  .refine((raw) => URL.canParse(raw) && /^https?:$/.test(new URL(raw).protocol), {
+    message: "QFIELD_PLUGIN_URL must be an http:// or https:// URL",
+  });
 
 /** A limit's value from a var (a string) or from ROOM_LIMITS (a JSON number); undefined when wrong. */
 function limitValue(spec: LimitSpec, raw: unknown, label: string, ctx: z.RefinementCtx): number | undefined {
@@ -173,6 +184,7 @@ const envSchema = z
     MAIN_LANG: z.string().default("en"),
     ROOM_LIMITS: z.string().optional(),
     ADMIN_TOKEN: z.string().optional(),
+    QFIELD_PLUGIN_URL: httpUrl.default(DEFAULT_QFIELD_PLUGIN_URL),
     ...Object.fromEntries(LIMIT_NAMES.map((name) => [LIMITS[name].variable, limitVariable(LIMITS[name])])),
   })
   .transform((vars, ctx): Config => {
@@ -188,6 +200,7 @@ const envSchema = z
       rules: vars.RULES,
       mainLang: vars.MAIN_LANG,
       adminToken: adminToken ? adminToken : undefined,
+      qfieldPluginUrl: vars.QFIELD_PLUGIN_URL,
       limits,
       roomLimits: roomLimitsFrom(vars.ROOM_LIMITS, rooms, limits, ctx),
     };

@@ -36,6 +36,11 @@ export class History {
     });
   }
 
+  /** Whether a stored message has this id. */
+  has(id: string): boolean {
+    return this.sql.exec("SELECT 1 FROM messages WHERE id = ? LIMIT 1", id).toArray().length > 0;
+  }
+
   /** The newest `limit` messages, oldest first. */
   recent(limit: number): Envelope[] {
     if (limit <= 0) return [];

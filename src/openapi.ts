@@ -5,8 +5,10 @@
 // schema dialect. This file adds only prose and examples.
 import { z } from "zod";
 import { limitsOf, type Config } from "./config";
+import { gischat1Schema } from "./gischat1";
 import {
   FAMILIES,
+  THREADED_TYPES,
   schemasFor,
   serverSchemas,
   type ClientMessageType,
@@ -187,11 +189,31 @@ function messageComponents(config: Config): Record<string, JsonObject> {
     type: "object",
     description: "Added to every message the channels family receives; one id per message, the same for every receiver and in history.",
     properties: {
-      id: { type: "string", format: "uuid" },
-      timestamp: { type: "integer", description: "Whole seconds since the Unix epoch." },
+      id: {
+        type: "string",
+        format: "uuid",
+        description: "The client's own id when it sent a UUID that no stored message of the room has (QChat does), else one stamped by the server.",
+      },
+      timestamp: { type: "integer", description: "Whole seconds since the Unix epoch, by the server's clock (a client's own is not kept)." },
+      in_reply_to_id: {
+        type: "string",
+        format: "uuid",
+        description: `Only on a reply, and only on ${THREADED_TYPES.join(", ")}: the id of the message answered (QChat 1.7 threads). Absent, never null, on any other message: older clients break on a key they lack.`,
+      },
     },
     required: ["id", "timestamp"],
     examples: [CHANNEL_STAMP_EXAMPLE],
+  };
+  components["ThreadFields"] = {
+    type: "object",
+    description:
+      `What a client may add to a message it sends: its own \`id\` (kept when it is a UUID no stored message has, else replaced, never an error) and, on ${THREADED_TYPES.join(", ")}, \`in_reply_to_id\`: the id of the message answered, or null. ` +
+      "A reply reaches the channels family with in_reply_to_id; the rooms family never sees it.",
+    properties: {
+      id: { type: "string", format: "uuid" },
+      in_reply_to_id: { type: ["string", "null"], format: "uuid", description: "Not this message's own id." },
+    },
+    examples: [{ id: "8d6f4f8e-0b7a-4d0e-8f3a-6b2c1d9e7a10", in_reply_to_id: CHANNEL_STAMP_EXAMPLE.id }],
   };
   components["ChannelsFamilyMessage"] = {
     description: "Any message, as the channels family (/channel/… sockets and REST answers) receives it: the rooms-family fields, then id and timestamp.",
@@ -210,9 +232,14 @@ function restComponents(config: Config): Record<string, JsonObject> {
     Version: jsonSchema(versionSchema, "output"),
     Detail: jsonSchema(detailSchema, "output"),
     ValidationError: jsonSchema(validationErrorSchema, "output"),
+    Gischat1Message: {
+      ...jsonSchema(gischat1Schema(config.limits), "input"),
+      description: "A message as gischat 1.x (QTribu 1.0) sends and receives it: a text, with the bounds of a text message.",
+      examples: [{ message: "Hello from QTribu 1.0", author: "jane_doe", avatar: "mGeoPackage.svg" }],
+    },
     TextBody: {
       ...jsonSchema(textBody, "input"),
-      description: "A text message; `type` may be left out. Unknown keys are dropped.",
+      description: "A text message; `type` may be left out, ThreadFields added (a bot can reply). Unknown keys are dropped.",
       examples: [{ author: "bot_01", avatar: null, text: "Nightly import finished" }],
     },
   };
@@ -276,8 +303,11 @@ function familyPaths(family: Family, config: Config): Record<string, JsonObject>
         operationId: `${family}_ws`,
         description:
           `Upgrade to a WebSocket. Every frame is one JSON object with a \`type\`: send the *Message components ` +
-          `(TextMessage, NewcomerMessage, …), receive ${family === "rooms" ? "RoomsFamilyMessage" : "ChannelsFamilyMessage"}. ` +
+          `(TextMessage, NewcomerMessage, …), with ThreadFields if you like, receive ${family === "rooms" ? "RoomsFamilyMessage" : "ChannelsFamilyMessage"}. ` +
           "On connect, everyone receives nb_users and the new socket receives the stored messages, oldest first. " +
+          (family === "rooms"
+            ? "A socket whose frame is a Gischat1Message (no `type`: QTribu 1.0) receives gischat 1.x frames from then on: texts as Gischat1Message, the count as {author: \"internal\", nb_users}, and a one-line notice for anything else. "
+            : "") +
           `An unknown ${FAMILIES[family].noun} is accepted then closed with code 1008. The text frame \`ping\` is answered \`pong\`.`,
         responses: {
           "101": { description: "Switching Protocols: the socket is open." },
@@ -415,6 +445,32 @@ function familyPaths(family: Family, config: Config): Record<string, JsonObject>
         },
       },
     },
+    ...(family === "rooms" ? { [`${base}/message`]: gischat1PostPath(nameParameter, unknown, tags) } : {}),
+  };
+}
+
+/** gischat 1.x's REST post, on the rooms family only (1.x had no other). */
+function gischat1PostPath(nameParameter: JsonObject, unknown: JsonObject, tags: string[]): JsonObject {
+  const example = { message: "Nightly import finished", author: "bot_01", avatar: null };
+  return {
+    parameters: [nameParameter],
+    put: {
+      tags,
+      summary: "Post a text message, as gischat 1.x did",
+      description: "The same rules and answers as PUT …/text, with gischat 1.x's body and answer: {message, author, avatar}. Everyone in the room receives a text.",
+      operationId: "rooms_post_gischat1_message",
+      requestBody: { required: true, content: { "application/json": { schema: ref("Gischat1Message") } } },
+      responses: {
+        "200": json(ref("Gischat1Message"), "Broadcast to the room as a text (and stored unless a cheat code).", example),
+        "403": detail("A moderator has banned the author's nickname from this room.", "The nickname 'bot_01' is banned from this room by a moderator until 2026-11-23T13:00:00.000Z."),
+        "404": unknown,
+        "409": detail("A connected socket of the room holds the author's nickname.", "The nickname 'bot_01' is registered by a connected user: post under another nickname."),
+        "422": json(ref("ValidationError"), "Invalid body, naming the field.", {
+          detail: [{ loc: ["body", "message"], msg: "Field 'message' must be at most 255 characters long.", type: "value_error" }],
+        }),
+        "500": SERVER_ERROR,
+      },
+    },
   };
 }
 
@@ -454,6 +510,18 @@ function instancePaths(config: Config, version: string): Record<string, JsonObje
         summary: "Server version",
         operationId: "version",
         responses: { "200": json(ref("Version"), "The package version.", { version }), "500": SERVER_ERROR },
+      },
+    },
+    "/qfield": {
+      get: {
+        tags,
+        summary: "The QChat QField plugin",
+        description: "Redirects to the latest release of the QChat QField plugin (a zip), as the original server serves it (QFIELD_PLUGIN_URL).",
+        operationId: "qfield_plugin",
+        responses: {
+          "302": { description: "Found: the Location header is the download.", headers: { Location: { schema: { type: "string", format: "uri" }, example: config.qfieldPluginUrl } } },
+          "500": SERVER_ERROR,
+        },
       },
     },
     "/openapi.json": {

@@ -74,7 +74,7 @@ function isWithinCodePoints(text: string, limit: number): boolean {
   return text.length <= limit || codePointsUpTo(text, limit) <= limit;
 }
 
-function boundedString(field: string, max: number) {
+export function boundedString(field: string, max: number) {
   return (
     z
       .string()
@@ -84,7 +84,7 @@ function boundedString(field: string, max: number) {
   );
 }
 
-function nickname(field: string, limits: Limits) {
+export function nickname(field: string, limits: Limits) {
   const { minAuthorLength: min, maxAuthorLength: max } = limits;
   return z
     .string()
@@ -93,7 +93,7 @@ function nickname(field: string, limits: Limits) {
     .regex(NICKNAME_PATTERN, { message: `Field '${field}' may only contain letters, digits, '_' and '-'.` });
 }
 
-function optionalString(field: string, max: number) {
+export function optionalString(field: string, max: number) {
   return boundedString(field, max).nullable().default(null);
 }
 
@@ -104,7 +104,7 @@ const finiteNumber = z.number();
 // null, so a parsed message is exactly what the rooms family receives, with the
 // keys in the order of the shape below.
 
-const AVATAR_MAX = 255;
+export const AVATAR_MAX = 255;
 const LAYER_NAME_MAX = 255;
 const CRS_WKT_MAX = 2000;
 const CRS_AUTHID_MAX = 50;
@@ -236,7 +236,8 @@ export function schemasFor(limits: Limits): ClientSchemas {
 // Reading a frame from a client.
 
 /** A failure names the offending field when there is one (for the REST 422 body). */
-export type Parsed<T> = { ok: true; message: T } | { ok: false; reason: string; field?: string };
+export type Parsed<T> = { ok: true; message: T; threading: Threading } | Refusal;
+export type Refusal = { ok: false; reason: string; field?: string };
 
 function isClientType(type: string, schemas: ClientSchemas): type is ClientMessageType {
   return Object.hasOwn(schemas, type);
@@ -244,6 +245,12 @@ function isClientType(type: string, schemas: ClientSchemas): type is ClientMessa
 
 /** Parses one WebSocket frame into a valid client message, or the reason it is not one. */
 export function parseFrame(frame: string | ArrayBuffer, limits: Limits): Parsed<ClientMessage> {
+  const decoded = decodeFrame(frame, limits);
+  return decoded.ok ? parseMessage(decoded.data, limits) : decoded;
+}
+
+/** A frame's JSON value, once its kind and size are checked (the message itself is not yet). */
+export function decodeFrame(frame: string | ArrayBuffer, limits: Limits): { ok: true; data: unknown } | Refusal {
   if (typeof frame !== "string") {
     return { ok: false, reason: "Binary frames are not supported: send each message as a JSON text frame." };
   }
@@ -253,13 +260,11 @@ export function parseFrame(frame: string | ArrayBuffer, limits: Limits): Parsed<
       reason: `Message too large: ${frame.length} characters, the limit is ${limits.maxFrameLength}.`,
     };
   }
-  let data: unknown;
   try {
-    data = JSON.parse(frame);
+    return { ok: true, data: JSON.parse(frame) as unknown };
   } catch {
     return { ok: false, reason: "Message is not valid JSON: send one JSON object with a 'type' field per frame." };
   }
-  return parseMessage(data, limits);
 }
 
 /** Validates an already-decoded JSON value as a client message. */
@@ -285,7 +290,58 @@ export function parseAs<T extends ClientMessageType>(type: T, data: object, limi
   if (!result.success) {
     return { ok: false, reason: reasonFor(result.error), field: result.error.issues[0]?.path.map(String).join(".") };
   }
-  return { ok: true, message: result.data };
+  const threading = threadingOf(type, data);
+  return threading.ok ? { ok: true, message: result.data, threading: threading.threading } : threading;
+}
+
+// ---------------------------------------------------------------------------
+// Threads and client ids (QChat 1.7). A message's `id` and the `in_reply_to_id`
+// of the message it answers are not part of its content: like the timestamp they
+// travel in the envelope, so that the rooms family (and every client before QChat
+// 1.7, whose dataclasses lack the key) receives exactly the content.
+
+/** The types QChat 1.7 threads: its dataclasses for them have `in_reply_to_id`, those for `model` and `script` do not. */
+export const THREADED_TYPES = ["text", "image", "geojson", "crs", "bbox", "position"] as const;
+export type ThreadedType = (typeof THREADED_TYPES)[number];
+const THREADED: ReadonlySet<string> = new Set(THREADED_TYPES);
+
+export function isThreaded(type: string): type is ThreadedType {
+  return THREADED.has(type);
+}
+
+/** What a client may say of a message beside its content. */
+export interface Threading {
+  /** The client's own id for the message, when it is a well-formed UUID (the room keeps it if it is new there). */
+  clientId?: string;
+  /** The id of the message this one answers. */
+  inReplyTo?: string;
+}
+
+/** A UUID in its text form, any version (other servers and clients stamp their own). */
+const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+function asUuid(value: unknown): string | undefined {
+  return typeof value === "string" && UUID_PATTERN.test(value) ? value.toLowerCase() : undefined;
+}
+
+/** What the client sends on top of a message: the key a reply carries on the six threaded types. */
+export type ReplyField = { in_reply_to_id?: string | null };
+
+function threadingOf(type: ClientMessageType, data: object): { ok: true; threading: Threading } | Refusal {
+  const { id, in_reply_to_id: inReplyTo } = data as { id?: unknown; in_reply_to_id?: unknown };
+  // An id that is not a UUID is not an error: the server stamps its own, as it always did.
+  const clientId = asUuid(id);
+  const threading: Threading = clientId === undefined ? {} : { clientId };
+  // `model` and `script` carry no thread in any client: the key is dropped like any unknown one.
+  if (!isThreaded(type) || inReplyTo === undefined || inReplyTo === null) return { ok: true, threading };
+  const answered = asUuid(inReplyTo);
+  if (answered === undefined) {
+    return { ok: false, field: "in_reply_to_id", reason: "Field 'in_reply_to_id' must be the id (a UUID string) of the message answered, or null." };
+  }
+  if (answered === clientId) {
+    return { ok: false, field: "in_reply_to_id", reason: "Field 'in_reply_to_id' is this message's own id: a reply names the id of another message." };
+  }
+  return { ok: true, threading: { ...threading, inReplyTo: answered } };
 }
 
 /**
@@ -329,34 +385,41 @@ function truncate(text: string, max = 40): string {
 // ---------------------------------------------------------------------------
 // Writing: every message the server sends gets one id and timestamp, kept in
 // storage too; the rooms family never sees them (QTribu builds a dataclass from
-// the exact keys), the channels family always does.
+// the exact keys), the channels family always does, and a reply's
+// `in_reply_to_id` as well.
 
 export interface Envelope<M extends WireMessage = WireMessage> {
   id: string;
   timestamp: number;
+  /** Only on replies: the id of the message answered. */
+  inReplyTo?: string;
   message: M;
 }
 
-export function envelope<M extends WireMessage>(message: M): Envelope<M> {
-  return { id: crypto.randomUUID(), timestamp: Math.floor(Date.now() / 1000), message };
+/** What the channels family adds to every message. */
+export type ChannelStamp = { id: string; timestamp: number; in_reply_to_id?: string };
+
+/**
+ * Stamps a message. The timestamp is always the server's: its clock orders the
+ * history, and one message shows one time to everyone, whatever a phone's clock says.
+ */
+export function envelope<M extends WireMessage>(message: M, stamp: { id?: string; inReplyTo?: string } = {}): Envelope<M> {
+  const stamped: Envelope<M> = { id: stamp.id ?? crypto.randomUUID(), timestamp: Math.floor(Date.now() / 1000), message };
+  if (stamp.inReplyTo !== undefined) stamped.inReplyTo = stamp.inReplyTo;
+  return stamped;
 }
 
-/** A message as one family receives it. */
-export function shape(envelope: Envelope, family: Family): WireMessage | (WireMessage & { id: string; timestamp: number }) {
+/** A message as one path family receives it. */
+export function shape(envelope: Envelope, family: Family): WireMessage | (WireMessage & ChannelStamp) {
   if (family === "rooms") return envelope.message;
-  return { ...envelope.message, id: envelope.id, timestamp: envelope.timestamp };
+  const stamped: WireMessage & ChannelStamp = { ...envelope.message, id: envelope.id, timestamp: envelope.timestamp };
+  // Only when it is a reply: QChat before 1.7 has no such field, and breaks on a key it lacks.
+  if (envelope.inReplyTo !== undefined && isThreaded(envelope.message.type)) stamped.in_reply_to_id = envelope.inReplyTo;
+  return stamped;
 }
 
-export function serialize(envelope: Envelope, family: Family): string {
-  return JSON.stringify(shape(envelope, family));
-}
-
-/** Serializes a message at most once per family, however many sockets receive it. */
-export class Outgoing {
-  private readonly frames: Partial<Record<Family, string>> = {};
-  constructor(readonly envelope: Envelope) {}
-
-  for(family: Family): string {
-    return (this.frames[family] ??= serialize(this.envelope, family));
-  }
-}
+/**
+ * How a socket reads what it receives: its path family, or gischat 1.x (QTribu 1.0),
+ * which speaks untyped frames on the rooms path (see gischat1.ts).
+ */
+export type Dialect = Family | "gischat1";

@@ -5,21 +5,25 @@ import { DurableObject } from "cloudflare:workers";
 import { configOf, limitsOf, type Limits } from "./config";
 import { Bans } from "./bans";
 import { clientNetwork, Flooders, floodRefusal, type Standing } from "./flooders";
+import { isGischat1Frame, parseGischat1 } from "./gischat1";
 import { History } from "./history";
+import { Outgoing } from "./outgoing";
 import { charge, costOf, fullBucket, type Bucket, type RatePolicy } from "./rate-limit";
 import { migrate } from "./storage-schema";
 import {
+  decodeFrame,
   envelope,
   FAMILIES,
   isStorable,
-  Outgoing,
-  parseFrame,
+  parseMessage,
   parseSocketPath,
   shape,
   type ClientMessage,
   type ClientMessageOf,
+  type Dialect,
   type Envelope,
   type Family,
+  type Threading,
   type WireMessage,
 } from "./protocol";
 
@@ -28,6 +32,8 @@ interface SocketState {
   family: Family;
   room: string;
   nickname: string | null;
+  /** Set once the socket's first 1.x frame showed it speaks gischat 1.x (QTribu 1.0): it then receives 1.x frames. */
+  gischat1?: true;
   /** Its rate-limit budget, kept here so that hibernating does not refill it. */
   bucket: Bucket;
   /** The client's network (CF-Connecting-IP, or its /64 for IPv6), to remember a flooder by. */
@@ -126,16 +132,36 @@ export class Room extends DurableObject<Env> {
     if (this.departed.has(ws) || this.stateOf(ws).closing) return;
     // Charged before parsing, so that garbage costs too; pictures and layers pay the rest after.
     if (!this.withinRate(ws, 1)) return;
-    const parsed = parseFrame(frame, this.limits);
+    const limits = this.limits;
+    const decoded = decodeFrame(frame, limits);
+    if (!decoded.ok) return this.reject(ws, decoded.reason);
+    const gischat1 = this.speaksGischat1(ws, decoded.data);
+    const parsed = gischat1 ? parseGischat1(decoded.data as object, limits) : parseMessage(decoded.data, limits);
     if (!parsed.ok) return this.reject(ws, parsed.reason);
     const rest = costOf(parsed.message.type) - 1;
     if (rest > 0 && !this.withinRate(ws, rest)) return;
     try {
-      await this.handle(ws, parsed.message);
+      if (gischat1 && parsed.message.type === "text") this.publishGischat1(ws, parsed.message);
+      else await this.handle(ws, parsed.message, parsed.threading);
     } catch (error) {
       console.error(JSON.stringify({ event: "message_failed", type: parsed.message.type, error: String(error) }));
       this.reject(ws, "The server could not process this message; nothing was sent. Please try again.");
     }
+  }
+
+  /**
+   * Whether this frame is gischat 1.x (only on the rooms path). The first one marks its
+   * socket as a 1.x client, which from then on receives 1.x frames, starting with the
+   * count it could not read when it joined.
+   */
+  private speaksGischat1(ws: WebSocket, data: unknown): boolean {
+    const state = this.stateOf(ws);
+    if (state.family !== "rooms" || !isGischat1Frame(data)) return false;
+    if (!state.gischat1) {
+      this.remember(ws, { ...state, gischat1: true });
+      this.sendTo([ws], new Outgoing(envelope({ type: "nb_users", nb_users: this.liveSockets().length })));
+    }
+    return true;
   }
 
   /** Charges a message to its socket's budget; refuses it, or closes a flooding socket. */
@@ -214,18 +240,18 @@ export class Room extends DurableObject<Env> {
   // -------------------------------------------------------------------------
   // Messages
 
-  private async handle(ws: WebSocket, message: ClientMessage): Promise<void> {
+  private async handle(ws: WebSocket, message: ClientMessage, threading: Threading): Promise<void> {
     switch (message.type) {
       case "newcomer":
         return this.register(ws, message);
       case "exiter":
         return this.unregister(ws, message);
       case "like":
-        return this.deliverLike(ws, message);
+        return this.deliverLike(ws, message, threading);
       case "image":
-        return this.publishImage(ws, message);
+        return this.publishImage(ws, message, threading);
       default:
-        return this.publish(ws, message);
+        return this.publish(ws, message, threading);
     }
   }
 
@@ -236,10 +262,27 @@ export class Room extends DurableObject<Env> {
     if (this.holderOf(newcomer) !== undefined) {
       return this.reject(ws, `User '${newcomer}' already registered in ${FAMILIES[state.family].noun} ${state.room}`);
     }
+    this.takeNickname(ws, newcomer);
+  }
+
+  /** Registers the socket under `nickname`, giving up the one it held: announced to everyone. */
+  private takeNickname(ws: WebSocket, nickname: string): void {
+    const state = this.stateOf(ws);
     const previous = state.nickname;
-    this.remember(ws, { ...state, nickname: newcomer });
+    this.remember(ws, { ...state, nickname });
     if (previous !== null) this.broadcast({ type: "exiter", exiter: previous });
-    this.broadcast({ type: "newcomer", newcomer });
+    this.broadcast({ type: "newcomer", newcomer: nickname });
+  }
+
+  /**
+   * A 1.x client never registers: the nickname it posts under becomes its own, so that
+   * the others see it arrive and leave like anyone else, and nobody else can post as it.
+   */
+  private publishGischat1(ws: WebSocket, text: ClientMessageOf<"text">): void {
+    const refusal = this.authorRefusal(text.author, ws);
+    if (refusal !== undefined) return this.reject(ws, refusal);
+    if (this.stateOf(ws).nickname !== text.author) this.takeNickname(ws, text.author);
+    this.broadcastAndStore(text);
   }
 
   private unregister(ws: WebSocket, { exiter }: ClientMessageOf<"exiter">): void {
@@ -252,39 +295,47 @@ export class Room extends DurableObject<Env> {
     this.broadcast({ type: "exiter", exiter });
   }
 
-  private deliverLike(ws: WebSocket, like: ClientMessageOf<"like">): void {
+  private deliverLike(ws: WebSocket, like: ClientMessageOf<"like">, threading: Threading): void {
     const refusal = this.authorRefusal(like.liker_author, ws);
     if (refusal !== undefined) return this.reject(ws, refusal);
     const recipients = this.liveSockets().filter((socket) => this.stateOf(socket).nickname === like.liked_author);
     // Nobody holds the liked nickname: the like is dropped silently, as the contract says.
-    this.sendTo(recipients, new Outgoing(envelope(like)));
+    this.sendTo(recipients, new Outgoing(envelope(like, { id: threading.clientId })));
   }
 
-  private publish(ws: WebSocket, message: Exclude<ClientMessage, { type: "newcomer" | "exiter" | "like" }>): void {
+  private publish(ws: WebSocket, message: Exclude<ClientMessage, { type: "newcomer" | "exiter" | "like" }>, threading: Threading): void {
     const refusal = this.authorRefusal(message.author, ws);
     if (refusal !== undefined) return this.reject(ws, refusal);
-    this.broadcastAndStore(message);
+    this.broadcastAndStore(message, threading);
   }
 
   /**
    * Resized in the ImagePipeline entrypoint: the room only awaits the call, so
    * other messages keep flowing meanwhile, and the image appears when it is ready.
    */
-  private async publishImage(ws: WebSocket, image: ClientMessageOf<"image">): Promise<void> {
+  private async publishImage(ws: WebSocket, image: ClientMessageOf<"image">, threading: Threading): Promise<void> {
     const refusal = this.authorRefusal(image.author, ws);
     if (refusal !== undefined) return this.reject(ws, refusal);
     const { maxImageSize, maxImageRawLength, maxImagePixels } = this.limits;
     const result = await this.ctx.exports.ImagePipeline.shrink(image.image_data, { maxImageSize, maxImageRawLength, maxImagePixels });
     if (!result.ok) return this.reject(ws, result.reason);
-    this.broadcastAndStore({ ...image, image_data: result.imageData });
+    this.broadcastAndStore({ ...image, image_data: result.imageData }, threading);
   }
 
-  private broadcastAndStore(message: WireMessage): Envelope {
-    const stamped = envelope(message);
+  private broadcastAndStore(message: WireMessage, threading: Threading = {}): Envelope {
+    const stamped = envelope(message, { id: this.idFor(threading.clientId), inReplyTo: threading.inReplyTo });
     // Stored first: a message someone saw is a message a newcomer can replay.
     if (isStorable(message)) this.history.append(stamped, this.limits.maxStoredMessages);
     this.sendTo(this.liveSockets(), new Outgoing(stamped));
     return stamped;
+  }
+
+  /**
+   * The client's own id when no stored message has it (QChat stamps its messages, as
+   * the original server kept): replies can then name a message as its sender knows it.
+   */
+  private idFor(clientId: string | undefined): string | undefined {
+    return clientId !== undefined && !this.history.has(clientId) ? clientId : undefined;
   }
 
   private reject(ws: WebSocket, reason: string): void {
@@ -331,13 +382,13 @@ export class Room extends DurableObject<Env> {
   }
 
   /** `PUT …/text`: the message was validated by the Worker; the author rule needs the room. */
-  postText(family: Family, message: ClientMessageOf<"text">): PostResult {
+  postText(family: Family, message: ClientMessageOf<"text">, threading: Threading = {}): PostResult {
     const banned = this.banReason(message.author);
     if (banned !== undefined) return { ok: false, status: 403, detail: banned };
     if (this.holderOf(message.author) !== undefined) {
       return { ok: false, status: 409, detail: `The nickname '${message.author}' is registered by a connected user: post under another nickname.` };
     }
-    return { ok: true, message: shape(this.broadcastAndStore(message), family) };
+    return { ok: true, message: shape(this.broadcastAndStore(message, threading), family) };
   }
 
   clearHistory(): void {
@@ -403,13 +454,19 @@ export class Room extends DurableObject<Env> {
   /** One dead socket must never break a broadcast: each send stands alone. */
   private sendTo(sockets: Iterable<WebSocket>, outgoing: Outgoing): void {
     for (const ws of sockets) {
+      const frame = outgoing.for(dialectOf(this.stateOf(ws)));
+      if (frame === undefined) continue;
       try {
-        ws.send(outgoing.for(this.stateOf(ws).family));
+        ws.send(frame);
       } catch {
         // Gone away; its close handler announces the departure.
       }
     }
   }
+}
+
+function dialectOf(state: SocketState): Dialect {
+  return state.gischat1 ? "gischat1" : state.family;
 }
 
 /** One JSON line per moderation action, for `wrangler tail` and Logpush; never the token. */

@@ -10,6 +10,7 @@ import { ConfigError, configOf, limitsOf, type Config } from "./config";
 import { clientNetwork, floodRefusal, RefusalCache } from "./flooders";
 import { openApiDocument } from "./openapi";
 import { servePage, type Page } from "./pages";
+import { gischat1Text, parseGischat1, type Gischat1Text } from "./gischat1";
 import { FAMILIES, parseAs, unknownRoomDetail, type Family } from "./protocol";
 import { rulesBody, type BanBody, type StatusBody, type ValidationErrorBody, type VersionBody } from "./rest-schemas";
 
@@ -85,6 +86,10 @@ app.get("/status", async (c) => {
 
 app.get("/version", (c) => c.json({ version: packageJson.version } satisfies VersionBody));
 
+// The QChat QField plugin's latest release: the original server streams the zip,
+// we send the client to where it is published (QField follows redirects).
+app.get("/qfield", (c) => c.redirect(c.var.config.qfieldPluginUrl, 302));
+
 const moderatorOnly: MiddlewareHandler<App> = async (c, next) => {
   if (c.var.config.adminToken === undefined) {
     return c.json({ detail: "Moderation is disabled on this server: no ADMIN_TOKEN secret is configured." }, 403);
@@ -144,10 +149,26 @@ for (const family of Object.keys(FAMILIES) as Family[]) {
     if (type !== "text") return unprocessable(c, "type", "Field 'type' must be \"text\" on this path (or left out).");
     const parsed = parseAs("text", { ...body, type }, c.var.config.limits);
     if (!parsed.ok) return unprocessable(c, parsed.field ?? "", parsed.reason);
-    const result = await stubOf(c).postText(family, parsed.message);
+    const result = await stubOf(c).postText(family, parsed.message, parsed.threading);
     if (!result.ok) return c.json({ detail: result.detail }, result.status);
     return c.json(result.message);
   });
+
+  // gischat 1.x's REST post (QTribu 1.0), on the path family 1.x had: the rules of
+  // PUT …/text, and the answer 1.x gave, the message in its own shape.
+  if (family === "rooms") {
+    app.put(`${base}/message`, known, async (c) => {
+      const body = await c.req.json().catch(() => undefined);
+      if (typeof body !== "object" || body === null || Array.isArray(body)) {
+        return unprocessable(c, "", "The body must be a JSON object: {\"message\", \"author\", \"avatar\"?}.");
+      }
+      const parsed = parseGischat1(body, c.var.config.limits);
+      if (!parsed.ok) return unprocessable(c, parsed.field ?? "", parsed.reason);
+      const result = await stubOf(c).postText(family, parsed.message);
+      if (!result.ok) return c.json({ detail: result.detail }, result.status);
+      return c.json(gischat1Text(parsed.message) satisfies Gischat1Text);
+    });
+  }
 
   app.delete(`${base}/last`, moderatorOnly, ...requireAdminToken(), known, async (c) => {
     await stubOf(c).clearHistory();

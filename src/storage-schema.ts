@@ -18,6 +18,8 @@ const MIGRATIONS: readonly string[] = [
   `CREATE TABLE flooders (address TEXT PRIMARY KEY, until INTEGER NOT NULL);`,
   // 4: ...and until when a connection from there is refused outright (0: never was).
   `ALTER TABLE flooders ADD COLUMN refused_until INTEGER NOT NULL DEFAULT 0;`,
+  // 5: messages found by id: a client's own id is kept only if no stored message has it.
+  `CREATE INDEX messages_by_id ON messages (id);`,
 ];
 
 export function migrate(storage: DurableObjectStorage): void {

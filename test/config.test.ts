@@ -13,6 +13,7 @@ describe("parseConfig", () => {
       rules: "YOLO",
       mainLang: "en",
       adminToken: undefined,
+      qfieldPluginUrl: "https://github.com/geotribu/qchat-qfield-plugin/releases/latest/download/qfchat-latest.zip",
       roomLimits: expect.any(Map),
       limits: {
         minAuthorLength: 3,
