@@ -8,8 +8,8 @@
 //               size, encode, with the same codecs.
 // Each run goes through every mode in turn, so that modes compared see the same
 // conditions. Answers { [mode]: [{ phases, total, width, height, pngBytes }, ...] }, in ms.
-import { codecs } from "../src/image-worker";
-import { decodeBase64, encodeBase64, fitWithin, shrinkImage, type Codecs, type ImageLimits } from "../src/images";
+import { codecs } from "../src/images/entrypoint";
+import { decodeBase64, encodeBase64, fitWithin, shrinkImage, type Codecs, type ImageLimits } from "../src/images/pipeline";
 
 const MODES = { pipeline, direct };
 

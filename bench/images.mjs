@@ -224,7 +224,7 @@ async function inputBytes(name) {
 
 /** The production codecs (src/wasm-codecs.ts), on the same .wasm files, compiled here as Node cannot import them. */
 async function nodeCodecs() {
-  const { wasmCodecs } = await import("../src/wasm-codecs.ts");
+  const { wasmCodecs } = await import("../src/images/codecs.ts");
   return wasmCodecs({
     jpegDecoder: new WebAssembly.Module(fs.readFileSync(path.join(PROJECT_DIR, "vendor", "jpeg-scaled", "jpeg_scaled.wasm"))),
     png: wasmModule("png/codec/pkg/squoosh_png_bg.wasm"),
@@ -236,7 +236,7 @@ async function nodeCodecs() {
 const MEMORY_RUNS = 3;
 
 async function memoryChild(name) {
-  const { shrinkImage } = await import("../src/images.ts");
+  const { shrinkImage } = await import("../src/images/pipeline.ts");
   const codecs = await nodeCodecs();
   const base64 = fs.readFileSync(inputPath(name)).toString("base64"); // made by the parent
   globalThis.gc();

@@ -1,7 +1,7 @@
 // Worker entry: the Hono app routes REST and upgrades; each room is a Durable Object.
-import { app } from "./routes";
+import { app } from "./worker/app";
 
-export { ImagePipeline } from "./image-worker";
-export { Room } from "./room";
+export { ImagePipeline } from "./images/entrypoint";
+export { Room } from "./room/room";
 
 export default app satisfies ExportedHandler<Env>;

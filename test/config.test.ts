@@ -2,7 +2,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import worker from "../src/index";
-import { ConfigError, limitsOf, parseConfig } from "../src/config";
+import { ConfigError, limitsOf, parseConfig } from "../src/server/config";
 
 describe("parseConfig", () => {
   it("uses the documented defaults for absent variables", () => {

@@ -8,9 +8,9 @@ import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { parseConfig } from "../src/config";
-import { CLIENT_MESSAGE_DOCS } from "../src/openapi";
-import { schemasFor, type ClientMessageType } from "../src/protocol";
+import { parseConfig } from "../src/server/config";
+import { CLIENT_MESSAGE_DOCS } from "../src/worker/openapi";
+import { schemasFor, type ClientMessageType } from "../src/wire/messages";
 import { Client, request, roomPath, roomStub, type Json } from "./helpers";
 
 const limits = parseConfig(env as unknown as Record<string, unknown>).limits;

@@ -2,8 +2,8 @@
 // JPEG encoder), so that no binary fixture has to live in the repository.
 import encodeJpeg, { init as initJpegEncoder } from "@jsquash/jpeg/encode.js";
 import jpegEncoderWasm from "@jsquash/jpeg/codec/enc/mozjpeg_enc.wasm";
-import { codecs } from "../src/image-worker";
-import { decodeBase64, encodeBase64, type Pixels } from "../src/images";
+import { codecs } from "../src/images/entrypoint";
+import { decodeBase64, encodeBase64, type Pixels } from "../src/images/pipeline";
 
 type Paint = (x: number, y: number) => [number, number, number, number];
 

@@ -2,8 +2,8 @@
 // and refused with the contract's reason when it is not a sane PNG or JPEG.
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { codecs } from "../src/image-worker";
-import { IMAGE_REJECTED_REASON, shrinkImage, type Codecs } from "../src/images";
+import { codecs } from "../src/images/entrypoint";
+import { IMAGE_REJECTED_REASON, shrinkImage, type Codecs } from "../src/images/pipeline";
 import { Client, expectNothingBefore, freshRoom, withoutStamp } from "./helpers";
 import {
   base64,

@@ -2,7 +2,7 @@
 // live sockets, and each socket's rate limit, which hibernation does not reset.
 import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { networkOf } from "../src/flooders";
+import { networkOf } from "../src/server/client-network";
 import { Client, evictForReal, expectNothingBefore, freshRoom, request, roomPath, roomStub, type Family } from "./helpers";
 
 const FAMILIES: Family[] = ["rooms", "channels"];

@@ -4,10 +4,10 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import packageJson from "../package.json";
-import { parseConfig } from "../src/config";
-import { CLIENT_MESSAGE_DOCS, receivedComponent, sentComponent, SERVER_MESSAGE_DOCS } from "../src/openapi";
-import { parseMessage, serverSchemas } from "../src/protocol";
-import { app, HTML_PAGES } from "../src/routes";
+import { parseConfig } from "../src/server/config";
+import { CLIENT_MESSAGE_DOCS, receivedComponent, sentComponent, SERVER_MESSAGE_DOCS } from "../src/worker/openapi";
+import { parseMessage, serverSchemas } from "../src/wire/messages";
+import { app, HTML_PAGES } from "../src/worker/app";
 import { request } from "./helpers";
 
 type Json = Record<string, any>;

@@ -3,7 +3,7 @@
 // API is unchanged beside them.
 import { describe, expect, it } from "vitest";
 import wranglerToml from "../wrangler.toml?raw";
-import { HTML_PAGES } from "../src/routes";
+import { HTML_PAGES } from "../src/worker/app";
 import { request } from "./helpers";
 
 function directives(policy: string | null): Map<string, string> {

@@ -1,7 +1,7 @@
 // The life of a socket: connect, keepalive, malformed frames, close and error.
 import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import type { Room } from "../src/room";
+import type { Room } from "../src/room/room";
 import { Client, expectNothingBefore, type Family, freshRoom, request, roomPath, roomStub } from "./helpers";
 
 describe.each<Family>(["rooms", "channels"])("connecting on the %s family", (family) => {

@@ -1,7 +1,7 @@
 // The messages this client sends and receives. The types come from the server's
 // own zod schemas (type-only import: nothing of the server is bundled), so a
 // message built here has exactly the contract's fields or does not compile.
-import type { ClientMessageOf, WireMessage } from "../../src/protocol";
+import type { ClientMessageOf, WireMessage } from "../../src/wire/messages";
 
 export type TextMessage = ClientMessageOf<"text">;
 export type ImageMessage = ClientMessageOf<"image">;

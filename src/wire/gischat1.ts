@@ -8,16 +8,7 @@
 // 1.x only from its first frame (the room then marks its attachment).
 import { z } from "zod";
 import type { Limits } from "./limits";
-import {
-  AVATAR_MAX,
-  boundedString,
-  nickname,
-  optionalString,
-  reasonFor,
-  type ClientMessageOf,
-  type Parsed,
-  type WireMessage,
-} from "./protocol";
+import { AVATAR_MAX, boundedString, nickname, optionalString, reasonFor, type ClientMessageOf, type Parsed, type WireMessage } from "./messages";
 
 /** A frame as gischat 1.x sends and shows it. */
 export interface Gischat1Text {

@@ -2,30 +2,18 @@
 // who registered which nickname (from the sockets' attachments, nowhere else),
 // validates every frame, broadcasts, and keeps the recent messages in SQLite.
 import { DurableObject } from "cloudflare:workers";
-import { configOf, limitsOf, type Limits } from "./config";
+import { configOf, limitsOf, type Limits } from "../server/config";
 import { Bans } from "./bans";
-import { clientNetwork, Flooders, floodRefusal, type Standing } from "./flooders";
-import { isGischat1Frame, parseGischat1 } from "./gischat1";
+import { clientNetwork, floodRefusal } from "../server/client-network";
+import { Flooders, type Standing } from "./flooders";
+import { isGischat1Frame, parseGischat1 } from "../wire/gischat1";
 import { History } from "./history";
 import { Outgoing } from "./outgoing";
 import { charge, costOf, fullBucket, type Bucket, type RatePolicy } from "./rate-limit";
-import { migrate } from "./storage-schema";
-import {
-  decodeFrame,
-  envelope,
-  FAMILIES,
-  isStorable,
-  parseMessage,
-  parseSocketPath,
-  shape,
-  type ClientMessage,
-  type ClientMessageOf,
-  type Dialect,
-  type Envelope,
-  type Family,
-  type Threading,
-  type WireMessage,
-} from "./protocol";
+import { migrate } from "./schema";
+import { decodeFrame, isStorable, parseMessage, type ClientMessage, type ClientMessageOf, type Threading, type WireMessage } from "../wire/messages";
+import { envelope, shape, type Dialect, type Envelope } from "../wire/envelope";
+import { FAMILIES, parseSocketPath, type Family } from "../wire/families";
 
 /** What the room must remember about a socket across hibernation: its attachment. */
 interface SocketState {

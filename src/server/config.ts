@@ -3,40 +3,9 @@
 // is never replaced by a default: it becomes a ConfigError that names the variable,
 // and every request is answered with it until the maintainer fixes the value.
 import { z } from "zod";
-import type { Limits } from "./limits";
+import { LIMITS, type LimitSpec, type Limits } from "../wire/limits";
 
-// Limits live in their own module so that the browser client can import the
-// message types (protocol.ts) without the Worker's Env.
-export type { Limits };
-
-interface LimitSpec {
-  variable: string;
-  /** Its name in /rules and in ROOM_LIMITS. */
-  key: string;
-  fallback: number;
-  min: number;
-  /** Whether a fraction is allowed (a rate), or only whole numbers. */
-  fractional?: boolean;
-}
-
-/** Every limit: its variable, its key in /rules and ROOM_LIMITS, its default and its floor. */
-export const LIMITS: { readonly [K in keyof Limits]: LimitSpec } = {
-  minAuthorLength: { variable: "MIN_AUTHOR_LENGTH", key: "min_author_length", fallback: 3, min: 1 },
-  maxAuthorLength: { variable: "MAX_AUTHOR_LENGTH", key: "max_author_length", fallback: 32, min: 1 },
-  maxMessageLength: { variable: "MAX_MESSAGE_LENGTH", key: "max_message_length", fallback: 255, min: 1 },
-  maxImageSize: { variable: "MAX_IMAGE_SIZE", key: "max_image_size", fallback: 800, min: 1 },
-  maxImageRawLength: { variable: "MAX_IMAGE_RAW_LENGTH", key: "max_image_raw_length", fallback: 5_000_000, min: 1 },
-  // 12.6 megapixels: a 12 MP phone photo (4032x3024, or 4080x3072) and a 4K screenshot (3840x2160).
-  maxImagePixels: { variable: "MAX_IMAGE_PIXELS", key: "max_image_pixels", fallback: 12_600_000, min: 1 },
-  maxGeojsonFeatures: { variable: "MAX_GEOJSON_FEATURES", key: "max_geojson_features", fallback: 500, min: 1 },
-  maxModelRawLength: { variable: "MAX_MODEL_RAW_LENGTH", key: "max_model_raw_length", fallback: 1_000_000, min: 1 },
-  maxScriptRawLength: { variable: "MAX_SCRIPT_RAW_LENGTH", key: "max_script_raw_length", fallback: 2_000_000, min: 1 },
-  maxStoredMessages: { variable: "MAX_STORED_MESSAGES", key: "max_stored_messages", fallback: 5, min: 0 },
-  maxFrameLength: { variable: "MAX_FRAME_LENGTH", key: "max_frame_length", fallback: 12_000_000, min: 1 },
-  maxUsers: { variable: "MAX_USERS", key: "max_users", fallback: 1000, min: 1 },
-  rateLimitBurst: { variable: "RATE_LIMIT_BURST", key: "rate_limit_burst", fallback: 20, min: 1 },
-  rateLimitPerSecond: { variable: "RATE_LIMIT_PER_SECOND", key: "rate_limit_per_second", fallback: 2, min: 0.01, fractional: true },
-};
+export { LIMITS, type Limits };
 
 const LIMIT_NAMES = Object.keys(LIMITS) as (keyof Limits)[];
 

@@ -1,7 +1,7 @@
 // A message on its way out: serialized at most once per dialect, however many
 // sockets receive it.
-import { gischat1Frame } from "./gischat1";
-import { shape, type Dialect, type Envelope } from "./protocol";
+import { gischat1Frame } from "../wire/gischat1";
+import { shape, type Dialect, type Envelope } from "../wire/envelope";
 
 /** The frame a socket of that dialect receives, or undefined when the dialect has nothing to show for it. */
 export function serialize(envelope: Envelope, dialect: Dialect): string | undefined {

@@ -3,7 +3,7 @@
 // openapi.ts documents them. The request body of PUT …/text is the `text` message
 // schema of protocol.ts itself, not a copy.
 import { z } from "zod";
-import { LIMITS, limitsByKey, type Config, type Limits } from "./config";
+import { LIMITS, limitsByKey, type Config, type Limits } from "../server/config";
 
 export const roomNamesSchema = z.array(z.string()).meta({
   description: "The configured room names, in configured order.",

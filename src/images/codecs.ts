@@ -14,7 +14,7 @@
 // Owning the instance also saves copies: decoded pixels are read straight out of its
 // memory instead of being copied to a new buffer. (Resize is the one exception to a
 // fresh instance per step: see RESIZE_KEEP_BYTES.)
-import type { Codecs, DecodedJpeg, Pixels } from "./images";
+import type { Codecs, DecodedJpeg, Pixels } from "./pipeline";
 
 export interface CodecModules {
   jpegDecoder: WebAssembly.Module;

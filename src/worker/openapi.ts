@@ -4,17 +4,10 @@
 // this server enforces. JSON Schema 2020-12, which zod emits, is OpenAPI 3.1's
 // schema dialect. This file adds only prose and examples.
 import { z } from "zod";
-import { limitsOf, type Config } from "./config";
-import { gischat1Schema } from "./gischat1";
-import {
-  FAMILIES,
-  THREADED_TYPES,
-  schemasFor,
-  serverSchemas,
-  type ClientMessageType,
-  type ClientSchemas,
-  type Family,
-} from "./protocol";
+import { limitsOf, type Config } from "../server/config";
+import { gischat1Schema } from "../wire/gischat1";
+import { FAMILIES, type Family } from "../wire/families";
+import { THREADED_TYPES, schemasFor, serverSchemas, type ClientMessageType, type ClientSchemas } from "../wire/messages";
 import {
   detailSchema,
   roomNamesSchema,

@@ -1,42 +1,9 @@
-// The gischat wire protocol: one zod schema per message type (validation, the
+// The gischat message types: one zod schema per message type (validation, the
 // TypeScript type and the field order on the wire all come from it), the reasons
-// sent back in `uncompliant`, and the serialization of each path family.
+// sent back in `uncompliant`, and what a client may add (its own id, the message
+// a reply answers).
 import { z } from "zod";
 import type { Limits } from "./limits";
-
-// ---------------------------------------------------------------------------
-// Path families: the same room is reachable as /room/{name} and /channel/{name};
-// they differ only in how messages are serialized and in the words of reasons.
-
-export type Family = "rooms" | "channels";
-
-export const FAMILIES = {
-  rooms: { segment: "room", noun: "room", Noun: "Room" },
-  channels: { segment: "channel", noun: "channel", Noun: "Channel" },
-} as const satisfies Record<Family, { segment: string; noun: string; Noun: string }>;
-
-export function familyOfSegment(segment: string): Family | undefined {
-  if (segment === FAMILIES.rooms.segment) return "rooms";
-  if (segment === FAMILIES.channels.segment) return "channels";
-  return undefined;
-}
-
-/** `/room/{name}/ws` or `/channel/{name}/ws`, with the name URL-decoded. */
-export function parseSocketPath(pathname: string): { family: Family; room: string } | undefined {
-  const match = /^\/(room|channel)\/([^/]+)\/ws\/?$/.exec(pathname);
-  if (!match?.[1] || !match[2]) return undefined;
-  const family = familyOfSegment(match[1]);
-  if (!family) return undefined;
-  try {
-    return { family, room: decodeURIComponent(match[2]) };
-  } catch {
-    return undefined;
-  }
-}
-
-export function unknownRoomDetail(family: Family, room: string): string {
-  return `${FAMILIES[family].Noun} '${room}' not registered`;
-}
 
 // ---------------------------------------------------------------------------
 // Field helpers. String bounds count Unicode code points, as the original server
@@ -381,45 +348,3 @@ function describeJson(value: unknown): string {
 function truncate(text: string, max = 40): string {
   return text.length > max ? `${text.slice(0, max)}…` : text;
 }
-
-// ---------------------------------------------------------------------------
-// Writing: every message the server sends gets one id and timestamp, kept in
-// storage too; the rooms family never sees them (QTribu builds a dataclass from
-// the exact keys), the channels family always does, and a reply's
-// `in_reply_to_id` as well.
-
-export interface Envelope<M extends WireMessage = WireMessage> {
-  id: string;
-  timestamp: number;
-  /** Only on replies: the id of the message answered. */
-  inReplyTo?: string;
-  message: M;
-}
-
-/** What the channels family adds to every message. */
-export type ChannelStamp = { id: string; timestamp: number; in_reply_to_id?: string };
-
-/**
- * Stamps a message. The timestamp is always the server's: its clock orders the
- * history, and one message shows one time to everyone, whatever a phone's clock says.
- */
-export function envelope<M extends WireMessage>(message: M, stamp: { id?: string; inReplyTo?: string } = {}): Envelope<M> {
-  const stamped: Envelope<M> = { id: stamp.id ?? crypto.randomUUID(), timestamp: Math.floor(Date.now() / 1000), message };
-  if (stamp.inReplyTo !== undefined) stamped.inReplyTo = stamp.inReplyTo;
-  return stamped;
-}
-
-/** A message as one path family receives it. */
-export function shape(envelope: Envelope, family: Family): WireMessage | (WireMessage & ChannelStamp) {
-  if (family === "rooms") return envelope.message;
-  const stamped: WireMessage & ChannelStamp = { ...envelope.message, id: envelope.id, timestamp: envelope.timestamp };
-  // Only when it is a reply: QChat before 1.7 has no such field, and breaks on a key it lacks.
-  if (envelope.inReplyTo !== undefined && isThreaded(envelope.message.type)) stamped.in_reply_to_id = envelope.inReplyTo;
-  return stamped;
-}
-
-/**
- * How a socket reads what it receives: its path family, or gischat 1.x (QTribu 1.0),
- * which speaks untyped frames on the rooms path (see gischat1.ts).
- */
-export type Dialect = Family | "gischat1";

@@ -6,11 +6,11 @@ import { WorkerEntrypoint } from "cloudflare:workers";
 // fetch its own by URL, which a Worker cannot do for its own files). `?module`:
 // jSquash's two ship a .wasm.d.ts describing their exports, which TypeScript would
 // take instead.
-import jpegDecoder from "../vendor/jpeg-scaled/jpeg_scaled.wasm";
+import jpegDecoder from "../../vendor/jpeg-scaled/jpeg_scaled.wasm";
 import png from "@jsquash/png/codec/pkg/squoosh_png_bg.wasm?module";
 import resize from "@jsquash/resize/lib/resize/pkg/squoosh_resize_bg.wasm?module";
-import { shrinkImage, type ImageLimits, type ShrinkResult } from "./images";
-import { wasmCodecs } from "./wasm-codecs";
+import { shrinkImage, type ImageLimits, type ShrinkResult } from "./pipeline";
+import { wasmCodecs } from "./codecs";
 
 export const codecs = wasmCodecs({ jpegDecoder, png, resize });
 

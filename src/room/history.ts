@@ -2,7 +2,7 @@
 // eviction, restarts and deploys. A row holds at most 2 MB, and a 500-feature
 // GeoJSON layer can be larger, so each message is stored as UTF-8 chunks
 // (tables in storage-schema.ts).
-import type { Envelope } from "./protocol";
+import type { Envelope } from "../wire/envelope";
 
 /** Well under the 2 MB limit of one SQLite row. */
 const CHUNK_BYTES = 1_000_000;

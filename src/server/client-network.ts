@@ -1,0 +1,28 @@
+// Who a connection comes from, as the flood guard remembers it (the room in its
+// SQLite, the Worker in its refusal cache), and the 429 both answer a flooder with.
+import ipaddr from "ipaddr.js";
+
+/**
+ * What a flooder is remembered by: its IPv4 address, or the /64 of its IPv6 one,
+ * because a host picks freely among the addresses of its /64.
+ */
+export function networkOf(address: string): string {
+  if (!ipaddr.isValid(address)) return address;
+  // An IPv4-mapped IPv6 address counts as the IPv4 one.
+  const ip = ipaddr.process(address);
+  if (ip.kind() === "ipv4") return ip.toString();
+  return `${ipaddr.IPv6.networkAddressFromCIDR(`${ip.toString()}/64`).toString()}/64`;
+}
+
+/** The network of the client (Cloudflare's CF-Connecting-IP), if the request says. */
+export function clientNetwork(request: Request): string | null {
+  const address = request.headers.get("CF-Connecting-IP");
+  return address === null ? null : networkOf(address);
+}
+
+/** 429 before the upgrade: the client sees a failed handshake, and sends nothing. */
+export function floodRefusal(noun: string, room: string, until: number, now: number): Response {
+  const seconds = Math.max(1, Math.ceil((until - now) / 1000));
+  const detail = `${noun} '${room}' closed a connection from your address for flooding: new connections from it are refused for ${seconds} s more.`;
+  return Response.json({ detail }, { status: 429, headers: { "Retry-After": String(seconds) } });
+}
