@@ -1,34 +1,27 @@
-// One Durable Object per room. It holds the room's hibernating WebSockets, knows
-// who registered which nickname (from the sockets' attachments, nowhere else),
-// validates every frame, broadcasts, and keeps the recent messages in SQLite.
+// One Durable Object per room. It admits WebSockets and holds them hibernating
+// (sockets.ts), guards against flooders (flood-guard.ts), validates every frame,
+// owns the nicknames, stamps and stores messages (history.ts) and fans them out,
+// takes a moderator's actions (moderation.ts), and answers the Worker's REST RPCs.
+//
+// The cut follows the sharding design in the README: sockets and the flood guard
+// are what a shard would run for its own sockets; nicknames, history, fan-out and
+// moderation are the coordinator's.
 import { DurableObject } from "cloudflare:workers";
-import { configOf, limitsOf, type Limits } from "../server/config";
-import { Bans } from "./bans";
 import { clientNetwork, floodRefusal } from "../server/client-network";
-import { Flooders, type Standing } from "./flooders";
-import { isGischat1Frame, parseGischat1 } from "../wire/gischat1";
-import { History } from "./history";
-import { Outgoing } from "./outgoing";
-import { charge, costOf, fullBucket, type Bucket, type RatePolicy } from "./rate-limit";
-import { migrate } from "./schema";
-import { decodeFrame, isStorable, parseMessage, type ClientMessage, type ClientMessageOf, type Threading, type WireMessage } from "../wire/messages";
-import { envelope, shape, type Dialect, type Envelope } from "../wire/envelope";
+import { configOf, limitsOf, type Limits } from "../server/config";
+import { logEvent, logFailure } from "../server/log";
+import { envelope, shape, type Envelope } from "../wire/envelope";
 import { FAMILIES, parseSocketPath, type Family } from "../wire/families";
-
-/** What the room must remember about a socket across hibernation: its attachment. */
-interface SocketState {
-  family: Family;
-  room: string;
-  nickname: string | null;
-  /** Set once the socket's first 1.x frame showed it speaks gischat 1.x (QTribu 1.0): it then receives 1.x frames. */
-  gischat1?: true;
-  /** Its rate-limit budget, kept here so that hibernating does not refill it. */
-  bucket: Bucket;
-  /** The client's network (CF-Connecting-IP, or its /64 for IPv6), to remember a flooder by. */
-  address: string | null;
-  /** Closed by the room (flooding, ban): frames still in flight from it are dropped. */
-  closing: boolean;
-}
+import { isGischat1Frame, parseGischat1 } from "../wire/gischat1";
+import { decodeFrame, isStorable, parseMessage, type ClientMessage, type ClientMessageOf, type Threading, type WireMessage } from "../wire/messages";
+import { sentences } from "../wire/sentences";
+import { FloodGuard } from "./flood-guard";
+import { History } from "./history";
+import { Moderation } from "./moderation";
+import { Outgoing } from "./outgoing";
+import { costOf } from "./rate-limit";
+import { migrate } from "./schema";
+import { Sockets } from "./sockets";
 
 /** A message as one family receives it, for the REST answers. */
 export type ShapedMessage = ReturnType<typeof shape>;
@@ -43,48 +36,36 @@ export interface BanResult {
   disconnected: number;
 }
 
-const NORMAL_CLOSURE = 1000;
 const POLICY_VIOLATION = 1008;
 const TRY_AGAIN_LATER = 1013;
-/** Refusals for sending too fast, net of those forgiven over time, before a socket is closed. */
-const FLOOD_STRIKES = 10;
-/** How long connections from a flooder's address are refused before the upgrade... */
-const FLOODER_REFUSAL_MS = 60_000;
-/** ...and how long its sockets start with an empty budget. */
-const FLOODER_COOLDOWN_MS = 10 * 60_000;
-const WELCOME: Standing = { kind: "welcome" };
-/** Close codes a peer may receive but no endpoint may send. */
-const RESERVED_CLOSE_CODES = new Set([1005, 1006, 1015]);
-const MAX_CLOSE_REASON_BYTES = 123;
+
+type Published = Exclude<ClientMessage, { type: "newcomer" | "exiter" | "like" }>;
 
 export class Room extends DurableObject<Env> {
+  private readonly sockets: Sockets;
+  private readonly guard: FloodGuard;
   private readonly history: History;
-  private readonly bans: Bans;
-  private readonly flooders: Flooders;
-  /** Cache of the attachments, rebuilt from the sockets after every wake-up. */
-  private readonly sockets = new Map<WebSocket, SocketState>();
-  /** Sockets whose departure was already announced (close and error can both fire). */
-  private readonly departed = new WeakSet<WebSocket>();
+  private readonly moderation: Moderation;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     migrate(ctx.storage);
+    this.sockets = new Sockets(ctx);
+    this.guard = new FloodGuard(ctx.storage, this.sockets, () => this.limits);
     this.history = new History(ctx.storage);
-    this.bans = new Bans(ctx.storage);
-    this.flooders = new Flooders(ctx.storage);
-    for (const ws of ctx.getWebSockets()) this.stateOf(ws);
+    this.moderation = new Moderation(ctx.storage, this.name);
     // Clients' keepalives are answered by the platform without waking the room.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair("ping", "pong"));
   }
 
-  /** This room's limits: the instance's defaults with its ROOM_LIMITS overrides. */
-  private get limits(): Limits {
-    return limitsOf(configOf(this.env), this.ctx.id.name ?? "");
+  /** The room's name: the Worker reaches each room by idFromName. */
+  private get name(): string {
+    return this.ctx.id.name ?? "";
   }
 
-  private get ratePolicy(): RatePolicy {
-    const { rateLimitBurst: burst, rateLimitPerSecond: perSecond } = this.limits;
-    return { burst, perSecond, maxStrikes: FLOOD_STRIKES };
+  /** This room's limits: the instance's defaults with its ROOM_LIMITS overrides. */
+  private get limits(): Limits {
+    return limitsOf(configOf(this.env), this.name);
   }
 
   // -------------------------------------------------------------------------
@@ -94,36 +75,34 @@ export class Room extends DurableObject<Env> {
   override async fetch(request: Request): Promise<Response> {
     const target = parseSocketPath(new URL(request.url).pathname);
     if (!target || request.headers.get("Upgrade")?.toLowerCase() !== "websocket") {
-      return Response.json({ detail: "Expected a WebSocket upgrade on /room/{name}/ws or /channel/{name}/ws" }, { status: 426 });
+      return Response.json({ detail: sentences.notAnUpgradeToRoom }, { status: 426 });
     }
     const address = clientNetwork(request);
-    const standing = address === null ? WELCOME : this.flooders.standing(address, Date.now());
-    if (standing.kind === "refused") return floodRefusal(FAMILIES[target.family].Noun, target.room, standing.until, Date.now());
+    const standing = this.guard.standing(address);
+    if (standing.kind === "refused") return floodRefusal(FAMILIES[target.family].Noun, this.name, standing.until, Date.now());
     const { 0: client, 1: server } = new WebSocketPair();
     const { maxUsers } = this.limits;
-    if (this.liveSockets().length >= maxUsers) {
+    if (this.sockets.live().length >= maxUsers) {
       // Accepted only to be closed with a reason the client can show.
       server.accept();
-      server.close(TRY_AGAIN_LATER, `${FAMILIES[target.family].Noun} '${target.room}' is full (${maxUsers} connected): try again later.`);
+      server.close(TRY_AGAIN_LATER, sentences.roomFull(target.family, this.name, maxUsers));
       return new Response(null, { status: 101, webSocket: client });
     }
-    // Only ctx.acceptWebSocket lets the room hibernate with the socket open.
-    this.ctx.acceptWebSocket(server);
-    this.remember(server, { family: target.family, room: target.room, nickname: null, bucket: this.startingBucket(standing), address, closing: false });
-    this.broadcast({ type: "nb_users", nb_users: this.liveSockets().length });
+    this.sockets.accept(server, { family: target.family, nickname: null, bucket: this.guard.startingBucket(standing), address });
+    this.sockets.broadcast({ type: "nb_users", nb_users: this.sockets.live().length });
     this.replayHistory(server);
     return new Response(null, { status: 101, webSocket: client });
   }
 
   override async webSocketMessage(ws: WebSocket, frame: string | ArrayBuffer): Promise<void> {
     // Frames a socket sent before the room closed it still arrive: they cost nothing more.
-    if (this.departed.has(ws) || this.stateOf(ws).closing) return;
+    if (this.sockets.stateOf(ws).departed) return;
     // Charged before parsing, so that garbage costs too; pictures and layers pay the rest after.
     if (!this.withinRate(ws, 1)) return;
     const limits = this.limits;
     const decoded = decodeFrame(frame, limits);
     if (!decoded.ok) return this.reject(ws, decoded.reason);
-    const gischat1 = this.speaksGischat1(ws, decoded.data);
+    const gischat1 = isGischat1Frame(decoded.data) && this.speaksGischat1(ws);
     const parsed = gischat1 ? parseGischat1(decoded.data as object, limits) : parseMessage(decoded.data, limits);
     if (!parsed.ok) return this.reject(ws, parsed.reason);
     const rest = costOf(parsed.message.type) - 1;
@@ -132,97 +111,64 @@ export class Room extends DurableObject<Env> {
       if (gischat1 && parsed.message.type === "text") this.publishGischat1(ws, parsed.message);
       else await this.handle(ws, parsed.message, parsed.threading);
     } catch (error) {
-      console.error(JSON.stringify({ event: "message_failed", type: parsed.message.type, error: String(error) }));
-      this.reject(ws, "The server could not process this message; nothing was sent. Please try again.");
+      logFailure("message_failed", error, { room: this.name, type: parsed.message.type });
+      this.reject(ws, sentences.processingFailed);
     }
   }
 
   /**
-   * Whether this frame is gischat 1.x (only on the rooms path). The first one marks its
-   * socket as a 1.x client, which from then on receives 1.x frames, starting with the
-   * count it could not read when it joined.
+   * A 1.x frame counts only on the rooms path. The first one marks its socket as a
+   * 1.x client, which from then on receives 1.x frames, starting with the count it
+   * could not read when it joined.
    */
-  private speaksGischat1(ws: WebSocket, data: unknown): boolean {
-    const state = this.stateOf(ws);
-    if (state.family !== "rooms" || !isGischat1Frame(data)) return false;
+  private speaksGischat1(ws: WebSocket): boolean {
+    const state = this.sockets.stateOf(ws);
+    if (state.family !== "rooms") return false;
     if (!state.gischat1) {
-      this.remember(ws, { ...state, gischat1: true });
-      this.sendTo([ws], new Outgoing(envelope({ type: "nb_users", nb_users: this.liveSockets().length })));
+      this.sockets.update(ws, { gischat1: true });
+      this.sockets.send([ws], new Outgoing(envelope({ type: "nb_users", nb_users: this.sockets.live().length })));
     }
     return true;
   }
 
   /** Charges a message to its socket's budget; refuses it, or closes a flooding socket. */
   private withinRate(ws: WebSocket, cost: number): boolean {
-    const state = this.stateOf(ws);
-    const verdict = charge(state.bucket, cost, this.ratePolicy, Date.now());
-    this.remember(ws, { ...state, bucket: verdict.bucket });
+    const verdict = this.guard.charge(ws, cost);
     if (verdict.kind === "allowed") return true;
-    if (verdict.kind === "refused") {
-      this.reject(ws, `You are sending messages too fast: wait ${verdict.retryAfterSeconds} s before sending again (pictures and layers count more).`);
-    } else {
-      this.closeFlooder(ws);
-    }
+    if (verdict.kind === "refused") this.reject(ws, sentences.tooFast(verdict.retryAfterSeconds));
+    else this.closeFlooder(ws);
     return false;
   }
 
-  /** A socket from an address that flooded recently starts with nothing to spend. */
-  private startingBucket(standing: Standing): Bucket {
-    const full = fullBucket(this.ratePolicy, Date.now());
-    return standing.kind === "empty budget" ? { ...full, tokens: 0 } : full;
-  }
-
   private closeFlooder(ws: WebSocket): void {
-    const state = this.stateOf(ws);
-    console.log(JSON.stringify({ event: "flooder_closed", room: state.room, nickname: state.nickname }));
-    const now = Date.now();
-    if (state.address !== null) {
-      this.flooders.remember(state.address, { refusedUntil: now + FLOODER_REFUSAL_MS, emptyBudgetUntil: now + FLOODER_COOLDOWN_MS }, now);
-    }
-    this.closeByRoom(ws, POLICY_VIOLATION, "Closed for flooding: too many messages after warnings to slow down.");
+    const { nickname, address } = this.sockets.stateOf(ws);
+    logEvent("flooder_closed", { room: this.name, nickname });
+    this.guard.remember(address);
+    this.closeByRoom(ws, POLICY_VIOLATION, sentences.closedForFlooding);
   }
 
   /** Closes a socket on the room's initiative, and announces its departure. */
   private closeByRoom(ws: WebSocket, code: number, reason: string): void {
-    this.remember(ws, { ...this.stateOf(ws), closing: true });
-    try {
-      ws.close(code, reason);
-    } catch {
-      // Already closing: its departure is announced all the same.
-    }
+    this.sockets.close(ws, code, reason);
     this.depart(ws);
   }
 
   override async webSocketClose(ws: WebSocket, code: number, reason: string, _wasClean: boolean): Promise<void> {
-    // A hibernated socket's close is only completed when we answer it.
-    try {
-      ws.close(RESERVED_CLOSE_CODES.has(code) ? NORMAL_CLOSURE : code, truncateUtf8(reason, MAX_CLOSE_REASON_BYTES));
-    } catch {
-      // Already closed: nothing to answer.
-    }
+    this.sockets.answerClose(ws, code, reason);
     this.depart(ws);
   }
 
-  override async webSocketError(ws: WebSocket, _error: unknown): Promise<void> {
+  override async webSocketError(ws: WebSocket, error: unknown): Promise<void> {
+    logFailure("socket_error", error, { room: this.name });
     this.depart(ws);
   }
 
   /** Announces a closed socket's departure exactly once. */
   private depart(ws: WebSocket): void {
-    if (this.departed.has(ws)) return;
-    this.departed.add(ws);
-    const state = this.stateOf(ws);
-    this.sockets.delete(ws);
-    if (state.nickname !== null) {
-      // Also forgotten in the attachment, in case the room hibernates before the socket is gone.
-      try {
-        ws.serializeAttachment({ ...state, nickname: null });
-      } catch {
-        // The socket is already closed: its attachment goes with it.
-      }
-      this.broadcast({ type: "exiter", exiter: state.nickname });
-    }
-    this.broadcast({ type: "nb_users", nb_users: this.liveSockets().length });
+    const state = this.sockets.leave(ws);
+    if (state === undefined) return;
+    if (state.nickname !== null) this.sockets.broadcast({ type: "exiter", exiter: state.nickname });
+    this.sockets.broadcast({ type: "nb_users", nb_users: this.sockets.live().length });
   }
 
   // -------------------------------------------------------------------------
@@ -244,22 +190,20 @@ export class Room extends DurableObject<Env> {
   }
 
   private register(ws: WebSocket, { newcomer }: ClientMessageOf<"newcomer">): void {
-    const state = this.stateOf(ws);
-    const banned = this.banReason(newcomer);
+    const banned = this.moderation.banReason(newcomer);
     if (banned !== undefined) return this.reject(ws, banned);
-    if (this.holderOf(newcomer) !== undefined) {
-      return this.reject(ws, `User '${newcomer}' already registered in ${FAMILIES[state.family].noun} ${state.room}`);
+    if (this.sockets.holderOf(newcomer) !== undefined) {
+      return this.reject(ws, sentences.alreadyRegistered(this.sockets.stateOf(ws).family, this.name, newcomer));
     }
     this.takeNickname(ws, newcomer);
   }
 
   /** Registers the socket under `nickname`, giving up the one it held: announced to everyone. */
   private takeNickname(ws: WebSocket, nickname: string): void {
-    const state = this.stateOf(ws);
-    const previous = state.nickname;
-    this.remember(ws, { ...state, nickname });
-    if (previous !== null) this.broadcast({ type: "exiter", exiter: previous });
-    this.broadcast({ type: "newcomer", newcomer: nickname });
+    const previous = this.sockets.stateOf(ws).nickname;
+    this.sockets.update(ws, { nickname });
+    if (previous !== null) this.sockets.broadcast({ type: "exiter", exiter: previous });
+    this.sockets.broadcast({ type: "newcomer", newcomer: nickname });
   }
 
   /**
@@ -269,29 +213,25 @@ export class Room extends DurableObject<Env> {
   private publishGischat1(ws: WebSocket, text: ClientMessageOf<"text">): void {
     const refusal = this.authorRefusal(text.author, ws);
     if (refusal !== undefined) return this.reject(ws, refusal);
-    if (this.stateOf(ws).nickname !== text.author) this.takeNickname(ws, text.author);
+    if (this.sockets.stateOf(ws).nickname !== text.author) this.takeNickname(ws, text.author);
     this.broadcastAndStore(text);
   }
 
   private unregister(ws: WebSocket, { exiter }: ClientMessageOf<"exiter">): void {
-    const state = this.stateOf(ws);
-    if (state.nickname !== exiter) {
-      const holding = state.nickname === null ? "this connection has no registered nickname" : `this connection is registered as '${state.nickname}'`;
-      return this.reject(ws, `You can only announce your own exit: ${holding}, not '${exiter}'.`);
-    }
-    this.remember(ws, { ...state, nickname: null });
-    this.broadcast({ type: "exiter", exiter });
+    const held = this.sockets.stateOf(ws).nickname;
+    if (held !== exiter) return this.reject(ws, sentences.notYourExit(held, exiter));
+    this.sockets.update(ws, { nickname: null });
+    this.sockets.broadcast({ type: "exiter", exiter });
   }
 
   private deliverLike(ws: WebSocket, like: ClientMessageOf<"like">, threading: Threading): void {
     const refusal = this.authorRefusal(like.liker_author, ws);
     if (refusal !== undefined) return this.reject(ws, refusal);
-    const recipients = this.liveSockets().filter((socket) => this.stateOf(socket).nickname === like.liked_author);
     // Nobody holds the liked nickname: the like is dropped silently, as the contract says.
-    this.sendTo(recipients, new Outgoing(envelope(like, { id: threading.clientId })));
+    this.sockets.send(this.sockets.holding(like.liked_author), new Outgoing(envelope(like, { id: threading.clientId })));
   }
 
-  private publish(ws: WebSocket, message: Exclude<ClientMessage, { type: "newcomer" | "exiter" | "like" }>, threading: Threading): void {
+  private publish(ws: WebSocket, message: Published, threading: Threading): void {
     const refusal = this.authorRefusal(message.author, ws);
     if (refusal !== undefined) return this.reject(ws, refusal);
     this.broadcastAndStore(message, threading);
@@ -306,7 +246,10 @@ export class Room extends DurableObject<Env> {
     if (refusal !== undefined) return this.reject(ws, refusal);
     const { maxImageSize, maxImageRawLength, maxImagePixels } = this.limits;
     const result = await this.ctx.exports.ImagePipeline.shrink(image.image_data, { maxImageSize, maxImageRawLength, maxImagePixels });
-    if (!result.ok) return this.reject(ws, result.reason);
+    if (!result.ok) {
+      logEvent("image_refused", { room: this.name, author: image.author, detail: result.detail });
+      return this.reject(ws, result.reason);
+    }
     this.broadcastAndStore({ ...image, image_data: result.imageData }, threading);
   }
 
@@ -314,7 +257,7 @@ export class Room extends DurableObject<Env> {
     const stamped = envelope(message, { id: this.idFor(threading.clientId), inReplyTo: threading.inReplyTo });
     // Stored first: a message someone saw is a message a newcomer can replay.
     if (isStorable(message)) this.history.append(stamped, this.limits.maxStoredMessages);
-    this.sendTo(this.liveSockets(), new Outgoing(stamped));
+    this.sockets.send(this.sockets.live(), new Outgoing(stamped));
     return stamped;
   }
 
@@ -327,29 +270,20 @@ export class Room extends DurableObject<Env> {
   }
 
   private reject(ws: WebSocket, reason: string): void {
-    this.sendTo([ws], new Outgoing(envelope({ type: "uncompliant", reason })));
+    this.sockets.send([ws], new Outgoing(envelope({ type: "uncompliant", reason })));
   }
 
   /** Why `ws` may not post as `nickname`: banned, or registered by another socket. */
   private authorRefusal(nickname: string, ws: WebSocket): string | undefined {
-    const banned = this.banReason(nickname);
+    const banned = this.moderation.banReason(nickname);
     if (banned !== undefined) return banned;
-    const holder = this.holderOf(nickname);
-    if (holder !== undefined && holder !== ws) {
-      return `The nickname '${nickname}' is registered by another user in this room: post under your own nickname.`;
-    }
-    return undefined;
-  }
-
-  private banReason(nickname: string): string | undefined {
-    const until = this.bans.bannedUntil(nickname, Date.now());
-    if (until === undefined) return undefined;
-    return `The nickname '${nickname}' is banned from this room by a moderator until ${new Date(until).toISOString()}.`;
+    const holder = this.sockets.holderOf(nickname);
+    return holder !== undefined && holder !== ws ? sentences.heldByAnother(nickname) : undefined;
   }
 
   private replayHistory(ws: WebSocket): void {
     for (const stored of this.history.recent(this.limits.maxStoredMessages)) {
-      this.sendTo([ws], new Outgoing(stored));
+      this.sockets.send([ws], new Outgoing(stored));
     }
   }
 
@@ -357,12 +291,11 @@ export class Room extends DurableObject<Env> {
   // RPC for the Worker's REST routes
 
   connectedCount(): number {
-    return this.liveSockets().length;
+    return this.sockets.live().length;
   }
 
   registeredUsers(): string[] {
-    const nicknames = this.liveSockets().flatMap((ws) => this.stateOf(ws).nickname ?? []);
-    return nicknames.sort((a, b) => a.toLowerCase().localeCompare(b.toLowerCase()) || a.localeCompare(b));
+    return this.sockets.registeredNicknames().sort((a, b) => a.toLowerCase().localeCompare(b.toLowerCase()) || a.localeCompare(b));
   }
 
   recentMessages(family: Family): ShapedMessage[] {
@@ -371,104 +304,31 @@ export class Room extends DurableObject<Env> {
 
   /** `PUT …/text`: the message was validated by the Worker; the author rule needs the room. */
   postText(family: Family, message: ClientMessageOf<"text">, threading: Threading = {}): PostResult {
-    const banned = this.banReason(message.author);
+    const banned = this.moderation.banReason(message.author);
     if (banned !== undefined) return { ok: false, status: 403, detail: banned };
-    if (this.holderOf(message.author) !== undefined) {
-      return { ok: false, status: 409, detail: `The nickname '${message.author}' is registered by a connected user: post under another nickname.` };
+    if (this.sockets.holderOf(message.author) !== undefined) {
+      return { ok: false, status: 409, detail: sentences.heldByConnectedUser(message.author) };
     }
     return { ok: true, message: shape(this.broadcastAndStore(message, threading), family) };
   }
 
   clearHistory(): void {
     this.history.clear();
-    logModeration({ room: this.ctx.id.name, action: "clear_history" });
+    this.moderation.log("clear_history");
   }
 
   /** Closes the nickname's sockets, announces its exit, and refuses it here until the ban ends. */
   async ban(nickname: string, seconds: number): Promise<BanResult> {
-    const until = this.bans.add(nickname, Date.now() + seconds * 1000);
-    await this.scheduleBanCleanup();
-    const holders = this.liveSockets().filter((ws) => this.stateOf(ws).nickname === nickname);
+    const until = await this.moderation.ban(nickname, seconds);
+    const holders = this.sockets.holding(nickname);
     const minutes = Math.ceil((until - Date.now()) / 60_000);
-    for (const ws of holders) this.closeByRoom(ws, POLICY_VIOLATION, `Banned from this room by a moderator for ${minutes} min.`);
+    for (const ws of holders) this.closeByRoom(ws, POLICY_VIOLATION, sentences.closedByBan(minutes));
     const bannedUntil = new Date(until).toISOString();
-    logModeration({ room: this.ctx.id.name, action: "ban", target: nickname, until: bannedUntil, disconnected: holders.length });
+    this.moderation.log("ban", { target: nickname, until: bannedUntil, disconnected: holders.length });
     return { nickname, banned_until: bannedUntil, disconnected: holders.length };
   }
 
-  /** The alarm exists only while a ban does: it deletes expired bans and waits for the next. */
   override async alarm(): Promise<void> {
-    this.bans.removeExpired(Date.now());
-    await this.scheduleBanCleanup();
+    await this.moderation.onAlarm();
   }
-
-  private async scheduleBanCleanup(): Promise<void> {
-    const next = this.bans.nextExpiry();
-    if (next === undefined) return this.ctx.storage.deleteAlarm();
-    const current = await this.ctx.storage.getAlarm();
-    if (current === null || current > next) await this.ctx.storage.setAlarm(next);
-  }
-
-  // -------------------------------------------------------------------------
-  // Sockets and their state
-
-  private liveSockets(): WebSocket[] {
-    return this.ctx.getWebSockets().filter((ws) => ws.readyState === WebSocket.OPEN && !this.departed.has(ws));
-  }
-
-  private stateOf(ws: WebSocket): SocketState {
-    let state = this.sockets.get(ws);
-    if (!state) {
-      state = ws.deserializeAttachment() as SocketState;
-      this.sockets.set(ws, state);
-    }
-    return state;
-  }
-
-  /** Writes the attachment first: it is the truth that survives hibernation. */
-  private remember(ws: WebSocket, state: SocketState): void {
-    ws.serializeAttachment(state);
-    this.sockets.set(ws, state);
-  }
-
-  private holderOf(nickname: string): WebSocket | undefined {
-    return this.liveSockets().find((ws) => this.stateOf(ws).nickname === nickname);
-  }
-
-  private broadcast(message: WireMessage): void {
-    this.sendTo(this.liveSockets(), new Outgoing(envelope(message)));
-  }
-
-  /** One dead socket must never break a broadcast: each send stands alone. */
-  private sendTo(sockets: Iterable<WebSocket>, outgoing: Outgoing): void {
-    for (const ws of sockets) {
-      const frame = outgoing.for(dialectOf(this.stateOf(ws)));
-      if (frame === undefined) continue;
-      try {
-        ws.send(frame);
-      } catch {
-        // Gone away; its close handler announces the departure.
-      }
-    }
-  }
-}
-
-function dialectOf(state: SocketState): Dialect {
-  return state.gischat1 ? "gischat1" : state.family;
-}
-
-/** One JSON line per moderation action, for `wrangler tail` and Logpush; never the token. */
-function logModeration(entry: { room: string | undefined; action: string; [detail: string]: unknown }): void {
-  console.log(JSON.stringify({ event: "moderation", ...entry, time: new Date().toISOString() }));
-}
-
-function truncateUtf8(text: string, maxBytes: number): string {
-  const encoder = new TextEncoder();
-  if (encoder.encode(text).length <= maxBytes) return text;
-  let result = "";
-  for (const char of text) {
-    if (encoder.encode(result + char).length > maxBytes) break;
-    result += char;
-  }
-  return result;
 }

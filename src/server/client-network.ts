@@ -1,6 +1,7 @@
 // Who a connection comes from, as the flood guard remembers it (the room in its
 // SQLite, the Worker in its refusal cache), and the 429 both answer a flooder with.
 import ipaddr from "ipaddr.js";
+import { sentences } from "../wire/sentences";
 
 /**
  * What a flooder is remembered by: its IPv4 address, or the /64 of its IPv6 one,
@@ -23,6 +24,5 @@ export function clientNetwork(request: Request): string | null {
 /** 429 before the upgrade: the client sees a failed handshake, and sends nothing. */
 export function floodRefusal(noun: string, room: string, until: number, now: number): Response {
   const seconds = Math.max(1, Math.ceil((until - now) / 1000));
-  const detail = `${noun} '${room}' closed a connection from your address for flooding: new connections from it are refused for ${seconds} s more.`;
-  return Response.json({ detail }, { status: 429, headers: { "Retry-After": String(seconds) } });
+  return Response.json({ detail: sentences.floodRefusal(noun, room, seconds) }, { status: 429, headers: { "Retry-After": String(seconds) } });
 }

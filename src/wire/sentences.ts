@@ -1,0 +1,25 @@
+// Every sentence the room and the Worker send a client, besides the validation
+// reasons each schema carries (messages.ts) and 1.x's notices (gischat1.ts): one
+// definition each, used by the code, the API document and the tests.
+import { FAMILIES, type Family } from "./families";
+
+export const sentences = {
+  alreadyRegistered: (family: Family, room: string, nickname: string) =>
+    `User '${nickname}' already registered in ${FAMILIES[family].noun} ${room}`,
+  notYourExit: (held: string | null, exiter: string) =>
+    `You can only announce your own exit: ${held === null ? "this connection has no registered nickname" : `this connection is registered as '${held}'`}, not '${exiter}'.`,
+  heldByAnother: (nickname: string) => `The nickname '${nickname}' is registered by another user in this room: post under your own nickname.`,
+  heldByConnectedUser: (nickname: string) => `The nickname '${nickname}' is registered by a connected user: post under another nickname.`,
+  banned: (nickname: string, until: number) =>
+    `The nickname '${nickname}' is banned from this room by a moderator until ${new Date(until).toISOString()}.`,
+  tooFast: (seconds: number) => `You are sending messages too fast: wait ${seconds} s before sending again (pictures and layers count more).`,
+  processingFailed: "The server could not process this message; nothing was sent. Please try again.",
+  /** Close reasons: at most 123 bytes. */
+  closedForFlooding: "Closed for flooding: too many messages after warnings to slow down.",
+  closedByBan: (minutes: number) => `Banned from this room by a moderator for ${minutes} min.`,
+  roomFull: (family: Family, room: string, maxUsers: number) =>
+    `${FAMILIES[family].Noun} '${room}' is full (${maxUsers} connected): try again later.`,
+  floodRefusal: (noun: string, room: string, seconds: number) =>
+    `${noun} '${room}' closed a connection from your address for flooding: new connections from it are refused for ${seconds} s more.`,
+  notAnUpgradeToRoom: "Expected a WebSocket upgrade on /room/{name}/ws or /channel/{name}/ws",
+} as const;
