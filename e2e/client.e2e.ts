@@ -7,7 +7,7 @@ import { joinByLink, launchBrowser, sendText, Session, waitForConnection, waitFo
 import { solidPng } from "./png.ts";
 import { DevServer } from "./server.ts";
 
-const ROOMS = { chat: "e2e-chat", map: "e2e-map", xss: "e2e-xss", reconnect: "e2e-reconnect", docs: "QGIS" } as const;
+const ROOMS = { chat: "e2e-chat", threads: "e2e-threads", map: "e2e-map", xss: "e2e-xss", reconnect: "e2e-reconnect", docs: "QGIS" } as const;
 const XSS = "<img src=x onerror=alert(1)>";
 const WGS84_WKT = 'GEOGCS["WGS 84",DATUM["WGS_1984",SPHEROID["WGS 84",6378137,298.257223563]],PRIMEM["Greenwich",0],UNIT["degree",0.0174532925199433]]';
 
@@ -129,6 +129,125 @@ describe("two people in one room", () => {
     await bob.locator("#lightbox[open] #lightbox-image").waitFor();
 
     await expectNoTrouble([alice, bob]);
+  });
+});
+
+/** The frames a page sends on its WebSockets, parsed (the keepalive "ping" left out). */
+function sentFrames(page: Page): Record<string, unknown>[] {
+  const frames: Record<string, unknown>[] = [];
+  page.on("websocket", (socket) =>
+    socket.on("framesent", ({ payload }) => {
+      if (typeof payload === "string" && payload !== "ping") frames.push(JSON.parse(payload) as Record<string, unknown>);
+    }),
+  );
+  return frames;
+}
+
+/** Whether an item is entirely within the visible part of the conversation (which scrolls). */
+async function inConversationView(page: Page, item: Locator): Promise<boolean> {
+  const [list, box] = [await page.locator("#messages").boundingBox(), await item.boundingBox()];
+  if (!list || !box) return false;
+  return box.y >= list.y - 1 && box.y + box.height <= list.y + list.height + 1;
+}
+
+describe("threads", () => {
+  it("a reply carries the id of the message it answers, quotes it, and takes the reader to it", async () => {
+    const original = "the roads layer is up, have a look at the bridges  near the river";
+    const [alice, bob] = [await session.page(), await session.page()];
+    const bobSent = sentFrames(bob);
+    await joinByLink(alice, ROOMS.threads, "alice_thread");
+    await joinByLink(bob, ROOMS.threads, "bob_thread");
+    // Narrow, as on a phone (once joined: the list of users is not shown there): one column, and a short conversation that scrolls.
+    await alice.setViewportSize({ width: 420, height: 760 });
+
+    await sendText(alice, original);
+    const sentInAlice = alice.locator(".message.type-text", { hasText: "the roads layer is up" });
+    await sentInAlice.waitFor();
+    const originalId = await sentInAlice.getAttribute("data-id");
+    expect(originalId).toMatch(/^[0-9a-f-]{36}$/);
+    // By its id: the replies quote its text too.
+    const originalInAlice = alice.locator(`.message[data-id="${originalId}"]`);
+    const originalInBob = bob.locator(`.message[data-id="${originalId}"]`);
+    await originalInBob.waitFor();
+
+    // Enough chatter from QGIS users that the original scrolls out of Alice's view (each socket has a budget of 20).
+    for (const bot of ["qgis_one", "qgis_two"]) {
+      await sendRaw(ROOMS.threads, bot, Array.from({ length: 8 }, (_, n) => ({ type: "text", author: bot, text: `${bot} says ${n}` })));
+    }
+    await alice.locator(".message", { hasText: "qgis_two says 7" }).waitFor();
+    await bob.locator(".message", { hasText: "qgis_two says 7" }).waitFor();
+
+    // Reply mode: the bar says to whom; Escape leaves it, and what is sent then answers nothing.
+    const replyBar = bob.locator("#reply-bar");
+    await originalInBob.locator(".reply-button").click();
+    await replyBar.waitFor();
+    expect(await replyBar.textContent()).toContain("Replying to alice_thread: the roads layer is up, have a look at the bridges near the river");
+    await bob.keyboard.press("Escape");
+    await replyBar.waitFor({ state: "hidden" });
+    await sendText(bob, "not an answer");
+    await alice.locator(".message", { hasText: "not an answer" }).waitFor();
+    expect(await alice.locator(".message", { hasText: "not an answer" }).getAttribute("data-reply-to")).toBeNull();
+
+    // A text in reply, then the map's view shared in reply (a bbox): both carry the original's id, and reply mode ends with each.
+    await originalInBob.locator(".reply-button").click();
+    await replyBar.waitFor();
+    await sendText(bob, "looks good, the bridges too");
+    await replyBar.waitFor({ state: "hidden" });
+    await originalInBob.locator(".reply-button").click();
+    await bob.locator("#share-view").click();
+    await replyBar.waitFor({ state: "hidden" });
+
+    // What Bob's page sent: exactly the key, on the threaded types only.
+    await expect.poll(() => bobSent.filter((frame) => frame["type"] === "bbox").length).toBe(1);
+    const byType = (type: string) => bobSent.filter((frame) => frame["type"] === type);
+    expect(byType("text").map((frame) => [frame["text"], frame["in_reply_to_id"]])).toEqual([
+      ["not an answer", undefined],
+      ["looks good, the bridges too", originalId],
+    ]);
+    expect(byType("bbox")[0]?.["in_reply_to_id"]).toBe(originalId);
+    expect(byType("newcomer")[0]).toEqual({ type: "newcomer", newcomer: "bob_thread" });
+
+    // What Alice sees: each reply quotes her message and names it in data-reply-to.
+    const reply = alice.locator(".message.is-reply.type-text", { hasText: "looks good, the bridges too" });
+    await reply.waitFor();
+    expect(await reply.getAttribute("data-reply-to")).toBe(originalId);
+    const quote = reply.locator("button.reply-quote");
+    expect(await quote.locator(".reply-author").textContent()).toBe("alice_thread");
+    expect(await quote.locator(".reply-snippet").textContent()).toBe("the roads layer is up, have a look at the bridges near the river");
+    const bboxReply = alice.locator(".message.is-reply.type-bbox");
+    await bboxReply.waitFor();
+    expect(await bboxReply.getAttribute("data-reply-to")).toBe(originalId);
+    // The quote fits the narrow column: nothing sticks out sideways.
+    expect(await reply.evaluate((item) => item.scrollWidth <= item.clientWidth + 1)).toBe(true);
+
+    // A click on the quote scrolls to the original and highlights it for a moment.
+    // In front, as the page someone reads is: a background tab gets no animation frames, so no smooth scrolling.
+    await alice.bringToFront();
+    await alice.locator(".message", { hasText: "qgis_two says 7" }).scrollIntoViewIfNeeded();
+    expect(await inConversationView(alice, originalInAlice)).toBe(false);
+    await quote.click();
+    await expect.poll(() => originalInAlice.getAttribute("class")).toContain("reply-highlight");
+    await expect.poll(() => inConversationView(alice, originalInAlice)).toBe(true);
+    await expect.poll(() => originalInAlice.getAttribute("class"), { timeout: 4_000 }).not.toContain("reply-highlight");
+
+    // A reply to a message this page never had says so, and goes nowhere.
+    await sendRaw(ROOMS.threads, "qgis_one", [
+      { type: "text", author: "qgis_one", text: "about that old message", in_reply_to_id: crypto.randomUUID() },
+    ]);
+    const orphan = alice.locator(".message.is-reply", { hasText: "about that old message" });
+    await orphan.waitFor();
+    expect(await orphan.locator(".reply-quote").textContent()).toBe("Reply to a message that is not shown here");
+    expect(await orphan.locator("button.reply-quote").count()).toBe(0);
+
+    // Someone who comes later gets the thread in the replay (the room keeps 5 messages: not the original).
+    const carol = await session.page();
+    await joinByLink(carol, ROOMS.threads, "carol_thread");
+    const replayed = carol.locator(".message.is-reply.type-text", { hasText: "looks good, the bridges too" });
+    await replayed.waitFor();
+    expect(await replayed.getAttribute("data-reply-to")).toBe(originalId);
+    expect(await replayed.locator(".reply-missing").count()).toBe(1);
+
+    await expectNoTrouble([alice, bob, carol]);
   });
 });
 

@@ -1,6 +1,6 @@
 // The browser client: pick a room, a nickname and an avatar (or come through a
 // deep link), then chat, with everything located drawn on the map.
-import { AVATARS } from "./avatars";
+import { authorColor, AVATARS } from "./avatars";
 import { RoomConnection, socketUrl, type ConnectionState } from "./connection";
 import { legacyGeojsonCrs } from "./crs";
 import { byId, el } from "./dom";
@@ -17,8 +17,10 @@ import {
   type Received,
   type ReceivedOf,
   type Rules,
+  type ThreadedType,
 } from "./protocol";
 import { deepLink, rememberChoice, rememberedChoice, type Choice } from "./settings";
+import { isThreadedType, quoteOf, withReply, type Quote } from "./threads";
 
 const ui = {
   roomTitle: byId("room-title", HTMLSpanElement),
@@ -34,6 +36,10 @@ const ui = {
   users: byId("users", HTMLUListElement),
   likes: byId("likes", HTMLUListElement),
   messages: byId("messages", HTMLOListElement),
+  replyBar: byId("reply-bar", HTMLDivElement),
+  replyAuthor: byId("reply-author", HTMLElement),
+  replySnippet: byId("reply-snippet", HTMLSpanElement),
+  replyCancel: byId("reply-cancel", HTMLButtonElement),
   composer: byId("composer", HTMLFormElement),
   composerText: byId("composer-text", HTMLInputElement),
   imageFile: byId("image-file", HTMLInputElement),
@@ -49,13 +55,21 @@ const ui = {
 /** A registration refused on a reconnection is retried: the server may still hold the dropped socket for a moment. */
 const REGISTRATION_RETRY_MS = 3_000;
 const REGISTRATION_RETRIES = 10;
+/** How long a message stays highlighted after a click on a quote of it. */
+const REPLY_HIGHLIGHT_MS = 2_000;
 
 // ---------------------------------------------------------------------------
 // One stay in one room.
 
 class ChatSession {
   private readonly connection: RoomConnection;
-  private readonly seen = new Set<string>();
+  /**
+   * Every message received, by id: a reconnection's replay is shown once, and a
+   * reply finds the message it answers here.
+   */
+  private readonly received = new Map<string, Received>();
+  /** The message the composer answers, while in reply mode. */
+  private replyingTo: ReceivedOf<ThreadedType> | undefined;
   private readonly users = new Set<string>();
   /** Arrivals and departures seen while GET …/users is on its way, replayed over its answer. */
   private pendingUserEvents: ReceivedOf<"newcomer" | "exiter">[] | undefined;
@@ -88,12 +102,39 @@ class ChatSession {
     if (this.registered) this.connection.send({ type: "exiter", exiter: this.choice.nickname } satisfies OutgoingMessage);
     this.connection.stop();
     clearInterval(this.countdown);
+    this.cancelReply();
   }
 
+  /**
+   * Sends a message; in reply mode a text, image, layer, extent or position
+   * answers the message replied to, and ends reply mode once sent.
+   */
   send(message: OutgoingMessage): boolean {
-    if (this.connection.send(message)) return true;
+    const outgoing = withReply(message, this.replyingTo?.id);
+    if (this.connection.send(outgoing)) {
+      if (isThreadedType(outgoing.type)) this.cancelReply();
+      return true;
+    }
     showComposerError("Not connected: nothing was sent. The page reconnects by itself; try again in a moment.");
     return false;
+  }
+
+  /** Reply mode: the bar above the composer says to whom, until it is sent or cancelled. */
+  replyTo(message: ReceivedOf<ThreadedType>): void {
+    const quote = quoteOf(message);
+    if (!quote) return;
+    this.replyingTo = message;
+    showReplyBar(quote);
+    ui.composerText.focus();
+  }
+
+  get replying(): boolean {
+    return this.replyingTo !== undefined;
+  }
+
+  cancelReply(): void {
+    this.replyingTo = undefined;
+    showReplyBar(undefined);
   }
 
   private onOpen(): void {
@@ -119,8 +160,8 @@ class ChatSession {
 
   private receive(message: Received): void {
     // A reconnection replays the room's recent messages: show each message once.
-    if (this.seen.has(message.id)) return;
-    this.seen.add(message.id);
+    if (this.received.has(message.id)) return;
+    this.received.set(message.id, message);
     switch (message.type) {
       case "nb_users":
         ui.nbUsers.textContent = `${message.nb_users} connected`;
@@ -192,6 +233,17 @@ class ChatSession {
       ui.lightboxImage.src = source;
       ui.lightbox.showModal();
     },
+    find: (messageId) => this.received.get(messageId),
+    reply: (message) => this.replyTo(message),
+    showMessage: (messageId) => {
+      const item = messageItem(messageId);
+      if (!item) return;
+      scrollToItem(item);
+      flash(item, "reply-highlight", REPLY_HIGHLIGHT_MS);
+      // Keyboard users continue from the message they were taken to.
+      if (!item.hasAttribute("tabindex")) item.tabIndex = -1;
+      item.focus({ preventScroll: true });
+    },
   };
 
   private renderUsers(): void {
@@ -238,12 +290,45 @@ function isLocated(message: Received): message is Located {
   return message.type === "geojson" || message.type === "bbox" || message.type === "position";
 }
 
+/** The list item of a message, if it is in the conversation. */
+function messageItem(messageId: string): HTMLElement | null {
+  return ui.messages.querySelector<HTMLElement>(`li[data-id="${CSS.escape(messageId)}"]`);
+}
+
+/** Scrolls the conversation (and nothing else: not the page) so that the item is in the middle. */
+function scrollToItem(item: HTMLElement): void {
+  const list = ui.messages.getBoundingClientRect();
+  const box = item.getBoundingClientRect();
+  const behavior = window.matchMedia("(prefers-reduced-motion: reduce)").matches ? "instant" : "smooth";
+  ui.messages.scrollBy({ top: box.top - list.top - (list.height - box.height) / 2, behavior });
+}
+
+const flashTimers = new WeakMap<Element, ReturnType<typeof setTimeout>>();
+
+/** Adds a class for a moment (a second click starts the moment again). */
+function flash(item: Element, className: string, ms: number): void {
+  clearTimeout(flashTimers.get(item));
+  item.classList.add(className);
+  flashTimers.set(
+    item,
+    setTimeout(() => item.classList.remove(className), ms),
+  );
+}
+
 /** Appends to the conversation, following it only if the reader was already at the bottom. */
 function appendToList(item: HTMLLIElement): void {
   const list = ui.messages;
   const atBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 40;
   list.append(item);
   if (atBottom) list.scrollTop = list.scrollHeight;
+}
+
+/** The bar above the composer: "Replying to <author>: <quote>", or nothing. */
+function showReplyBar(quote: Quote | undefined): void {
+  ui.replyBar.hidden = quote === undefined;
+  ui.replyAuthor.textContent = quote?.author ?? "";
+  ui.replyAuthor.style.color = quote ? authorColor(quote.author) : "";
+  ui.replySnippet.textContent = quote?.text ?? "";
 }
 
 function showComposerError(text: string): void {
@@ -366,10 +451,11 @@ async function main(): Promise<void> {
   let session: ChatSession | undefined;
   const map = new ChatMap(ui.map, window.localStorage, {
     onItemClick: (messageId) => {
-      const item = ui.messages.querySelector<HTMLElement>(`li[data-id="${CSS.escape(messageId)}"]`);
-      item?.scrollIntoView({ block: "center", behavior: "smooth" });
-      item?.classList.add("flash");
-      setTimeout(() => item?.classList.remove("flash"), 1500);
+      const item = messageItem(messageId);
+      if (item) {
+        scrollToItem(item);
+        flash(item, "flash", 1500);
+      }
       // No flight here: the user is looking at the item already, and a popup may be opening on it.
       map.highlight(messageId);
     },
@@ -437,6 +523,7 @@ function fillJoinForm(rooms: string[]): void {
 
 function showJoinForm(error: string): void {
   ui.joinError.textContent = error;
+  showReplyBar(undefined);
   ui.join.hidden = false;
   ui.chat.hidden = true;
   ui.leave.hidden = true;
@@ -465,6 +552,17 @@ function wireComposer(current: () => ChatSession | undefined, rules: Rules, map:
   ui.geojsonFile.addEventListener("change", () => {
     const file = ui.geojsonFile.files?.[0];
     if (file) void sendBuilt((session) => geojsonMessage(file, session, rules)).finally(() => (ui.geojsonFile.value = ""));
+  });
+  ui.replyCancel.addEventListener("click", () => {
+    current()?.cancelReply();
+    ui.composerText.focus();
+  });
+  ui.composer.addEventListener("keydown", (event) => {
+    const session = current();
+    if (event.key === "Escape" && session?.replying) {
+      event.preventDefault();
+      session.cancelReply();
+    }
   });
   ui.shareView.addEventListener("click", () => {
     void sendBuilt((session) => {

@@ -3,7 +3,8 @@
 // attribute values, never markup.
 import { authorColor, avatarGlyph } from "./avatars";
 import { el } from "./dom";
-import type { Received, ReceivedOf } from "./protocol";
+import type { Received, ReceivedOf, ThreadedType } from "./protocol";
+import { isThreaded, quoteOf, replyTargetOf, summaryOf } from "./threads";
 
 export interface MessageActions {
   /** This user's nickname, for mentions and for not liking one's own messages. */
@@ -12,7 +13,15 @@ export interface MessageActions {
   locate(messageId: string): void;
   like(message: ReceivedOf<"text">): void;
   enlarge(source: string): void;
+  /** The message with this id, if this page received it (the session's index of messages). */
+  find(messageId: string): Received | undefined;
+  /** Reply was clicked on a message: the composer answers it. */
+  reply(message: ReceivedOf<ThreadedType>): void;
+  /** The quote of a message was clicked: scroll to that message and highlight it. */
+  showMessage(messageId: string): void;
 }
+
+export const NOT_SHOWN_QUOTE = "Reply to a message that is not shown here";
 
 /** Where a located message stands on the map, as decided by the map. */
 export type MapStatus = { shown: true } | { shown: false; reason: string };
@@ -24,14 +33,24 @@ export function renderAuthored(message: Received, actions: MessageActions, mapSt
   if (!("author" in message)) return undefined;
   const content = contentOf(message, actions);
   if (!content) return undefined;
+  const inReplyTo = replyTargetOf(message);
+  const body = el("div", { className: "body" }, meta(message), content);
+  if (inReplyTo !== undefined) body.prepend(replyQuote(inReplyTo, actions));
   const item = el(
     "li",
     { className: `message type-${message.type}`, attrs: { "data-id": message.id, "data-type": message.type } },
     avatarBadge(message.author, message.avatar),
-    el("div", { className: "body" }, meta(message), content),
+    body,
   );
+  if (inReplyTo !== undefined) {
+    item.classList.add("is-reply");
+    item.setAttribute("data-reply-to", inReplyTo);
+  }
   if (message.type === "text" && mentionsMe(message.text, actions.me())) item.classList.add("mentions-me");
-  if (message.type === "text" && message.author !== actions.me()) item.append(likeButton(message, actions));
+  const buttons: HTMLElement[] = [];
+  if (isThreaded(message)) buttons.push(replyButton(message, actions));
+  if (message.type === "text" && message.author !== actions.me()) buttons.push(likeButton(message, actions));
+  if (buttons.length > 0) item.append(el("div", { className: "message-actions" }, ...buttons));
   if (mapStatus) markLocated(item, message.id, mapStatus, actions);
   return item;
 }
@@ -55,27 +74,15 @@ function contentOf(message: Received, actions: MessageActions): HTMLElement | un
       return textWithMentions(message.text, actions.me());
     case "image":
       return chatImage(message, actions);
-    case "geojson": {
-      const count = Array.isArray(message.geojson.features) ? message.geojson.features.length : 0;
-      return el("p", { text: `shared the layer “${message.layer_name}” (${count} feature${count === 1 ? "" : "s"}, ${message.crs_authid})` });
-    }
+    case "geojson":
     case "bbox":
-      return el("p", {
-        text: `shared an extent (${message.crs_authid}): ${round(message.xmin)}, ${round(message.ymin)} – ${round(message.xmax)}, ${round(message.ymax)}`,
-      });
     case "position":
-      return el("p", { text: `shared a position (${message.crs_authid}): ${round(message.x)}, ${round(message.y)}` });
     case "crs":
-      return el("p", { text: `shared a CRS: ${message.crs_authid}` });
+      return el("p", { text: summaryOf(message) ?? "" });
     case "model":
-      return download(
-        `shared the processing model “${message.model_name}”${message.model_group ? ` (${message.model_group})` : ""}`,
-        message.raw_xml,
-        `${message.model_name}.model3`,
-        "application/xml",
-      );
+      return download(summaryOf(message) ?? "", message.raw_xml, `${message.model_name}.model3`, "application/xml");
     case "script":
-      return download(`shared the processing script “${message.name}”`, message.raw_pycode, `${message.name}.py`, "text/x-python");
+      return download(summaryOf(message) ?? "", message.raw_pycode, `${message.name}.py`, "text/x-python");
     default:
       return undefined;
   }
@@ -89,9 +96,33 @@ function avatarBadge(author: string, avatar: string | null): HTMLElement {
 }
 
 function meta(message: Received & { author: string }): HTMLElement {
-  const author = el("strong", { className: "author", text: message.author });
-  author.style.color = authorColor(message.author);
-  return el("div", { className: "meta" }, author, " ", timeOf(message.timestamp));
+  return el("div", { className: "meta" }, authorName(message.author, "author"), " ", timeOf(message.timestamp));
+}
+
+function authorName(author: string, className: string): HTMLElement {
+  const name = el("strong", { className, text: author });
+  name.style.color = authorColor(author);
+  return name;
+}
+
+/** Above a reply: who wrote the message it answers and how it starts; a click shows that message. */
+function replyQuote(inReplyTo: string, actions: MessageActions): HTMLElement {
+  const original = actions.find(inReplyTo);
+  const quote = original && quoteOf(original);
+  if (!quote) return el("p", { className: "reply-quote reply-missing", text: NOT_SHOWN_QUOTE });
+  const button = el(
+    "button",
+    { className: "reply-quote", title: `Show ${quote.author}'s message`, attrs: { type: "button" } },
+    el("span", { className: "reply-arrow", text: "↩", attrs: { "aria-hidden": "true" } }),
+    authorName(quote.author, "reply-author"),
+    el("span", { className: "reply-snippet", text: quote.text }),
+  );
+  button.addEventListener("click", (event) => {
+    // Not a click on the reply itself (which flies to it on the map, for a layer).
+    event.stopPropagation();
+    actions.showMessage(inReplyTo);
+  });
+  return button;
 }
 
 function timeOf(timestamp: number): HTMLTimeElement {
@@ -127,6 +158,15 @@ function chatImage(message: ReceivedOf<"image">, actions: MessageActions): HTMLE
   return button;
 }
 
+function replyButton(message: ReceivedOf<ThreadedType>, actions: MessageActions): HTMLButtonElement {
+  const button = el("button", { className: "reply-button", text: "Reply", title: `Reply to ${message.author}'s message`, attrs: { type: "button" } });
+  button.addEventListener("click", (event) => {
+    event.stopPropagation();
+    actions.reply(message);
+  });
+  return button;
+}
+
 function likeButton(message: ReceivedOf<"text">, actions: MessageActions): HTMLButtonElement {
   const button = el("button", { className: "like", text: "♥", title: `Like ${message.author}'s message`, attrs: { type: "button" } });
   button.addEventListener("click", () => {
@@ -147,7 +187,8 @@ function markLocated(item: HTMLLIElement, messageId: string, status: MapStatus, 
   item.tabIndex = 0;
   item.addEventListener("click", () => actions.locate(messageId));
   item.addEventListener("keydown", (event) => {
-    if (event.key === "Enter") actions.locate(messageId);
+    // Enter on a button inside (Reply, a quote) is that button's.
+    if (event.key === "Enter" && event.target === item) actions.locate(messageId);
   });
 }
 
@@ -161,8 +202,4 @@ function download(label: string, content: string, filename: string, type: string
     setTimeout(() => URL.revokeObjectURL(url), 10_000);
   });
   return el("p", {}, label, " ", button);
-}
-
-function round(value: number): string {
-  return Number.isInteger(value) ? String(value) : value.toFixed(Math.abs(value) >= 1000 ? 1 : 5);
 }

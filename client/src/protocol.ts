@@ -1,20 +1,36 @@
 // The messages this client sends and receives. The types come from the server's
 // own zod schemas (type-only import: nothing of the server is bundled), so a
 // message built here has exactly the contract's fields or does not compile.
-import type { ClientMessageOf, WireMessage } from "../../src/wire/messages";
+import type { ChannelStamp } from "../../src/wire/envelope";
+import type { ClientMessageOf, ClientMessageType, ReplyField, ThreadedType, WireMessage } from "../../src/wire/messages";
 
-export type TextMessage = ClientMessageOf<"text">;
-export type ImageMessage = ClientMessageOf<"image">;
-export type GeojsonMessage = ClientMessageOf<"geojson">;
-export type BboxMessage = ClientMessageOf<"bbox">;
-export type PositionMessage = ClientMessageOf<"position">;
-export type LikeMessage = ClientMessageOf<"like">;
-export type NewcomerMessage = ClientMessageOf<"newcomer">;
-export type ExiterMessage = ClientMessageOf<"exiter">;
+/**
+ * Threads, as QChat 1.7 speaks them: the types that may answer another message
+ * (text, image, geojson, crs, bbox, position), what the channels family adds to
+ * every message (`id`, `timestamp`, and `in_reply_to_id` on a reply only, never
+ * null), and what a client may add to a threaded message it sends.
+ */
+export type { ChannelStamp, ReplyField, ThreadedType };
+
+/** A message this client sends, with the reply field on the threaded types only (whatever the server's output type says of it). */
+type Sent<T extends ClientMessageType> = T extends ThreadedType ? Omit<ClientMessageOf<T>, "in_reply_to_id"> & ReplyField : ClientMessageOf<T>;
+
+export type TextMessage = Sent<"text">;
+export type ImageMessage = Sent<"image">;
+export type GeojsonMessage = Sent<"geojson">;
+export type BboxMessage = Sent<"bbox">;
+export type PositionMessage = Sent<"position">;
+export type LikeMessage = Sent<"like">;
+export type NewcomerMessage = Sent<"newcomer">;
+export type ExiterMessage = Sent<"exiter">;
 export type OutgoingMessage = TextMessage | ImageMessage | GeojsonMessage | BboxMessage | PositionMessage | LikeMessage | NewcomerMessage | ExiterMessage;
 
-/** What a channels-family socket receives: every message carries an id and a timestamp. */
-export type Received = WireMessage & { id: string; timestamp: number };
+/**
+ * What a channels-family socket receives: every message carries an id and a
+ * timestamp, and a threaded one the id of the message it answers when it is a reply.
+ */
+type Stamped<M> = M extends { type: ThreadedType } ? Omit<M, "in_reply_to_id"> & ChannelStamp : M & Omit<ChannelStamp, "in_reply_to_id">;
+export type Received = Stamped<WireMessage>;
 export type ReceivedOf<T extends Received["type"]> = Extract<Received, { type: T }>;
 /** Messages that have a place on the map. */
 export type Located = ReceivedOf<"geojson"> | ReceivedOf<"bbox"> | ReceivedOf<"position">;
