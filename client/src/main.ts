@@ -8,6 +8,7 @@ import { ChatMap } from "./map";
 import { renderAuthored, renderEvent, type MessageActions } from "./messages";
 import {
   codePoints,
+  isNicknameTaken,
   nicknameProblem,
   parseReceived,
   WGS84,
@@ -179,7 +180,7 @@ class ChatSession {
   }
 
   private onUncompliant(reason: string): void {
-    const nameTaken = !this.registered && reason.startsWith(`User '${this.choice.nickname}' already registered`);
+    const nameTaken = !this.registered && isNicknameTaken(reason, this.choice.nickname);
     if (nameTaken && !this.everRegistered) {
       this.leave();
       this.onRefused(`${reason}: choose another nickname.`);

@@ -1,7 +1,12 @@
 // The messages this client sends and receives. The types come from the server's
 // own zod schemas (type-only import: nothing of the server is bundled), so a
 // message built here has exactly the contract's fields or does not compile.
+// Values come only from the zod-free modules of src/wire (text.ts, sentences.ts):
+// client/test/bundle.test.ts checks that nothing else of the server is bundled.
 import type { ChannelStamp } from "../../src/wire/envelope";
+import { sentences } from "../../src/wire/sentences";
+import { codePointsUpTo, nicknameProblem as problemOfNickname } from "../../src/wire/text";
+import type { LimitsByKey } from "../../src/wire/limits";
 import type { ClientMessageOf, ClientMessageType, ReplyField, ThreadedType, WireMessage } from "../../src/wire/messages";
 
 /**
@@ -36,15 +41,7 @@ export type ReceivedOf<T extends Received["type"]> = Extract<Received, { type: T
 export type Located = ReceivedOf<"geojson"> | ReceivedOf<"bbox"> | ReceivedOf<"position">;
 
 /** The subset of GET /rules the client uses to check input before sending. */
-export interface Rules {
-  min_author_length: number;
-  max_author_length: number;
-  max_message_length: number;
-  max_image_raw_length: number;
-  max_geojson_features: number;
-}
-
-export const NICKNAME_PATTERN = /^[A-Za-z0-9_-]+$/;
+export type Rules = Pick<LimitsByKey, "min_author_length" | "max_author_length" | "max_message_length" | "max_image_raw_length" | "max_geojson_features">;
 
 /** WGS 84 as OGC WKT, sent with the extents and points this client shares (it works in EPSG:4326). */
 export const WGS84 = {
@@ -56,10 +53,12 @@ export const WGS84 = {
 
 /** Why a nickname is refused, in the server's words, or undefined when it is fine. */
 export function nicknameProblem(nickname: string, rules: Rules): string | undefined {
-  const { min_author_length: min, max_author_length: max } = rules;
-  if (nickname.length < min || nickname.length > max) return `A nickname must be between ${min} and ${max} characters long.`;
-  if (!NICKNAME_PATTERN.test(nickname)) return "A nickname may only contain letters, digits, '_' and '-'.";
-  return undefined;
+  return problemOfNickname("A nickname", nickname, rules.min_author_length, rules.max_author_length);
+}
+
+/** Whether a refusal is the server's "already registered" for this nickname (the other page holds it). */
+export function isNicknameTaken(reason: string, nickname: string): boolean {
+  return reason.startsWith(sentences.alreadyRegisteredPrefix(nickname));
 }
 
 /** Parses a frame from the server; the keepalive answer `pong` and anything else that is not a message give undefined. */
@@ -77,8 +76,4 @@ export function parseReceived(frame: unknown): Received | undefined {
 }
 
 /** Code points, as the server counts a text's length. */
-export function codePoints(text: string): number {
-  let count = 0;
-  for (const _ of text) count++;
-  return count;
-}
+export const codePoints = (text: string): number => codePointsUpTo(text);

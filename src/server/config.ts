@@ -78,7 +78,7 @@ function checkAuthorBounds(limits: Limits, minLabel: string, maxLabel: string, c
   }
 }
 
-const LIMIT_BY_KEY = new Map(LIMIT_NAMES.map((name) => [LIMITS[name].key, name]));
+const LIMIT_BY_KEY = new Map<string, keyof Limits>(LIMIT_NAMES.map((name) => [LIMITS[name].key, name]));
 
 /**
  * ROOM_LIMITS: JSON, an object of room name -> { limit key: value }, e.g.

@@ -34,7 +34,7 @@ export interface LimitSpec {
 }
 
 /** Every limit: its variable, its key in /rules and ROOM_LIMITS, its default and its floor. */
-export const LIMITS: { readonly [K in keyof Limits]: LimitSpec } = {
+export const LIMITS = {
   minAuthorLength: { variable: "MIN_AUTHOR_LENGTH", key: "min_author_length", fallback: 3, min: 1 },
   maxAuthorLength: { variable: "MAX_AUTHOR_LENGTH", key: "max_author_length", fallback: 32, min: 1 },
   maxMessageLength: { variable: "MAX_MESSAGE_LENGTH", key: "max_message_length", fallback: 255, min: 1 },
@@ -50,5 +50,8 @@ export const LIMITS: { readonly [K in keyof Limits]: LimitSpec } = {
   maxUsers: { variable: "MAX_USERS", key: "max_users", fallback: 1000, min: 1 },
   rateLimitBurst: { variable: "RATE_LIMIT_BURST", key: "rate_limit_burst", fallback: 20, min: 1 },
   rateLimitPerSecond: { variable: "RATE_LIMIT_PER_SECOND", key: "rate_limit_per_second", fallback: 2, min: 0.01, fractional: true },
-};
+} as const satisfies { readonly [K in keyof Limits]: LimitSpec };
+
+/** The limits as /rules and …/{name}/rules show them, by their snake_case keys. */
+export type LimitsByKey = { [K in keyof Limits as (typeof LIMITS)[K]["key"]]: number };
 

@@ -4,12 +4,10 @@
 // a reply answers).
 import { z } from "zod";
 import type { Limits } from "./limits";
+import { isWithinCodePoints, NICKNAME_PATTERN, textSentences } from "./text";
 
 // ---------------------------------------------------------------------------
-// Field helpers. String bounds count Unicode code points, as the original server
-// (Python `len`) did: an emoji is one character, not two UTF-16 units.
-
-const NICKNAME_PATTERN = /^[A-Za-z0-9_-]+$/;
+// Field helpers, on the rules of text.ts.
 
 export const CHEAT_CODES: ReadonlySet<string> = new Set([
   "givemesomecheese",
@@ -21,31 +19,11 @@ export const CHEAT_CODES: ReadonlySet<string> = new Set([
   "spaceandtime",
 ]);
 
-/** Code points in `text`, counting no further than `limit + 1` (enough to know it is over). */
-export function codePointsUpTo(text: string, limit: number): number {
-  let count = 0;
-  for (let i = 0; i < text.length && count <= limit; i++) {
-    const unit = text.charCodeAt(i);
-    // A low surrogate after a high one belongs to the same code point.
-    if (unit >= 0xdc00 && unit <= 0xdfff && i > 0) {
-      const previous = text.charCodeAt(i - 1);
-      if (previous >= 0xd800 && previous <= 0xdbff) continue;
-    }
-    count++;
-  }
-  return count;
-}
-
-function isWithinCodePoints(text: string, limit: number): boolean {
-  // A string never has more code points than UTF-16 units: most strings stop here.
-  return text.length <= limit || codePointsUpTo(text, limit) <= limit;
-}
-
 export function boundedString(field: string, max: number) {
   return (
     z
       .string()
-      .refine((text) => isWithinCodePoints(text, max), { message: `Field '${field}' must be at most ${max} characters long.` })
+      .refine((text) => isWithinCodePoints(text, max), { message: textSentences.tooLong(`Field '${field}'`, max) })
       // For the OpenAPI document: JSON Schema's maxLength counts code points too.
       .meta({ maxLength: max })
   );
@@ -53,11 +31,12 @@ export function boundedString(field: string, max: number) {
 
 export function nickname(field: string, limits: Limits) {
   const { minAuthorLength: min, maxAuthorLength: max } = limits;
+  const subject = `Field '${field}'`;
   return z
     .string()
-    .min(min, { message: `Field '${field}' must be between ${min} and ${max} characters long.` })
-    .max(max, { message: `Field '${field}' must be between ${min} and ${max} characters long.` })
-    .regex(NICKNAME_PATTERN, { message: `Field '${field}' may only contain letters, digits, '_' and '-'.` });
+    .min(min, { message: textSentences.nicknameLength(subject, min, max) })
+    .max(max, { message: textSentences.nicknameLength(subject, min, max) })
+    .regex(NICKNAME_PATTERN, { message: textSentences.nicknameCharacters(subject) });
 }
 
 export function optionalString(field: string, max: number) {

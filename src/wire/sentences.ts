@@ -3,9 +3,12 @@
 // definition each, used by the code, the API document and the tests.
 import { FAMILIES, type Family } from "./families";
 
+const alreadyRegisteredPrefix = (nickname: string) => `User '${nickname}' already registered`;
+
 export const sentences = {
   alreadyRegistered: (family: Family, room: string, nickname: string) =>
-    `User '${nickname}' already registered in ${FAMILIES[family].noun} ${room}`,
+    `${alreadyRegisteredPrefix(nickname)} in ${FAMILIES[family].noun} ${room}`,
+  alreadyRegisteredPrefix,
   notYourExit: (held: string | null, exiter: string) =>
     `You can only announce your own exit: ${held === null ? "this connection has no registered nickname" : `this connection is registered as '${held}'`}, not '${exiter}'.`,
   heldByAnother: (nickname: string) => `The nickname '${nickname}' is registered by another user in this room: post under your own nickname.`,

@@ -4,6 +4,7 @@
 // schema of protocol.ts itself, not a copy.
 import { z } from "zod";
 import { LIMITS, limitsByKey, type Config, type Limits } from "../server/config";
+import type { LimitSpec } from "../wire/limits";
 
 export const roomNamesSchema = z.array(z.string()).meta({
   description: "The configured room names, in configured order.",
@@ -12,7 +13,7 @@ export const roomNamesSchema = z.array(z.string()).meta({
 
 const limitSchemas = Object.fromEntries(
   (Object.keys(LIMITS) as (keyof Limits)[]).map((name) => {
-    const spec = LIMITS[name];
+    const spec: LimitSpec = LIMITS[name];
     return [spec.key, (spec.fractional ? z.number() : z.int()).min(spec.min).meta({ description: `${spec.variable}, default ${spec.fallback}` })];
   }),
 );
