@@ -3,6 +3,7 @@
 // 1.0) speaking untyped frames on the rooms path. Exact field sets throughout.
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { freshSlowRoom } from "./rooms";
 import { aliceAndBob, Client, evictForReal, expectChannelStamp, expectNothingBefore, freshRoom, request, roomPath, withoutStamp, type Json } from "./helpers";
 
 const WKT = 'GEOGCS["WGS 84",DATUM["WGS_1984",SPHEROID["WGS 84",6378137,298.257223563]],PRIMEM["Greenwich",0],UNIT["degree",0.0174532925199433]]';
@@ -384,7 +385,7 @@ describe("gischat 1.x clients (QTribu 1.0)", () => {
 
   it("is held to the rate limit like everyone", async () => {
     // ROOM_LIMITS (vitest.config.ts): 5 messages at once, then one every 5 s.
-    const jane = await gischat1("slow-0");
+    const jane = await gischat1(freshSlowRoom());
     for (let i = 0; i < 5; i++) jane.send({ message: `m${i}`, author: "jane" });
     expect(await jane.take(6)).toEqual([
       { author: "internal", nb_users: 1 },

@@ -4,21 +4,20 @@ import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { expect } from "vitest";
 
-export type Family = "rooms" | "channels";
+import { FAMILIES, type Family } from "../src/wire/families";
+import { freshRoom } from "./rooms";
+
+export type { Family };
+export { freshRoom };
 export type Json = Record<string, unknown>;
+/** Both path families, for it.each. */
+export const BOTH_FAMILIES = Object.keys(FAMILIES) as Family[];
 
 const BASE = "http://gischat.test";
-const SEGMENT: Record<Family, string> = { rooms: "room", channels: "channel" };
 const WAIT_MS = 3_000;
 
-let roomCounter = 0;
-/** A configured room no other test of this file has used. */
-export function freshRoom(): string {
-  return `room-${roomCounter++}`;
-}
-
 export function roomPath(family: Family, room: string, rest: string): string {
-  return `${BASE}/${SEGMENT[family]}/${encodeURIComponent(room)}/${rest}`;
+  return `${BASE}/${FAMILIES[family].segment}/${encodeURIComponent(room)}/${rest}`;
 }
 
 export function request(path: string, init?: RequestInit): Promise<Response> {
@@ -45,12 +44,21 @@ export async function evictForReal(room: string): Promise<void> {
 
 const openClients = new Set<Client>();
 
-/** alice and bob registered in a fresh room, bob on the channels family; alice has read everything. */
+/**
+ * Two registered users in an empty room, the first on the rooms family and the
+ * second on the channels family; the first has read the second's arrival.
+ */
+export async function twoUsers(room: string, roomsNickname: string, channelsNickname: string) {
+  const onRooms = await Client.join("rooms", room, roomsNickname);
+  const onChannels = await Client.join("channels", room, channelsNickname);
+  await onRooms.take(2); // nb_users, the second's newcomer
+  return { onRooms, onChannels };
+}
+
+/** alice (rooms) and bob (channels) in a fresh room. */
 export async function aliceAndBob() {
   const room = freshRoom();
-  const alice = await Client.join("rooms", room, "alice");
-  const bob = await Client.join("channels", room, "bob");
-  await alice.take(2); // nb_users, bob's newcomer
+  const { onRooms: alice, onChannels: bob } = await twoUsers(room, "alice", "bob");
   return { room, alice, bob };
 }
 

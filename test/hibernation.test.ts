@@ -2,13 +2,10 @@
 // sockets kept open by the platform) and must rebuild everything it knows from
 // the sockets' attachments and its SQLite storage.
 import { describe, expect, it } from "vitest";
-import { Client, evictForReal, freshRoom, request, roomPath } from "./helpers";
+import { aliceAndBob, Client, evictForReal, freshRoom, request, roomPath } from "./helpers";
 
 async function setUp() {
-  const room = freshRoom();
-  const alice = await Client.join("rooms", room, "alice");
-  const bob = await Client.join("channels", room, "bob");
-  await alice.take(2);
+  const { room, alice, bob } = await aliceAndBob();
   alice.send({ type: "text", author: "alice", text: "before eviction" });
   await alice.next();
   await bob.next();

@@ -11,7 +11,8 @@ import { describe, expect, it } from "vitest";
 import { parseConfig } from "../src/server/config";
 import { CLIENT_MESSAGE_DOCS } from "../src/worker/openapi";
 import { schemasFor, type ClientMessageType } from "../src/wire/messages";
-import { Client, request, roomPath, roomStub, type Json } from "./helpers";
+import { Client, request, roomPath, roomStub, twoUsers, type Json } from "./helpers";
+import { freshHostileRoom } from "./rooms";
 
 const limits = parseConfig(env as unknown as Record<string, unknown>).limits;
 const schemas = schemasFor(limits);
@@ -75,14 +76,10 @@ function hostileFrames(type: ClientMessageType): fc.Arbitrary<string> {
   );
 }
 
-let hostileRooms = 0;
-
 /** A room with no rate limit to speak of, a registered sender and a registered watcher. */
 async function hostileRoom() {
-  const room = `hostile-${hostileRooms++}`;
-  const watcher = await Client.join("rooms", room, "watcher");
-  const sender = await Client.join("channels", room, "sender");
-  await watcher.take(2); // nb_users, the sender's newcomer
+  const room = freshHostileRoom();
+  const { onRooms: watcher, onChannels: sender } = await twoUsers(room, "watcher", "sender");
   return { room, watcher, sender };
 }
 

@@ -3,18 +3,11 @@
 import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { networkOf } from "../src/server/client-network";
-import { Client, evictForReal, expectNothingBefore, freshRoom, request, roomPath, roomStub, type Family } from "./helpers";
+import { BOTH_FAMILIES, Client, evictForReal, expectNothingBefore, freshRoom, request, roomPath, roomStub, type Family } from "./helpers";
+import { freshSlowRoom } from "./rooms";
 
-const FAMILIES: Family[] = ["rooms", "channels"];
+const FAMILIES = BOTH_FAMILIES;
 const TOO_FAST = /^You are sending messages too fast: wait \d+ s before sending again \(pictures and layers count more\)\.$/;
-
-let slowRooms = 0;
-const SLOW_ROOMS = 16;
-/** A room where a socket may send 5 messages at once, then one every 5 s. */
-function freshSlowRoom(): string {
-  if (slowRooms === SLOW_ROOMS) throw new Error(`Only ${SLOW_ROOMS} slow rooms are configured: add more in vitest.config.ts`);
-  return `slow-${slowRooms++}`;
-}
 
 const FLOODER_ADDRESS = "203.0.113.7";
 

@@ -2,7 +2,9 @@
 // families: exact field sets, reasons, and who receives what.
 import { describe, expect, it } from "vitest";
 import {
+  BOTH_FAMILIES,
   Client,
+  twoUsers,
   expectChannelStamp,
   expectNothingBefore,
   type Family,
@@ -12,15 +14,13 @@ import {
   withoutStamp,
 } from "./helpers";
 
-const FAMILIES: Family[] = ["rooms", "channels"];
+const FAMILIES = BOTH_FAMILIES;
 const WKT = 'GEOGCRS["WGS 84",DATUM["World Geodetic System 1984"]]';
 
 /** A rooms socket and a channels socket in one fresh room, both registered. */
 async function mixedRoom() {
   const room = freshRoom();
-  const rooms = await Client.join("rooms", room, "rooms_user");
-  const channels = await Client.join("channels", room, "channels_user");
-  await rooms.take(2); // nb_users and newcomer for channels_user
+  const { onRooms: rooms, onChannels: channels } = await twoUsers(room, "rooms_user", "channels_user");
   return { room, rooms, channels };
 }
 
