@@ -8,7 +8,9 @@ import { parseConfig } from "../src/server/config";
 import { CLIENT_MESSAGE_DOCS, receivedComponent, sentComponent, SERVER_MESSAGE_DOCS } from "../src/worker/openapi";
 import { parseMessage, serverSchemas } from "../src/wire/messages";
 import { app, HTML_PAGES } from "../src/worker/app";
-import { request } from "./helpers";
+import { floodRefusal } from "../src/server/client-network";
+import { sentences } from "../src/wire/sentences";
+import { Client, freshRoom, request, roomPath } from "./helpers";
 
 type Json = Record<string, any>;
 
@@ -143,5 +145,29 @@ describe("GET /openapi.json", () => {
     expect(await (await request("/rooms")).json()).toEqual(example("/rooms"));
     expect(await (await request("/rules")).json()).toEqual(example("/rules"));
     expect(await (await request("/version")).json()).toEqual(example("/version"));
+  });
+
+  // The room writes these sentences itself (src/room); the document shows them from src/wire/sentences.ts.
+  it("shows the refusals of a post as the room answers them", async () => {
+    const post = (room: string) =>
+      request(roomPath("rooms", room, "text"), { method: "PUT", body: JSON.stringify({ author: "jane_doe", text: "hello" }) });
+    const refusal = (await fetchDocument()).paths["/room/{name}/text"].put.responses;
+    const taken = freshRoom();
+    await Client.join("rooms", taken, "jane_doe");
+    expect(await (await post(taken)).json()).toEqual({ detail: sentences.heldByConnectedUser("jane_doe") });
+    expect(refusal["409"].content["application/json"].example).toEqual({ detail: sentences.heldByConnectedUser("jane_doe") });
+
+    const banned = freshRoom();
+    const ban = await request(roomPath("rooms", banned, "users/jane_doe?seconds=60"), {
+      method: "DELETE",
+      headers: { Authorization: `Bearer ${env.ADMIN_TOKEN}` },
+    });
+    const { banned_until } = (await ban.json()) as { banned_until: string };
+    expect(await (await post(banned)).json()).toEqual({ detail: sentences.banned("jane_doe", Date.parse(banned_until)) });
+  });
+
+  it("shows the flood refusal as the Worker and the room answer it", async () => {
+    const now = Date.now();
+    expect(await floodRefusal("Room", "QGIS", now + 57_000, now).json()).toEqual({ detail: sentences.floodRefusal("Room", "QGIS", 57) });
   });
 });

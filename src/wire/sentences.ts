@@ -1,9 +1,15 @@
-// Every sentence the room and the Worker send a client, besides the validation
-// reasons each schema carries (messages.ts) and 1.x's notices (gischat1.ts): one
-// definition each, used by the code, the API document and the tests.
+// Every sentence the room and the Worker send a client (in `uncompliant`, a close
+// reason or a REST `detail`), besides the validation reasons each schema carries
+// (messages.ts, text.ts) and 1.x's notices (gischat1.ts): one definition each, used
+// by the code, the OpenAPI document's examples and the tests.
 import { FAMILIES, type Family } from "./families";
 
 const alreadyRegisteredPrefix = (nickname: string) => `User '${nickname}' already registered`;
+
+/** The longest ban a moderator can give, in seconds: a year. */
+export const MAX_BAN_SECONDS = 365 * 24 * 3600;
+/** What `seconds` of DELETE …/users/{nickname} must be. */
+export const BAN_DURATION = `a whole number of seconds from 1 to ${MAX_BAN_SECONDS} (a year)`;
 
 export const sentences = {
   alreadyRegistered: (family: Family, room: string, nickname: string) =>
@@ -25,4 +31,8 @@ export const sentences = {
   floodRefusal: (noun: string, room: string, seconds: number) =>
     `${noun} '${room}' closed a connection from your address for flooding: new connections from it are refused for ${seconds} s more.`,
   notAnUpgradeToRoom: "Expected a WebSocket upgrade on /room/{name}/ws or /channel/{name}/ws",
+  notAWebSocketUpgrade: "Expected a WebSocket upgrade (Upgrade: websocket)",
+  moderationDisabled: "Moderation is disabled on this server: no ADMIN_TOKEN secret is configured.",
+  adminTokenRequired: "A valid 'Authorization: Bearer <ADMIN_TOKEN>' header is required.",
+  banSecondsInvalid: `Query parameter 'seconds' must be ${BAN_DURATION}: how long the ban lasts.`,
 } as const;

@@ -1,7 +1,7 @@
-// The bodies of the REST answers, as zod schemas: routes.ts types its answers with
-// them (so an answer cannot drift from its schema without a type error) and
+// The bodies of the REST answers, as zod schemas: the routes type their answers
+// with them (so an answer cannot drift from its schema without a type error) and
 // openapi.ts documents them. The request body of PUT …/text is the `text` message
-// schema of protocol.ts itself, not a copy.
+// schema of wire/messages.ts itself, not a copy.
 import { z } from "zod";
 import { LIMITS, limitsByKey, type Config, type Limits } from "../server/config";
 import type { LimitSpec } from "../wire/limits";
