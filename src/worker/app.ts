@@ -4,6 +4,7 @@
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { ConfigError, configOf } from "../server/config";
+import { logFailure } from "../server/log";
 import { servePage, type Page } from "./pages";
 import { honoPath, type App } from "./rest-route";
 import { REST_ROUTES } from "./routes";
@@ -16,7 +17,7 @@ export const app = new Hono<App>();
 app.onError((error, c) => {
   // Hono's middlewares (bearer auth) answer their refusals by throwing them.
   if (error instanceof HTTPException) return error.getResponse();
-  console.error(JSON.stringify({ event: "request_failed", path: c.req.path, error: String(error) }));
+  logFailure("request_failed", error, { path: c.req.path });
   return c.json({ detail: "Internal server error" }, 500);
 });
 
