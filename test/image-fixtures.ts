@@ -1,22 +1,12 @@
-// Test pictures made on the fly with the same WebAssembly codecs (plus jSquash's
-// JPEG encoder), so that no binary fixture has to live in the repository.
+// Test pictures made on the fly (tools/test-pictures.ts) and encoded with the same WebAssembly
+// codecs (plus jSquash's JPEG encoder), so that no binary fixture has to live in the repository.
 import encodeJpeg, { init as initJpegEncoder } from "@jsquash/jpeg/encode.js";
 import jpegEncoderWasm from "@jsquash/jpeg/codec/enc/mozjpeg_enc.wasm";
 import { codecs } from "../src/images/entrypoint";
 import { decodeBase64, encodeBase64, type Pixels } from "../src/images/pipeline";
 
-type Paint = (x: number, y: number) => [number, number, number, number];
-
-export function pixels(width: number, height: number, paint: Paint): Pixels {
-  const data = new Uint8ClampedArray(width * height * 4);
-  for (let y = 0; y < height; y++) {
-    for (let x = 0; x < width; x++) data.set(paint(x, y), (y * width + x) * 4);
-  }
-  return { data, width, height };
-}
-
-/** A smooth photo-like gradient with a little texture. */
-export const gradient: Paint = (x, y) => [(x * 7) % 256, (y * 5) % 256, ((x + y) * 3) % 256, 255];
+// The pictures themselves come from the generator the benches use too.
+export { gradient, pixels, type Paint } from "../tools/test-pictures";
 
 export async function pngBytes(image: Pixels): Promise<Uint8Array> {
   return (await codecs.encodePng(image)).slice();

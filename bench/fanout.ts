@@ -16,9 +16,9 @@
 // `--interval=<ms>` switches to an open loop: one message every <ms>, whatever happens.
 //
 // The server runs with MAX_USERS, RATE_LIMIT_BURST and RATE_LIMIT_PER_SECOND raised (see
-// BENCH_VARS): the instance's defaults would close the 1,001st socket with 1013 and refuse
-// the closed loop's sender after its first 20 messages. The flooder bench (flood.mjs)
-// measures the rate limits themselves.
+// BENCH_VARS): the instance's defaults (src/wire/limits.ts) would close the 1,001st socket with
+// 1013 and refuse the closed loop's sender after its first 20 messages. The flooder bench
+// (flood.ts) measures the rate limits themselves.
 //
 // Joining is slow: every arrival sends nb_users to the whole room (the contract asks for
 // it), so N sockets joining cost N²/2 frames. Sockets are opened CONNECT_BATCH at a time.
@@ -45,9 +45,28 @@
 //                                       as browsers do (default: the ws package without
 //                                       compression, like QGIS and QField)
 import { setTimeout as sleep } from "node:timers/promises";
-import { NO_RATE_LIMIT, openFilesOf, processMemory, reportServerComplaints, roomListed, runtimeBaseUrl, serverProblem, withServer, workerdProcesses } from "./dev-server.mjs";
-import { abortReasonOf, closeAll, describeClient, onRoomFrame, runState, sendTimedText, sentTextOf, socketFactory, watchSocket } from "./room-client.mjs";
-import { BenchError, median, ms, now, printTable, runBench, seconds, summary, waitForProgress, waitUntil, withTimeout } from "./util.mjs";
+import { roomListed, type DevServer } from "../tools/dev-server.ts";
+import { openFilesOf, processMemory, runtimeBaseUrl, workerdProcesses, type ServerProcess } from "../tools/dev-processes.ts";
+import { reportServerComplaints, withServer } from "./bench-server.ts";
+import { DEFAULT_LIMITS, describeVars, limitVars, NO_RATE_LIMIT } from "./limits.ts";
+import {
+  abortReasonOf,
+  closeAll,
+  describeClient,
+  onRoomFrame,
+  runState,
+  sendTimedText,
+  sentTextOf,
+  socketFactory,
+  watchSocket,
+  type BaseClient,
+  type BaseRun,
+  type BenchSocket,
+  type FrameHandlers,
+  type RoomFrame,
+  type TimedText,
+} from "./room-client.ts";
+import { BenchError, median, messageOf, ms, now, printTable, runBench, seconds, summary, waitForProgress, waitUntil, withTimeout } from "./util.ts";
 
 const ROOM = "QGIS";
 const SENDER = "bench_sender";
@@ -62,7 +81,7 @@ const CONNECT_BATCH = 50;
  * The server's limits for this bench: no cap on the room's size, and a rate limit the closed
  * loop's sender (tens to hundreds of messages per second) never reaches.
  */
-const BENCH_VARS = { MAX_USERS: "1000000", ...NO_RATE_LIMIT };
+const BENCH_VARS = { ...limitVars({ maxUsers: 1_000_000 }), ...NO_RATE_LIMIT };
 /** wrangler's dev proxy holds 6 descriptors per WebSocket: the usual limit of 20,000 would stop at ~3,300 sockets. */
 const OPEN_FILES = 200_000;
 
@@ -88,7 +107,7 @@ const MEMORY_SAMPLES = 5;
  * opening or closing N sockets costs the server O(N^2) frames: those deadlines grow
  * with N^2 (0.2 ms per pair: +50 s for N = 500).
  */
-function scaled(baseMs, n) {
+function scaled(baseMs: number, n: number): number {
   return baseMs + Math.round(n * n * 0.2);
 }
 
@@ -97,8 +116,21 @@ function scaled(baseMs, n) {
 
 const USAGE = "Usage: npm run bench -- [N ...] [--interval=<ms>] [--deflate] [--direct] [--find-max [--p99=<ms>] [--budget=<s>]] [--memory]";
 
-function parseArgs(argv) {
-  const options = { sizes: [], intervalMs: null, deflate: false, direct: false, mode: "sizes", p99Ms: FIND_MAX.p99Ms, budgetS: FIND_MAX.budgetS };
+type Mode = "sizes" | "find-max" | "memory";
+
+interface Options {
+  sizes: number[];
+  /** null: closed loop (see describePacing). */
+  intervalMs: number | null;
+  deflate: boolean;
+  direct: boolean;
+  mode: Mode;
+  p99Ms: number;
+  budgetS: number;
+}
+
+function parseArgs(argv: readonly string[]): Options {
+  const options: Options = { sizes: [], intervalMs: null, deflate: false, direct: false, mode: "sizes", p99Ms: FIND_MAX.p99Ms, budgetS: FIND_MAX.budgetS };
   for (const arg of argv) {
     const [, name, value] = /^--([a-z0-9-]+)(?:=(\d+(?:\.\d+)?))?$/.exec(arg) ?? [];
     if (/^\d+$/.test(arg) && Number(arg) > 0) options.sizes.push(Number(arg));
@@ -118,11 +150,11 @@ function parseArgs(argv) {
 }
 
 /** Messages per room size: fewer for big rooms, so the whole bench stays within a few minutes. */
-function messagesFor(n) {
+function messagesFor(n: number): number {
   return Math.max(20, Math.min(200, Math.round(50_000 / n)));
 }
 
-function describePacing(intervalMs) {
+function describePacing(intervalMs: number | null): string {
   return intervalMs === null
     ? "closed loop: next message sent when the sender receives its own copy of the previous one"
     : `open loop: one message every ${intervalMs} ms`;
@@ -132,21 +164,21 @@ function describePacing(intervalMs) {
 // The room as the server sees it
 
 /** The room's connected users as GET /status counts them. */
-async function roomUserCount(server, timeoutMs) {
+async function roomUserCount(server: DevServer, timeoutMs: number): Promise<number> {
   const response = await fetch(`${server.baseUrl}/status`, { signal: AbortSignal.timeout(timeoutMs) });
   if (!response.ok) throw new BenchError(`GET /status answered ${response.status}`);
-  const status = await response.json();
+  const status = (await response.json()) as { rooms: { name: string; nb_connected_users: number }[] };
   const room = status.rooms.find((entry) => entry.name === ROOM);
   if (!room) throw new BenchError(`GET /status does not list room ${ROOM}`);
   return room.nb_connected_users;
 }
 
 /** Waits for GET /status to count nobody in the room (a busy room may answer slowly). */
-async function waitForEmptyRoom(server, timeoutMs) {
+async function waitForEmptyRoom(server: DevServer, timeoutMs: number): Promise<void> {
   const deadline = performance.now() + timeoutMs;
   let last = "no answer";
   for (;;) {
-    const problem = serverProblem(server);
+    const problem = server.problem();
     if (problem) throw new BenchError(`Waiting for room ${ROOM} to be empty: ${problem}`);
     const remaining = deadline - performance.now();
     if (remaining <= 0) break;
@@ -156,8 +188,8 @@ async function waitForEmptyRoom(server, timeoutMs) {
       last = `${count} connected users`;
     } catch (error) {
       // Only a slow or refused request is worth another try.
-      if (error.name !== "TimeoutError" && error.message !== "fetch failed") throw error;
-      last = String(error.cause?.code ?? error.name);
+      if (!(error instanceof Error) || (error.name !== "TimeoutError" && error.message !== "fetch failed")) throw error;
+      last = String((error.cause as { code?: unknown } | undefined)?.code ?? error.name);
     }
     await sleep(200);
   }
@@ -167,16 +199,39 @@ async function waitForEmptyRoom(server, timeoutMs) {
 // ---------------------------------------------------------------------------
 // A room of sockets, one sender, rounds of M messages
 
+interface Client extends BaseClient {
+  index: number;
+  label: string;
+  sawSender: boolean;
+  /** Texts of this round received. */
+  texts: number;
+  lastSeq: number;
+}
+
+interface Run extends BaseRun {
+  openSocket: () => BenchSocket;
+  clients: Client[];
+  /** The current round's room size and messages. */
+  n: number;
+  m: number;
+  /** seq -> the messages of this round (see sendTimedText). */
+  sent: Map<number, TimedText>;
+  latencies: number[];
+  delivered: number;
+  firstSendAt: number;
+  lastDeliveryAt: number;
+  outOfOrder: number;
+  senderRegistered: boolean;
+}
+
 /** `openSocket()` opens one more WebSocket to the room. */
-function createRun(server, openSocket) {
+function createRun(server: DevServer, openSocket: () => BenchSocket): Run {
   return {
     server,
     openSocket,
     clients: [],
-    /** The current round's room size and messages. */
     n: 0,
     m: 0,
-    /** seq -> { seq, time, text, author, reached } of the messages of this round (see sendTimedText). */
     sent: new Map(),
     latencies: [],
     delivered: 0,
@@ -188,20 +243,20 @@ function createRun(server, openSocket) {
   };
 }
 
-function connectClient(run, index) {
-  const client = { index, label: `socket #${index}`, ws: run.openSocket(), nbUsers: 0, sawSender: false, texts: 0, lastSeq: -1, closed: false };
+function connectClient(run: Run, index: number): { client: Client; opened: Promise<void> } {
+  const client: Client = { index, label: `socket #${index}`, ws: run.openSocket(), nbUsers: 0, sawSender: false, texts: 0, lastSeq: -1, closed: false };
   const opened = watchSocket(run, client, client.label, (data) => onRoomFrame(run, client, client.label, data, now(), ON_FRAME));
   return { client, opened };
 }
 
-const ON_FRAME = {
-  newcomer(run, client, name) {
+const ON_FRAME: FrameHandlers<Run, Client> = {
+  newcomer(_run, client, name) {
     if (name === SENDER) client.sawSender = true;
   },
   text: onText,
 };
 
-function onText(run, client, message, receivedAt) {
+function onText(run: Run, client: Client, message: RoomFrame, receivedAt: number): void {
   const sent = sentTextOf(run, message);
   if (sent === undefined) return;
   if (sent.seq <= client.lastSeq) run.outOfOrder++;
@@ -217,11 +272,11 @@ function onText(run, client, message, receivedAt) {
  * Grows the room to `n` sockets (from none, or from its current size), CONNECT_BATCH at a time,
  * until every socket sees nb_users = n; answers the time it took.
  */
-async function growTo(run, n) {
+async function growTo(run: Run, n: number): Promise<number> {
   const timeoutMs = scaled(TIMEOUT_MS.connect, n);
   const started = performance.now();
   for (let first = run.clients.length; first < n; first += CONNECT_BATCH) {
-    const batch = [];
+    const batch: Promise<void>[] = [];
     for (let index = first; index < Math.min(first + CONNECT_BATCH, n); index++) {
       const { client, opened } = connectClient(run, index);
       run.clients.push(client);
@@ -240,12 +295,12 @@ async function growTo(run, n) {
   return performance.now() - started;
 }
 
-function lowestUserCount(run) {
+function lowestUserCount(run: Run): number {
   return run.clients.reduce((lowest, client) => Math.min(lowest, client.nbUsers), Infinity);
 }
 
-async function registerSender(run) {
-  run.clients[0].ws.send(JSON.stringify({ type: "newcomer", newcomer: SENDER }));
+async function registerSender(run: Run): Promise<void> {
+  senderOf(run).ws.send(JSON.stringify({ type: "newcomer", newcomer: SENDER }));
   await waitUntil(() => run.clients.every((client) => client.sawSender), {
     timeoutMs: TIMEOUT_MS.register,
     what: `Waiting for every socket to receive the newcomer ${SENDER}`,
@@ -254,18 +309,25 @@ async function registerSender(run) {
   run.senderRegistered = true;
 }
 
-/** Sends the M texts from socket #0, paced by its own copy of each (closed loop) or by the clock. */
-async function sendMessages(run, intervalMs) {
+/** Socket #0, the one registered as SENDER. */
+function senderOf(run: Run): Client {
   const sender = run.clients[0];
+  if (!sender) throw new BenchError("The room has no socket to send from");
+  return sender;
+}
+
+/** Sends the M texts from socket #0, paced by its own copy of each (closed loop) or by the clock. */
+async function sendMessages(run: Run, intervalMs: number | null): Promise<void> {
+  const sender = senderOf(run);
   run.firstSendAt = now();
   for (let i = 0; i < run.m; i++) {
     const reason = abortReasonOf(run)();
     if (reason) throw new BenchError(`Sending message ${i + 1} of ${run.m}: ${reason}`);
-    const seq = sendTimedText(run, sender.ws, SENDER);
+    const seq = sendTimedText(run, sender.ws, SENDER, {});
     if (intervalMs === null) {
       await waitUntil(() => sender.lastSeq >= seq, {
         timeoutMs: TIMEOUT_MS.echo,
-        what: () => `Waiting for the sender's own copy of message ${seq} (it reached ${run.sent.get(seq).reached} of ${run.n} sockets)`,
+        what: () => `Waiting for the sender's own copy of message ${seq} (it reached ${run.sent.get(seq)?.reached} of ${run.n} sockets)`,
         abortReason: abortReasonOf(run),
         pollMs: 1,
       });
@@ -276,7 +338,7 @@ async function sendMessages(run, intervalMs) {
 }
 
 /** Waits for every delivery; returns normally with some missing if they stop coming (they are reported). */
-function waitForDeliveries(run) {
+function waitForDeliveries(run: Run): Promise<void> {
   return waitForProgress(() => run.delivered, run.n * run.m, {
     idleMs: TIMEOUT_MS.drainIdle,
     totalMs: TIMEOUT_MS.drainTotal,
@@ -286,7 +348,7 @@ function waitForDeliveries(run) {
 }
 
 /** One round of M messages to the room as it is: its figures (see summarize), printed. */
-async function measureRound(run, intervalMs) {
+async function measureRound(run: Run, intervalMs: number | null): Promise<Round> {
   Object.assign(run, { n: run.clients.length, m: messagesFor(run.clients.length), sent: new Map(), latencies: [], delivered: 0, outOfOrder: 0 });
   for (const client of run.clients) client.texts = 0;
   if (!run.senderRegistered) await registerSender(run);
@@ -299,7 +361,7 @@ async function measureRound(run, intervalMs) {
 }
 
 /** Closes every socket, waits for their close events, then for the room to count nobody. */
-async function closeClients(run) {
+async function closeClients(run: Run): Promise<number> {
   const timeoutMs = scaled(TIMEOUT_MS.close, run.clients.length);
   const started = performance.now();
   await closeAll(run, timeoutMs);
@@ -311,7 +373,7 @@ async function closeClients(run) {
  * Sockets left open at the end of a growing run: the server is stopped next, which drops them,
  * sooner than N departures each announced to the rest of the room (N²/2 frames).
  */
-function abandonClients(run) {
+function abandonClients(run: Run): void {
   run.closing = true;
 }
 
@@ -319,20 +381,20 @@ function abandonClients(run) {
 // Modes
 
 /** Default: each size in a fresh room, joined, measured, then left (join and leave are timed). */
-async function benchSizes(server, openSocket, { sizes, intervalMs }) {
-  const results = [];
+async function benchSizes(server: DevServer, openSocket: () => BenchSocket, { sizes, intervalMs }: Options): Promise<Result[]> {
+  const results: Result[] = [];
   for (const n of sizes) {
     console.log(`\nN = ${n}`);
     await waitForEmptyRoom(server, TIMEOUT_MS.close);
     const run = createRun(server, openSocket);
-    let result;
+    let result: Result;
     try {
       const joinMs = await growTo(run, n);
       console.log(`  ${n} sockets open, everyone seeing nb_users = ${n}, in ${seconds(joinMs)}`);
       result = { ...(await measureRound(run, intervalMs)), joinMs };
     } catch (error) {
       // The first failure is the one to report; closing is only attempted so that nothing lingers.
-      await closeClients(run).catch((closeError) => console.error(`  (also: ${closeError.message})`));
+      await closeClients(run).catch((closeError: unknown) => console.error(`  (also: ${messageOf(closeError)})`));
       throw error;
     }
     result.closeMs = await closeClients(run);
@@ -344,7 +406,7 @@ async function benchSizes(server, openSocket, { sizes, intervalMs }) {
 }
 
 /** nb_users frames the server sends while a room grows from `from` to `to` sockets. */
-function joinFrames(from, to) {
+function joinFrames(from: number, to: number): number {
   return (to * (to + 1) - from * (from + 1)) / 2;
 }
 
@@ -353,13 +415,13 @@ function joinFrames(from, to) {
  * a socket fails, or the next step would not fit in the time budget (estimated from the last step's
  * join rate, in nb_users frames per second, and its round's duration).
  */
-async function findMax(server, openSocket, { intervalMs, p99Ms, budgetS }) {
+async function findMax(server: DevServer, openSocket: () => BenchSocket, { intervalMs, p99Ms, budgetS }: Options): Promise<Result[]> {
   console.log(`Finding the largest room with p99 < ${p99Ms} ms; sizes ${FIND_MAX_STEPS.join(", ")}...; time budget ${budgetS} s`);
   const run = createRun(server, openSocket);
   const started = performance.now();
-  const results = [];
+  const results: Result[] = [];
   let stop = "the largest step passed";
-  let framesPerMs;
+  let framesPerMs: number | undefined;
   let roundMs = 0;
   for (const n of FIND_MAX_STEPS) {
     const from = run.clients.length;
@@ -372,7 +434,7 @@ async function findMax(server, openSocket, { intervalMs, p99Ms, budgetS }) {
       }
     }
     console.log(`\nN = ${n} (${n - from} sockets added)`);
-    let result;
+    let result: Result;
     try {
       const joinMs = await growTo(run, n);
       framesPerMs = frames / joinMs;
@@ -382,7 +444,7 @@ async function findMax(server, openSocket, { intervalMs, p99Ms, budgetS }) {
       roundMs = performance.now() - roundStarted;
     } catch (error) {
       if (!(error instanceof BenchError)) throw error;
-      results.push({ sockets: n, failure: `${error.message} (${describeOpenFiles(server)})` });
+      results.push(failedSize(n, `${error.message} (${describeOpenFiles(server)})`));
       stop = `N = ${n} failed`;
       break;
     }
@@ -398,11 +460,11 @@ async function findMax(server, openSocket, { intervalMs, p99Ms, budgetS }) {
     }
   }
   abandonClients(run);
-  printResults(results.filter((r) => r.failure === undefined || r.messages !== undefined), intervalMs, { verdict: p99Ms });
+  printResults(results.filter((r) => r.failure === undefined || r.measured), intervalMs, { verdict: p99Ms });
   const passing = results.filter((r) => r.failure === undefined && r.p99 < p99Ms);
   const largest = passing.at(-1)?.sockets;
   console.log(`\nStopped: ${stop} (after ${seconds(performance.now() - started)}).`);
-  for (const r of results.filter((r) => r.failure !== undefined && r.messages === undefined)) console.log(`N = ${r.sockets}: ${r.failure}`);
+  for (const r of results.filter((r) => r.failure !== undefined && !r.measured)) console.log(`N = ${r.sockets}: ${r.failure}`);
   console.log(
     largest === undefined
       ? `No size passed (p99 < ${p99Ms} ms).`
@@ -413,9 +475,9 @@ async function findMax(server, openSocket, { intervalMs, p99Ms, budgetS }) {
 }
 
 /** Open descriptors / limit of wrangler's two workerd processes. */
-function describeOpenFiles(server) {
+function describeOpenFiles(server: DevServer): string {
   const { runtime, proxy } = workerdProcesses(server);
-  const describe = (p) => {
+  const describe = (p: ServerProcess | undefined): string => {
     const files = p ? openFilesOf(p.pid) : { open: NaN, limit: NaN };
     return `${files.open} / ${files.limit}`;
   };
@@ -423,16 +485,21 @@ function describeOpenFiles(server) {
 }
 
 /** The RSS of wrangler's two workerd processes: the runtime (Worker and room) and the dev proxy. */
-function workerdMemory(server) {
+interface WorkerdMemory {
+  runtime: number;
+  proxy: number;
+}
+
+function workerdMemory(server: DevServer): WorkerdMemory {
   const { runtime, proxy } = workerdProcesses(server);
   if (!runtime) throw new BenchError("No workerd process found in wrangler's process group (this needs Linux's /proc)");
   return { runtime: processMemory(runtime.pid), proxy: proxy ? processMemory(proxy.pid) : NaN };
 }
 
 /** Waits MEMORY_SETTLE_MS, then the median of MEMORY_SAMPLES readings of each workerd's RSS. */
-async function settledMemory(server) {
+async function settledMemory(server: DevServer): Promise<WorkerdMemory> {
   await sleep(MEMORY_SETTLE_MS);
-  const samples = [];
+  const samples: WorkerdMemory[] = [];
   for (let i = 0; i < MEMORY_SAMPLES; i++) {
     samples.push(workerdMemory(server));
     await sleep(200);
@@ -445,7 +512,13 @@ async function settledMemory(server) {
  * object and its SQLite are loaded), then with the room grown to each size (after one round of
  * messages, so that every socket has sent and received).
  */
-async function memory(server, openSocket, { sizes, intervalMs }) {
+interface MemoryRow extends WorkerdMemory {
+  sockets: number;
+  /** The runtime's RSS after a round of messages. */
+  afterRound?: number;
+}
+
+async function memory(server: DevServer, openSocket: () => BenchSocket, { sizes, intervalMs }: Options): Promise<Result[]> {
   const { runtime, proxy } = workerdProcesses(server);
   console.log(
     `workerd runtime (Worker and room): pid ${runtime?.pid}; wrangler's dev proxy (a workerd too): pid ${proxy?.pid}` +
@@ -456,15 +529,16 @@ async function memory(server, openSocket, { sizes, intervalMs }) {
   await growTo(warm, 1);
   await measureRound(warm, intervalMs);
   await closeClients(warm);
-  const rows = [{ sockets: 0, ...(await settledMemory(server)) }];
-  console.log(`  0 sockets (room used once): workerd runtime RSS ${mib(rows[0].runtime)} MiB, dev proxy ${mib(rows[0].proxy)} MiB`);
+  const empty: MemoryRow = { sockets: 0, ...(await settledMemory(server)) };
+  const rows = [empty];
+  console.log(`  0 sockets (room used once): workerd runtime RSS ${mib(empty.runtime)} MiB, dev proxy ${mib(empty.proxy)} MiB`);
   const run = createRun(server, openSocket);
-  const results = [];
+  const results: Result[] = [];
   for (const n of sizes) {
     console.log(`\nN = ${n}`);
     const joinMs = await growTo(run, n);
     console.log(`  ${n} sockets open, everyone seeing nb_users = ${n}, in ${seconds(joinMs)}`);
-    const row = { sockets: n, ...(await settledMemory(server)) };
+    const row: MemoryRow = { sockets: n, ...(await settledMemory(server)) };
     console.log(`  ${n} sockets connected: workerd runtime RSS ${mib(row.runtime)} MiB, dev proxy ${mib(row.proxy)} MiB`);
     results.push({ ...(await measureRound(run, intervalMs)), joinMs });
     row.afterRound = (await settledMemory(server)).runtime;
@@ -473,8 +547,7 @@ async function memory(server, openSocket, { sizes, intervalMs }) {
   }
   abandonClients(run);
   printResults(results, intervalMs);
-  const [empty] = rows;
-  const perSocket = (row, from, key) => Math.round((row[key] - from[key]) / (row.sockets - from.sockets)).toLocaleString("en-US");
+  const perSocket = (row: MemoryRow, from: MemoryRow, key: keyof WorkerdMemory): string => Math.round((row[key] - from[key]) / (row.sockets - from.sockets)).toLocaleString("en-US");
   console.log("\nworkerd's resident memory (RSS) with the room's sockets connected (and after one round of messages)");
   printTable(
     ["sockets", "runtime RSS MiB", "over empty MiB", "bytes / socket", "bytes / socket added", "after messages MiB", "dev proxy RSS MiB", "proxy bytes / socket"],
@@ -483,8 +556,8 @@ async function memory(server, openSocket, { sizes, intervalMs }) {
       mib(row.runtime),
       i === 0 ? "-" : mib(row.runtime - empty.runtime),
       i === 0 ? "-" : perSocket(row, empty, "runtime"),
-      i === 0 ? "-" : perSocket(row, rows[i - 1], "runtime"),
-      i === 0 ? "-" : mib(row.afterRound),
+      i === 0 ? "-" : perSocket(row, rows[i - 1]!, "runtime"),
+      i === 0 ? "-" : mib(row.afterRound ?? NaN),
       mib(row.proxy),
       i === 0 ? "-" : perSocket(row, empty, "proxy"),
     ]),
@@ -499,14 +572,48 @@ async function memory(server, openSocket, { sizes, intervalMs }) {
   return results;
 }
 
-function mib(bytes) {
+function mib(bytes: number): string {
   return (bytes / 1024 / 1024).toFixed(1);
 }
 
 // ---------------------------------------------------------------------------
 // Figures
 
-function summarize(run, cpu) {
+/** A round's figures; `failure` says why a --find-max size did not pass. */
+interface Result {
+  sockets: number;
+  messages: number;
+  delivered: number;
+  expected: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+  perSecond: number;
+  seconds: number;
+  /** The bench's own CPU (user + system) as a share of one CPU over the round. */
+  benchCpu: number;
+  shortSockets: number;
+  replayed: number;
+  outOfOrder: number;
+  unexpected: string[];
+  joinMs: number;
+  closeMs?: number;
+  failure?: string;
+  /** False for a size whose round never ran (only its failure is known). */
+  measured: boolean;
+}
+
+/** A --find-max size that failed before its round: only its failure is printed. */
+function failedSize(sockets: number, failure: string): Result {
+  const none = { p50: NaN, p90: NaN, p99: NaN, max: NaN, perSecond: NaN, seconds: NaN, benchCpu: NaN };
+  return { sockets, messages: 0, delivered: 0, expected: 0, ...none, shortSockets: 0, replayed: 0, outOfOrder: 0, unexpected: [], joinMs: NaN, failure, measured: false };
+}
+
+/** A round as measured, before the time the room took to join is added. */
+type Round = Omit<Result, "joinMs">;
+
+function summarize(run: Run, cpu: NodeJS.CpuUsage): Round {
   const { p50, p90, p99, max } = summary(run.latencies);
   const seconds = (run.lastDeliveryAt - run.firstSendAt) / 1000;
   return {
@@ -520,20 +627,20 @@ function summarize(run, cpu) {
     max,
     perSecond: seconds > 0 ? run.delivered / seconds : NaN,
     seconds,
-    /** The bench's own CPU (user + system) as a share of one CPU over the round. */
     benchCpu: seconds > 0 ? (cpu.user + cpu.system) / 1e6 / seconds : NaN,
     shortSockets: run.clients.filter((client) => client.texts < run.m).length,
     replayed: run.replayed,
     outOfOrder: run.outOfOrder,
     unexpected: run.unexpected,
+    measured: true,
   };
 }
 
-function complete(result) {
+function complete(result: Result): boolean {
   return result.delivered === result.expected && result.outOfOrder === 0;
 }
 
-function printRound(result) {
+function printRound(result: Round): void {
   const { messages, delivered, expected } = result;
   console.log(`  sent ${messages} messages, ${delivered} / ${expected} deliveries in ${result.seconds.toFixed(2)} s`);
   console.log(
@@ -547,12 +654,12 @@ function printRound(result) {
   if (result.unexpected.length > 5) console.log(`  ! ... and ${result.unexpected.length - 5} more unexpected frames`);
 }
 
-function percent(share) {
+function percent(share: number): string {
   return Number.isNaN(share) ? "-" : `${Math.round(share * 100)} %`;
 }
 
 /** The table of rounds; `close` adds the time to leave, `verdict` (a p99 threshold) a pass/fail column. */
-function printResults(results, intervalMs, { close = false, verdict } = {}) {
+function printResults(results: readonly Result[], intervalMs: number | null, { close = false, verdict }: { close?: boolean; verdict?: number } = {}): void {
   const header = ["sockets", "messages", "join s", "deliveries / expected", "p50 ms", "p90 ms", "p99 ms", "max ms", "deliveries/s", "bench CPU"];
   if (close) header.push("leave s");
   if (verdict !== undefined) header.push(`p99 < ${verdict} ms`);
@@ -569,7 +676,7 @@ function printResults(results, intervalMs, { close = false, verdict } = {}) {
       Math.round(r.perSecond).toLocaleString("en-US"),
       percent(r.benchCpu),
     ];
-    if (close) row.push((r.closeMs / 1000).toFixed(1));
+    if (close) row.push(((r.closeMs ?? NaN) / 1000).toFixed(1));
     if (verdict !== undefined) row.push(r.failure ?? (r.p99 < verdict ? "yes" : "no"));
     return row;
   });
@@ -580,15 +687,16 @@ function printResults(results, intervalMs, { close = false, verdict } = {}) {
 // ---------------------------------------------------------------------------
 // Main: the server is always stopped, whatever happens (see withServer)
 
-async function main() {
+async function main(): Promise<void> {
   const options = parseArgs(process.argv.slice(2));
   const socketTo = await socketFactory(options.deflate);
   await withServer({ name: "fanout", ready: roomListed(ROOM), vars: BENCH_VARS, openFiles: OPEN_FILES }, async (server) => {
     console.log(`Pacing: ${describePacing(options.intervalMs)}`);
     console.log(`WebSocket client: ${describeClient(options.deflate)}`);
     console.log(
-      `Server vars for this bench: ${Object.entries(BENCH_VARS).map(([key, value]) => `${key}=${value}`).join(", ")}` +
-        " (the defaults, 1000 users per room and a burst of 20 then 2 messages/s per socket, would cap the room" +
+      `Server vars for this bench: ${describeVars(BENCH_VARS)}` +
+        ` (the defaults, ${DEFAULT_LIMITS.maxUsers} users per room and a burst of ${DEFAULT_LIMITS.rateLimitBurst} then` +
+        ` ${DEFAULT_LIMITS.rateLimitPerSecond} messages/s per socket, would cap the room` +
         " and throttle the closed loop's sender; `npm run bench:flood` measures the rate limits)",
     );
     console.log(`Server ${describeOpenFiles(server)} (asked for ${OPEN_FILES}; the dev proxy holds 6 per WebSocket)`);

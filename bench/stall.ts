@@ -1,7 +1,7 @@
 // Stall benchmark: does the room keep delivering text while it has an image resized?
 //
 // When a client sends an image, the room awaits an RPC to the ImagePipeline entrypoint
-// (src/image-worker.ts), which decodes, shrinks and re-encodes it in WebAssembly. The
+// (src/images/entrypoint.ts), which decodes, shrinks and re-encodes it in WebAssembly. The
 // intent is that the room only awaits I/O meanwhile, so text keeps flowing. This bench
 // measures that against its own `wrangler dev` (fresh local state in a temporary
 // directory), in room "QGIS":
@@ -33,8 +33,9 @@
 // accepts it and then compresses every frame for every socket, the ~1.7 MB resized
 // image included, on the room's thread.
 //
-// The JPEG is generated once with jSquash's encoder (a few seconds) and cached in the
-// system's temporary directory.
+// The JPEG is the image bench's 4000x3000 photo (bench/picture-files.ts: drawn by
+// tools/test-pictures.ts, encoded once with jSquash's encoder, a few seconds, and cached in
+// the system's temporary directory).
 //
 //   npm run bench:stall
 //   npm run bench:stall -- --closed        next image as soon as the previous is back
@@ -42,13 +43,32 @@
 //   npm run bench:stall -- --deflate       clients with WebSocket compression, like browsers
 //   STALL_DUMP=/tmp/t.json npm run bench:stall   also write the raw timeline as JSON
 import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
-import { NO_RATE_LIMIT, PROJECT_DIR, readStat, reportServerComplaints, roomListed, serverProcesses, withServer } from "./dev-server.mjs";
-import { abortReasonOf, closeAll, describeClient, joinAndRegister, onRoomFrame, runState, sendTimedText, sentTextOf, socketFactory, watchSocket } from "./room-client.mjs";
-import { BenchError, ms, now, percentile, printTable, runBench, seconds, summary, waitForProgress, waitUntil, withTimeout } from "./util.mjs";
+import { roomListed, type DevServer } from "../tools/dev-server.ts";
+import { readStat, serverProcesses } from "../tools/dev-processes.ts";
+import { reportServerComplaints, withServer } from "./bench-server.ts";
+import { DEFAULT_LIMITS, describeVars, NO_RATE_LIMIT } from "./limits.ts";
+import { picturePath, pictureBytes, type PictureSpec } from "./picture-files.ts";
+import {
+  abortReasonOf,
+  closeAll,
+  describeClient,
+  joinAndRegister,
+  onRoomFrame,
+  runState,
+  sendTimedText,
+  sentTextOf,
+  socketFactory,
+  watchSocket,
+  type BaseRun,
+  type FrameHandlers,
+  type OpenSocket,
+  type RegisteredClient,
+  type RoomFrame,
+  type TimedText,
+} from "./room-client.ts";
+import { BenchError, messageOf, ms, now, percentile, printTable, runBench, seconds, summary, waitForProgress, waitUntil, withTimeout, type Summary } from "./util.ts";
 
 const ROOM = "QGIS";
 const CHATTER = "chatter";
@@ -63,12 +83,8 @@ const PROBE_INTERVAL_MS = 100;
 /** A text delivery slower than this counts as delayed. */
 const SLOW_MS = 100;
 
-const PHOTO = { width: 4000, height: 3000, quality: 85, noise: 40 };
-const MAX_IMAGE_RAW_LENGTH = 5_000_000;
-const PHOTO_CACHE = path.join(
-  os.tmpdir(),
-  `gischat-stall-photo-${PHOTO.width}x${PHOTO.height}-q${PHOTO.quality}-n${PHOTO.noise}-v1.jpg`,
-);
+/** A 12 MP photo, the largest a phone sends (the pixel cap is 12.6 MP). */
+const PHOTO: PictureSpec = { label: "4000x3000 photo JPEG", kind: "photo", width: 4000, height: 3000 };
 
 const TIMEOUT_MS = {
   connect: 30_000,
@@ -87,7 +103,13 @@ const TIMEOUT_MS = {
 // ---------------------------------------------------------------------------
 // Command line
 
-function parseArgs(argv) {
+interface Options {
+  listeners: number;
+  closed: boolean;
+  deflate: boolean;
+}
+
+function parseArgs(argv: readonly string[]): Options {
   let listeners = DEFAULT_LISTENERS;
   let closed = false;
   let deflate = false;
@@ -101,68 +123,10 @@ function parseArgs(argv) {
   return { listeners, closed, deflate };
 }
 
-function describeImagePacing(closed) {
+function describeImagePacing(closed: boolean): string {
   return closed
     ? "closed loop: the next image as soon as the photographer receives the previous one back"
     : `paced: the next image ${IMAGE_INTERVAL_MS} ms after the previous was sent, never before it is back (at most one in flight)`;
-}
-
-// ---------------------------------------------------------------------------
-// The photo: a 12 MP photo-like JPEG, generated once and cached
-
-async function loadPhoto() {
-  if (fs.existsSync(PHOTO_CACHE)) {
-    const bytes = fs.readFileSync(PHOTO_CACHE);
-    if (isJpeg(bytes)) return { bytes, cached: true };
-  }
-  const started = performance.now();
-  console.log(`Generating a ${PHOTO.width}x${PHOTO.height} JPEG (quality ${PHOTO.quality}) with jSquash: a few seconds, once.`);
-  const bytes = await encodePhoto();
-  if (!isJpeg(bytes)) throw new BenchError("jSquash's encoder did not produce a JPEG");
-  const partial = `${PHOTO_CACHE}.${process.pid}.tmp`;
-  fs.writeFileSync(partial, bytes);
-  fs.renameSync(partial, PHOTO_CACHE);
-  console.log(`  done in ${seconds(performance.now() - started)}, cached in ${PHOTO_CACHE}`);
-  return { bytes, cached: false };
-}
-
-function isJpeg(bytes) {
-  const n = bytes.length;
-  return n > 1000 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[n - 2] === 0xff && bytes[n - 1] === 0xd9;
-}
-
-async function encodePhoto() {
-  // jSquash constructs ImageData, which Node lacks.
-  globalThis.ImageData ??= class ImageData {
-    constructor(data, width, height) {
-      Object.assign(this, { data, width, height, colorSpace: "srgb" });
-    }
-  };
-  const { default: encode, init } = await import("@jsquash/jpeg/encode.js");
-  const wasm = path.join(PROJECT_DIR, "node_modules", "@jsquash", "jpeg", "codec", "enc", "mozjpeg_enc.wasm");
-  await init(new WebAssembly.Module(fs.readFileSync(wasm)));
-  const { width, height, noise } = PHOTO;
-  const data = new Uint8ClampedArray(width * height * 4);
-  // Smooth gradients plus fine noise (xorshift, fixed seed: the same photo every time).
-  let seed = 0x12345678;
-  const random = () => {
-    seed ^= seed << 13;
-    seed ^= seed >>> 17;
-    seed ^= seed << 5;
-    return (seed >>> 0) / 4294967296 - 0.5;
-  };
-  for (let y = 0, i = 0; y < height; y++) {
-    const v = y / height;
-    for (let x = 0; x < width; x++, i += 4) {
-      const u = x / width;
-      const base = 128 + 60 * Math.sin(u * 6.3 + v * 2.1) + 40 * Math.cos(v * 9.7 - u * 3.3);
-      data[i] = base + 30 * Math.sin(u * 17) + random() * noise;
-      data[i + 1] = base * 0.8 + 40 * v + random() * noise;
-      data[i + 2] = 200 - base * 0.5 + 30 * Math.cos(u * 11 + v * 5) + random() * noise;
-      data[i + 3] = 255;
-    }
-  }
-  return new Uint8Array(await encode(new ImageData(data, width, height), { quality: PHOTO.quality }));
 }
 
 // ---------------------------------------------------------------------------
@@ -170,9 +134,19 @@ async function encodePhoto() {
 
 const CLOCK_TICK_MS = 10; // USER_HZ is 100 on Linux
 
+interface ThreadTicks {
+  pid: number;
+  tid: number;
+  process: string;
+  thread: string;
+  ticks: number;
+}
+
+type ThreadSnapshot = Map<string, ThreadTicks>;
+
 /** CPU ticks of every thread of every process in wrangler's process group, by "pid/tid". */
-function threadSnapshot(server) {
-  const threads = new Map();
+function threadSnapshot(server: DevServer): ThreadSnapshot {
+  const threads: ThreadSnapshot = new Map();
   for (const { pid, name } of serverProcesses(server)) {
     try {
       for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
@@ -186,8 +160,8 @@ function threadSnapshot(server) {
   return threads;
 }
 
-function threadUsage(before, after) {
-  const usage = [];
+function threadUsage(before: ThreadSnapshot, after: ThreadSnapshot): (ThreadTicks & { cpuMs: number })[] {
+  const usage: (ThreadTicks & { cpuMs: number })[] = [];
   for (const [key, end] of after) {
     const startTicks = before.get(key)?.ticks ?? 0;
     const cpuMs = (end.ticks - startTicks) * CLOCK_TICK_MS;
@@ -199,7 +173,71 @@ function threadUsage(before, after) {
 // ---------------------------------------------------------------------------
 // The room: listeners, a chatter, a photographer
 
-function createRun(server, listeners, closed, photoBase64, openSocket) {
+type Role = "listener" | "chatter" | "photographer";
+
+interface Client extends RegisteredClient {
+  role: Role;
+  lastSeq: number;
+  images: number;
+  outOfOrder: number;
+  arrivals: { phase: number; receivedAt: number }[];
+}
+
+/** The phase a text was sent in (null: warm-up). */
+interface Sent {
+  phase: number | null;
+}
+
+interface ImageTrip {
+  index: number;
+  sentAt: number;
+  receivedAt: number;
+  e2e: number;
+  length: number;
+}
+
+interface Phase {
+  name: string;
+  withImages: boolean;
+  textsSent: number;
+  sendLags: number[];
+  deliveries: { sentAt: number; receivedAt: number; latency: number }[];
+  images: ImageTrip[];
+  /** GET /version answered by the stateless Worker: { sentAt, latency } (latency NaN: failed). */
+  probes: { sentAt: number; latency: number }[];
+  sendingDone: boolean;
+  startedAt: number;
+  endedAt: number;
+  threadsBefore: ThreadSnapshot;
+  threadsAfter: ThreadSnapshot;
+  cpuBefore: NodeJS.CpuUsage;
+  cpu: NodeJS.CpuUsage;
+  loopDelayMaxMs: number;
+  loopDelayP99Ms: number;
+}
+
+interface Run extends BaseRun {
+  listeners: number;
+  closed: boolean;
+  openSocket: OpenSocket;
+  imageFrame: string;
+  photoLength: number;
+  clients: Client[];
+  chatter: Client | null;
+  photographer: Client | null;
+  sent: Map<number, TimedText & Sent>;
+  /** The phase whose deliveries are being recorded (null: warm-up). */
+  phase: number | null;
+  phases: Phase[];
+  /** Resized images the photographer got back. */
+  imagesBack: { receivedAt: number; length: number; png: boolean }[];
+  /** Image deliveries to listeners. */
+  imageDeliveries: number;
+  /** Per image (in sending order, warm-up first), when the last listener received it. */
+  lastImageArrival: number[];
+}
+
+function createRun(server: DevServer, listeners: number, closed: boolean, photoBase64: string, openSocket: OpenSocket): Run {
   return {
     server,
     listeners,
@@ -210,24 +248,19 @@ function createRun(server, listeners, closed, photoBase64, openSocket) {
     clients: [],
     chatter: null,
     photographer: null,
-    /** seq -> { seq, time, text, reached, phase } (see sendTimedText) */
     sent: new Map(),
-    /** The phase whose deliveries are being recorded (null: warm-up). */
     phase: null,
     phases: [],
-    /** Resized images the photographer got back: { receivedAt, length, png }. */
     imagesBack: [],
-    /** Image deliveries to listeners. */
     imageDeliveries: 0,
-    /** Per image (in sending order, warm-up first), when the last listener received it. */
     lastImageArrival: [],
     ...runState(),
   };
 }
 
-function connectClient(run, name, role) {
+function connectClient(run: Run, name: string, role: Role): { client: Client; opened: Promise<void> } {
   const url = `ws://127.0.0.1:${run.server.port}/room/${ROOM}/ws`;
-  const client = { name, role, ws: run.openSocket(url), nbUsers: 0, newcomers: new Set(), lastSeq: -1, images: 0, outOfOrder: 0, arrivals: [], closed: false };
+  const client: Client = { name, role, ws: run.openSocket(url), nbUsers: 0, newcomers: new Set(), lastSeq: -1, images: 0, outOfOrder: 0, arrivals: [], closed: false };
   const opened = watchSocket(run, client, `socket ${name}`, (data) => onFrame(run, client, data));
   return { client, opened };
 }
@@ -236,7 +269,7 @@ function connectClient(run, name, role) {
 const BIG_FRAME = 20_000;
 const PNG_BASE64_SIGNATURE = "iVBORw0KGgo";
 
-function onFrame(run, client, data) {
+function onFrame(run: Run, client: Client, data: unknown): void {
   const receivedAt = now();
   if (typeof data !== "string") {
     run.unexpected.push(`${client.name} received a binary frame`);
@@ -250,14 +283,14 @@ function onFrame(run, client, data) {
   onRoomFrame(run, client, client.name, data, receivedAt, ON_FRAME);
 }
 
-const ON_FRAME = {
-  newcomer(run, client, name) {
+const ON_FRAME: FrameHandlers<Run, Client> = {
+  newcomer(_run, client, name) {
     client.newcomers.add(name);
   },
   text: onText,
 };
 
-function onImage(run, client, author, data, receivedAt) {
+function onImage(run: Run, client: Client, author: string, data: string, receivedAt: number): void {
   if (author !== PHOTOGRAPHER) {
     run.replayed++;
     return;
@@ -275,7 +308,7 @@ function onImage(run, client, author, data, receivedAt) {
   run.imagesBack.push({ receivedAt, length: data.length - start, png });
 }
 
-function onText(run, client, message, receivedAt) {
+function onText(run: Run, client: Client, message: RoomFrame, receivedAt: number): void {
   const sent = sentTextOf(run, message);
   if (sent === undefined) return;
   if (sent.seq <= client.lastSeq) client.outOfOrder++;
@@ -283,15 +316,15 @@ function onText(run, client, message, receivedAt) {
   if (client.role !== "listener") return;
   sent.reached++;
   if (sent.phase === null) return;
-  const phase = run.phases[sent.phase];
+  const phase = run.phases[sent.phase]!;
   phase.deliveries.push({ sentAt: sent.time, receivedAt, latency: receivedAt - sent.time });
   client.arrivals.push({ phase: sent.phase, receivedAt });
 }
 
-async function openRoom(run) {
+async function openRoom(run: Run): Promise<number> {
   const started = performance.now();
-  const opening = [];
-  const add = (name, role) => {
+  const opening: Promise<void>[] = [];
+  const add = (name: string, role: Role): Client => {
     const { client, opened } = connectClient(run, name, role);
     run.clients.push(client);
     opening.push(opened);
@@ -305,30 +338,40 @@ async function openRoom(run) {
 }
 
 /** Sends one "<seq>:<send time>" text from the chatter, recorded with its phase (null: warm-up); returns its seq. */
-function sendText(run, phase) {
-  return sendTimedText(run, run.chatter.ws, CHATTER, { phase });
+function sendText(run: Run, phase: number | null): number {
+  return sendTimedText(run, chatterOf(run).ws, CHATTER, { phase });
 }
 
-/** Sends the photo and waits for the photographer to receive it back resized; returns { sentAt, receivedAt }. */
-async function sendImage(run, timeoutMs) {
+function chatterOf(run: Run): Client {
+  if (!run.chatter) throw new BenchError("The chatter is not connected");
+  return run.chatter;
+}
+
+function photographerOf(run: Run): Client {
+  if (!run.photographer) throw new BenchError("The photographer is not connected");
+  return run.photographer;
+}
+
+/** Sends the photo and waits for the photographer to receive it back resized. */
+async function sendImage(run: Run, timeoutMs: number): Promise<ImageTrip> {
   const index = run.imagesBack.length;
   const sentAt = now();
-  run.photographer.ws.send(run.imageFrame);
+  photographerOf(run).ws.send(run.imageFrame);
   await waitUntil(() => run.imagesBack.length > index, {
     timeoutMs,
     what: `Waiting for the photographer's image #${index + 1} to come back resized`,
     abortReason: abortReasonOf(run),
     pollMs: 1,
   });
-  const back = run.imagesBack[index];
+  const back = run.imagesBack[index]!;
   return { index, sentAt, receivedAt: back.receivedAt, e2e: back.receivedAt - sentAt, length: back.length };
 }
 
 /** A few texts and one image before measuring: connections warm, the codecs compiled. */
-async function warmUp(run) {
+async function warmUp(run: Run): Promise<ImageTrip> {
   for (let i = 0; i < 5; i++) {
     const seq = sendText(run, null);
-    await waitUntil(() => run.sent.get(seq).reached === run.listeners, {
+    await waitUntil(() => run.sent.get(seq)?.reached === run.listeners, {
       timeoutMs: TIMEOUT_MS.echo,
       what: `Warm-up: waiting for text ${seq} to reach the ${run.listeners} listeners`,
       abortReason: abortReasonOf(run),
@@ -348,28 +391,31 @@ async function warmUp(run) {
 
 const loopDelay = monitorEventLoopDelay({ resolution: 5 });
 
-async function runPhase(run, name, withImages) {
+async function runPhase(run: Run, name: string, withImages: boolean): Promise<Phase> {
   const index = run.phases.length;
-  const phase = {
+  const phase: Phase = {
     name,
     withImages,
     textsSent: 0,
     sendLags: [],
     deliveries: [],
     images: [],
-    /** GET /version answered by the stateless Worker: { sentAt, latency } (latency NaN: failed). */
     probes: [],
     sendingDone: false,
     startedAt: now(),
     endedAt: 0,
     threadsBefore: threadSnapshot(run.server),
+    threadsAfter: new Map(),
     cpuBefore: process.cpuUsage(),
+    cpu: { user: 0, system: 0 },
+    loopDelayMaxMs: NaN,
+    loopDelayP99Ms: NaN,
   };
   run.phases.push(phase);
   loopDelay.reset();
   const images = withImages ? imageLoop(run, phase) : Promise.resolve();
   // Don't let a failed image loop go unnoticed while texts are still being sent.
-  images.catch((error) => (run.fatal ??= error.message));
+  images.catch((error: unknown) => (run.fatal ??= messageOf(error)));
   const probes = probeLoop(run, phase);
   const start = phase.startedAt;
   for (let i = 0; i * TEXT_INTERVAL_MS < PHASE_MS; i++) {
@@ -395,7 +441,7 @@ async function runPhase(run, name, withImages) {
 }
 
 /** The photographer's images during phase B, paced or closed loop (see describeImagePacing). */
-async function imageLoop(run, phase) {
+async function imageLoop(run: Run, phase: Phase): Promise<void> {
   const end = phase.startedAt + PHASE_MS;
   let next = phase.startedAt;
   for (;;) {
@@ -412,7 +458,7 @@ async function imageLoop(run, phase) {
  * Every PROBE_INTERVAL_MS (or when the previous answer comes, if later), GET /version: answered by
  * the stateless Worker alone, no Durable Object. If it stalls with the texts, the whole thread is busy.
  */
-async function probeLoop(run, phase) {
+async function probeLoop(run: Run, phase: Phase): Promise<void> {
   let next = phase.startedAt;
   while (!phase.sendingDone && !run.fatal) {
     const wait = next - now();
@@ -431,7 +477,7 @@ async function probeLoop(run, phase) {
 }
 
 /** Waits for the phase's deliveries; returns normally with some missing if they stop coming (they are reported). */
-function drain(run, phase) {
+function drain(run: Run, phase: Phase): Promise<void> {
   return waitForProgress(() => phase.deliveries.length, phase.textsSent * run.listeners, {
     idleMs: TIMEOUT_MS.drainIdle,
     totalMs: TIMEOUT_MS.drainTotal,
@@ -440,39 +486,39 @@ function drain(run, phase) {
   });
 }
 
-function closeRoom(run) {
+function closeRoom(run: Run): Promise<void> {
   return closeAll(run, TIMEOUT_MS.close);
 }
 
 // ---------------------------------------------------------------------------
 // Figures
 
-function stats(values) {
+function stats(values: readonly number[]): Summary & { slow: number } {
   const figures = summary(values);
   return { ...figures, slow: figures.count > 0 ? values.filter((v) => v > SLOW_MS).length / figures.count : NaN };
 }
 
-function percent(share) {
+function percent(share: number): string {
   return Number.isNaN(share) ? "-" : `${(share * 100).toFixed(1)} %`;
 }
 
 /** Per listener, the longest time between two consecutive text deliveries of the phase. */
-function longestSilences(run, phaseIndex) {
+function longestSilences(run: Run, phaseIndex: number): number[] {
   return run.clients
     .filter((client) => client.role === "listener")
     .map((client) => {
       const times = client.arrivals.filter((a) => a.phase === phaseIndex).map((a) => a.receivedAt);
       let longest = 0;
-      for (let i = 1; i < times.length; i++) longest = Math.max(longest, times[i] - times[i - 1]);
+      for (let i = 1; i < times.length; i++) longest = Math.max(longest, times[i]! - times[i - 1]!);
       return longest;
     });
 }
 
-function inFlight(phase, time) {
+function inFlight(phase: Phase, time: number): boolean {
   return phase.images.some((image) => time >= image.sentAt && time <= image.receivedAt);
 }
 
-function printResults(run) {
+function printResults(run: Run): void {
   const header = ["phase", "texts sent", "deliveries / expected", "p50 ms", "p90 ms", "p99 ms", "max ms", `> ${SLOW_MS} ms`, "images", "image p50 ms", "image max ms"];
   const rows = run.phases.map((phase) => {
     const text = stats(phase.deliveries.map((d) => d.latency));
@@ -495,8 +541,9 @@ function printResults(run) {
   printTable(header, rows, { firstLeft: true });
 }
 
-function printDetails(run, warm) {
-  const [baseline, loaded] = run.phases;
+function printDetails(run: Run, warm: ImageTrip): void {
+  const loaded = run.phases[1];
+  if (!loaded) throw new BenchError("Phase B did not run");
   console.log(
     `\nWarm-up image (first one: the server compiles the codecs): ${ms(warm.e2e)} ms end to end,` +
       ` ${ms((run.lastImageArrival[warm.index] ?? NaN) - warm.sentAt)} ms until the last listener had it.`,
@@ -504,7 +551,7 @@ function printDetails(run, warm) {
 
   const during = loaded.deliveries.filter((d) => inFlight(loaded, d.sentAt));
   const outside = loaded.deliveries.filter((d) => !inFlight(loaded, d.sentAt));
-  const describe = (list) => {
+  const describe = (list: Phase["deliveries"]): string => {
     const s = stats(list.map((d) => d.latency));
     return `${s.count} deliveries, p50 ${ms(s.p50)}  p90 ${ms(s.p90)}  max ${ms(s.max)} ms, ${percent(s.slow)} > ${SLOW_MS} ms`;
   };
@@ -528,7 +575,7 @@ function printDetails(run, warm) {
     const silences = longestSilences(run, index).sort((a, b) => a - b);
     console.log(
       `Longest silence at a listener in phase ${phase.name.split(" ")[0]} (longest gap between two text deliveries): ` +
-        `median over listeners ${ms(percentile(silences, 50))} ms, worst ${ms(silences[silences.length - 1])} ms`,
+        `median over listeners ${ms(percentile(silences, 50))} ms, worst ${ms(silences.at(-1) ?? NaN)} ms`,
     );
   }
 
@@ -557,7 +604,7 @@ function printDetails(run, warm) {
     );
   }
 
-  if (run.phases[0].threadsAfter.size === 0) {
+  if (run.phases[0]?.threadsAfter.size === 0) {
     console.log("\n(No /proc here: no per-thread CPU figures for the server.)");
     return;
   }
@@ -574,11 +621,9 @@ function printDetails(run, warm) {
       );
     }
   }
-  const processes = new Map();
-  for (const t of run.phases[1].threadsAfter.values()) processes.set(t.pid, (processes.get(t.pid) ?? 0) + 1);
-  console.log(
-    `  (threads per process: ${[...processes].map(([pid, n]) => `${[...run.phases[1].threadsAfter.values()].find((t) => t.pid === pid).process}[${pid}] ${n}`).join(", ")})`,
-  );
+  const processes = new Map<number, { name: string; threads: number }>();
+  for (const t of loaded.threadsAfter.values()) processes.set(t.pid, { name: t.process, threads: (processes.get(t.pid)?.threads ?? 0) + 1 });
+  console.log(`  (threads per process: ${[...processes].map(([pid, { name, threads }]) => `${name}[${pid}] ${threads}`).join(", ")})`);
 }
 
 /**
@@ -586,9 +631,9 @@ function printDetails(run, warm) {
  * every text (sent, and its first and last delivery to a listener) and every image (sent, back to the
  * photographer, at the last listener).
  */
-function dumpTimeline(run, file) {
+function dumpTimeline(run: Run, file: string): void {
   const phases = run.phases.map((phase, index) => {
-    const t = (time) => Number((time - phase.startedAt).toFixed(1));
+    const t = (time: number): number => Number((time - phase.startedAt).toFixed(1));
     const texts = [...run.sent.values()]
       .filter((sent) => sent.phase === index)
       .map((sent) => {
@@ -610,26 +655,24 @@ function dumpTimeline(run, file) {
 // ---------------------------------------------------------------------------
 // Main: the server is always stopped, whatever happens (see withServer)
 
-async function main() {
+async function main(): Promise<void> {
   if (typeof WebSocket === "undefined") {
     throw new BenchError(`No global WebSocket in Node ${process.version}: run with Node 22 (npm run bench:stall).`);
   }
   const { listeners, closed, deflate } = parseArgs(process.argv.slice(2));
   const openSocket = await socketFactory(deflate);
-  const photo = await loadPhoto();
-  const photoBase64 = Buffer.from(photo.bytes).toString("base64");
-  if (photoBase64.length >= MAX_IMAGE_RAW_LENGTH) {
-    throw new BenchError(`The photo is ${photoBase64.length} base64 chars, not under ${MAX_IMAGE_RAW_LENGTH}: delete ${PHOTO_CACHE} and lower PHOTO.noise`);
-  }
+  // The server runs with the default MAX_IMAGE_RAW_LENGTH: a longer photo would only be refused.
+  const photo = await pictureBytes(PHOTO, DEFAULT_LIMITS.maxImageRawLength);
+  const photoBase64 = photo.bytes.toString("base64");
   console.log(
     `Photo: ${PHOTO.width}x${PHOTO.height} JPEG, ${photo.bytes.length} bytes, ${photoBase64.length} base64 chars` +
-      `${photo.cached ? ` (cached: ${PHOTO_CACHE})` : ""}`,
+      `${photo.made ? "" : ` (cached: ${picturePath(PHOTO)})`}`,
   );
 
   // The log is kept either way (it is small), the local state only on failure.
   // The chatter sends 40 texts a second: far over the default rate limit, which is not what this measures.
   await withServer({ name: "stall", ready: roomListed(ROOM), keepLog: true, vars: NO_RATE_LIMIT }, async (server) => {
-    console.log(`Server vars: ${Object.entries(NO_RATE_LIMIT).map(([key, value]) => `${key}=${value}`).join(", ")} (the chatter sends faster than the default rate limit allows)`);
+    console.log(`Server vars: ${describeVars(NO_RATE_LIMIT)} (the chatter sends faster than the default rate limit allows)`);
     loopDelay.enable();
     try {
       await measure(server, { listeners, closed, deflate, openSocket, photoBase64 });
@@ -639,13 +682,13 @@ async function main() {
   });
 }
 
-async function measure(server, { listeners, closed, deflate, openSocket, photoBase64 }) {
+async function measure(server: DevServer, { listeners, closed, deflate, openSocket, photoBase64 }: Options & { openSocket: OpenSocket; photoBase64: string }): Promise<void> {
   const run = createRun(server, listeners, closed, photoBase64, openSocket);
   const openMs = await openRoom(run);
   console.log(`${listeners} listeners + ${CHATTER} + ${PHOTOGRAPHER} connected and registered in ${seconds(openMs)}`);
   console.log(
     `WebSocket client: ${describeClient(deflate)};` +
-      ` extensions the server agreed to: ${JSON.stringify(run.chatter.ws.extensions || "none")}`,
+      ` extensions the server agreed to: ${JSON.stringify(chatterOf(run).ws.extensions || "none")}`,
   );
   const warm = await warmUp(run);
   console.log(`Warm-up done (first image back in ${ms(warm.e2e)} ms).`);
@@ -659,7 +702,7 @@ async function measure(server, { listeners, closed, deflate, openSocket, photoBa
   printResults(run);
   printDetails(run, warm);
   if (process.env.STALL_DUMP) dumpTimeline(run, process.env.STALL_DUMP);
-  const problems = [];
+  const problems: string[] = [];
   for (const phase of run.phases) {
     const expected = phase.textsSent * run.listeners;
     if (phase.deliveries.length < expected) problems.push(`phase ${phase.name}: ${expected - phase.deliveries.length} text deliveries missing`);
@@ -669,13 +712,13 @@ async function measure(server, { listeners, closed, deflate, openSocket, photoBa
   const outOfOrder = run.clients.reduce((sum, client) => sum + client.outOfOrder, 0);
   if (outOfOrder > 0) problems.push(`${outOfOrder} text deliveries out of order or duplicated`);
   const images = run.imagesBack.length;
-  if (run.phases[1].images.length === 0) problems.push("no image was processed in phase B");
+  if (run.phases[1]?.images.length === 0) problems.push("no image was processed in phase B");
   // Every image reaches every listener (the last ones may still be on their way).
   await waitUntil(() => run.imageDeliveries >= images * listeners, {
     timeoutMs: TIMEOUT_MS.echo,
     what: () => `Waiting for the ${images} images to reach every listener (${run.imageDeliveries} of ${images * listeners})`,
     abortReason: abortReasonOf(run),
-  }).catch((error) => problems.push(error.message));
+  }).catch((error: unknown) => problems.push(messageOf(error)));
   if (run.replayed > 0) console.log(`(${run.replayed} frames from history or other authors ignored)`);
   for (const line of run.unexpected.slice(0, 5)) console.log(`! unexpected: ${line}`);
   reportServerComplaints(server);

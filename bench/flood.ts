@@ -3,7 +3,7 @@
 // It starts its own `wrangler dev` (fresh local state in a temporary directory) with the
 // instance's default limits, rate limits ON (a burst of 20 messages, then 2 per second per
 // socket; a socket refused more than 10 times in a row is closed with 1008: see
-// src/rate-limit.ts), and fills room "QGIS" with 50 registered chatters. Each chatter sends
+// src/room/), and fills room "QGIS" with 50 registered chatters. Each chatter sends
 // texts at a human pace, one every 1.5-4.5 s (3 s on average, each its own random
 // schedule); every chatter (the sender included) records latency = receive time - send
 // time of every text (one process, so one clock). Phases of 30 s alternate, by default
@@ -49,12 +49,45 @@ import os from "node:os";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { setImmediate as yieldToLoop, setTimeout as sleep } from "node:timers/promises";
 import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
-import { readStat, reportServerComplaints, roomListed, runtimeBaseUrl, withServer, workerdProcesses } from "./dev-server.mjs";
-import { abortReasonOf, closeAll, describeClient, joinAndRegister, OPEN, onRoomFrame, runState, sendTimedText, sentTextOf, socketFactory, watchSocket } from "./room-client.mjs";
-import { BenchError, ms, now, printTable, runBench, summary, waitForProgress, withTimeout } from "./util.mjs";
+import { roomListed, type DevServer } from "../tools/dev-server.ts";
+import { readStat, runtimeBaseUrl, workerdProcesses } from "../tools/dev-processes.ts";
+import { reportServerComplaints, withServer } from "./bench-server.ts";
+import {
+  abortReasonOf,
+  closeAll,
+  describeClient,
+  joinAndRegister,
+  OPEN,
+  onRoomFrame,
+  runState,
+  sendTimedText,
+  sentTextOf,
+  socketFactory,
+  watchSocket,
+  type BaseRun,
+  type FrameHandlers,
+  type OpenSocket,
+  type RegisteredClient,
+  type RoomFrame,
+  type TimedText,
+} from "./room-client.ts";
+import { BenchError, messageOf, ms, now, printTable, runBench, summary, waitForProgress, withTimeout, type Summary } from "./util.ts";
 
 const ROOM = "QGIS";
 const FLOODER = "flooder";
+interface Options {
+  rounds: number;
+  chatters: number;
+  phaseS: number;
+  paceMs: number;
+  reconnectDelayMs: number;
+  /** Frames per second; null: as fast as the socket takes them. */
+  floodRate: number | null;
+  deflate: boolean;
+  direct: boolean;
+  samePriority: boolean;
+}
+
 const DEFAULTS = { rounds: 2, chatters: 50, phaseS: 30, paceMs: 3_000, reconnectDelayMs: 0, floodRate: null };
 /** The goal: the flooder moves the chatters' p99 by less than this. */
 const GOAL = 0.2;
@@ -80,8 +113,8 @@ const TIMEOUT_MS = {
 
 const USAGE = "Usage: npm run bench:flood -- [--chatters=N] [--phase=<s>] [--rounds=N] [--pace=<ms>] [--reconnect-delay=<ms>] [--flood-rate=<frames/s>] [--deflate] [--direct] [--same-priority]";
 
-function parseArgs(argv) {
-  const options = { ...DEFAULTS, deflate: false, direct: false, samePriority: false };
+function parseArgs(argv: readonly string[]): Options {
+  const options: Options = { ...DEFAULTS, deflate: false, direct: false, samePriority: false };
   for (const arg of argv) {
     const [, name, value] = /^--([a-z-]+)(?:=(\d+))?$/.exec(arg) ?? [];
     if (name === "chatters" && Number(value) > 1) options.chatters = Number(value);
@@ -98,26 +131,53 @@ function parseArgs(argv) {
   return options;
 }
 
-function roomUrl(baseUrl) {
+function roomUrl(baseUrl: string): string {
   return `${baseUrl.replace(/^http/, "ws")}/room/${ROOM}/ws`;
 }
 
 // ---------------------------------------------------------------------------
 // The flooder, in a worker thread: connect, register, send as fast as the socket takes it, reconnect
 
+/** What the flooder's thread is given. */
+interface FlooderData {
+  baseUrl: string;
+  deflate: boolean;
+  reconnectDelayMs: number;
+  floodRate: number | null;
+  samePriority: boolean;
+}
+
+/** What became of the flooder in a phase (see flooderRow). */
+interface FloodCounts {
+  connections: number;
+  failedConnections: number;
+  /** Upgrades the server answered with an HTTP status instead of 101, by status. */
+  refusedUpgrades: Record<string, number>;
+  errors: number;
+  registered: number;
+  sent: number;
+  accepted: number;
+  refused: number;
+  refusedOtherwise: number;
+  otherReasons: string[];
+  closes: Record<string, number>;
+  closeReasons: Record<string, string>;
+}
+
 /** Runs in the worker thread until the main thread posts "stop"; then posts its counts. */
-async function floodWorker({ baseUrl, deflate, reconnectDelayMs, floodRate, samePriority }) {
+async function floodWorker({ baseUrl, deflate, reconnectDelayMs, floodRate, samePriority }: FlooderData): Promise<void> {
+  if (!parentPort) throw new BenchError("The flooder runs in a worker thread");
+  const port = parentPort;
   // A real flooder spends its own machine's CPU, not the server's. Here all share two cores:
   // at the lowest priority (Linux applies it to this thread alone) it takes what the server
   // and the chatters leave, so it measures what its traffic costs the room, not its CPU.
   if (!samePriority) os.setPriority(19);
   const openSocket = await socketFactory(deflate);
   let stopping = false;
-  parentPort.once("message", () => (stopping = true));
-  const counts = {
+  port.once("message", () => (stopping = true));
+  const counts: FloodCounts = {
     connections: 0,
     failedConnections: 0,
-    /** Upgrades the server answered with an HTTP status instead of 101, by status. */
     refusedUpgrades: {},
     errors: 0,
     registered: 0,
@@ -142,17 +202,17 @@ async function floodWorker({ baseUrl, deflate, reconnectDelayMs, floodRate, same
       else counts.errors++;
     });
     ws.addEventListener("message", ({ data }) => {
-      const message = JSON.parse(data);
-      const flood = message.type === "text" && message.author === FLOODER ? /^flood (\d+)$/.exec(message.text) : null;
+      const message = JSON.parse(String(data)) as RoomFrame;
+      const flood = message.type === "text" && message.author === FLOODER ? /^flood (\d+)$/.exec(String(message.text)) : null;
       if (flood) counts.accepted += Number(flood[1]) >= firstOfConnection ? 1 : 0;
       else if (message.type === "newcomer" && message.newcomer === FLOODER) counts.registered++;
-      else if (message.type === "uncompliant" && TOO_FAST.test(message.reason)) counts.refused++;
+      else if (message.type === "uncompliant" && TOO_FAST.test(String(message.reason))) counts.refused++;
       else if (message.type === "uncompliant") {
         counts.refusedOtherwise++;
-        if (counts.otherReasons.length < 5) counts.otherReasons.push(message.reason);
+        if (counts.otherReasons.length < 5) counts.otherReasons.push(String(message.reason));
       }
     });
-    const closed = new Promise((resolve) =>
+    const closed = new Promise<void>((resolve) =>
       ws.addEventListener("close", ({ code, reason }) => {
         // A socket that never opened (its upgrade refused) is counted as such, not as a close.
         if (wasOpened) {
@@ -163,7 +223,7 @@ async function floodWorker({ baseUrl, deflate, reconnectDelayMs, floodRate, same
       }),
     );
     let wasOpened = false;
-    const opened = new Promise((resolve) => ws.addEventListener("open", () => resolve((wasOpened = true)), { once: true }));
+    const opened = new Promise<boolean>((resolve) => ws.addEventListener("open", () => resolve((wasOpened = true)), { once: true }));
     await withTimeout(Promise.race([opened, closed]), TIMEOUT_MS.flooderSocket, "The flooder's socket opening").catch(() => ws.close());
     if (ws.readyState !== OPEN) {
       counts.failedConnections++;
@@ -191,13 +251,19 @@ async function floodWorker({ baseUrl, deflate, reconnectDelayMs, floodRate, same
     });
     if (reconnectDelayMs > 0 && !stopping) await sleep(reconnectDelayMs);
   }
-  parentPort.postMessage(counts);
+  port.postMessage(counts);
 }
 
-/** Starts the flooder's worker thread; answers stop(), which ends it and answers its counts. */
-function startFlooder({ baseUrl, deflate, reconnectDelayMs, floodRate, samePriority }) {
-  const worker = new Worker(new URL(import.meta.url), { workerData: { baseUrl, deflate, reconnectDelayMs, floodRate, samePriority } });
-  const result = new Promise((resolve, reject) => {
+interface Flooder {
+  result: Promise<FloodCounts>;
+  stop(): Promise<FloodCounts>;
+}
+
+/** Starts the flooder's worker thread (this very file); answers stop(), which ends it and answers its counts. */
+function startFlooder({ baseUrl, deflate, reconnectDelayMs, floodRate, samePriority }: FlooderData): Flooder {
+  const data: FlooderData = { baseUrl, deflate, reconnectDelayMs, floodRate, samePriority };
+  const worker = new Worker(new URL(import.meta.url), { workerData: data });
+  const result = new Promise<FloodCounts>((resolve, reject) => {
     worker.once("message", resolve);
     worker.once("error", reject);
     worker.once("exit", (code) => reject(new BenchError(`The flooder's thread exited (code ${code}) without its counts`)));
@@ -216,32 +282,63 @@ function startFlooder({ baseUrl, deflate, reconnectDelayMs, floodRate, samePrior
 // ---------------------------------------------------------------------------
 // The chatters
 
-function createRun(server, baseUrl, options, openSocket) {
+interface Client extends RegisteredClient {
+  /** Per author, the seq of the last text received. */
+  lastSeqBy: Map<string, number>;
+  outOfOrder: number;
+}
+
+interface Phase {
+  index: number;
+  name: string;
+  withFlooder: boolean;
+  textsSent: number;
+  latencies: number[];
+  floodDeliveries: number;
+  floodTexts: Set<string>;
+  startedAt: number;
+  flood: FloodCounts | null;
+  cpu: CpuShares;
+  drainedAt: number;
+  loopDelayP99Ms: number;
+  loopDelayMaxMs: number;
+  stats: Summary;
+}
+
+interface Run extends BaseRun, Options {
+  /** Where the sockets connect: wrangler's dev proxy, or with --direct the runtime behind it. */
+  baseUrl: string;
+  openSocket: OpenSocket;
+  clients: Client[];
+  sent: Map<number, TimedText & { phase: number }>;
+  phases: Phase[];
+  /** The phase whose flooder texts are being counted. */
+  current: Phase | null;
+}
+
+function createRun(server: DevServer, baseUrl: string, options: Options, openSocket: OpenSocket): Run {
   return {
     server,
-    /** Where the sockets connect: wrangler's dev proxy, or with --direct the runtime behind it. */
     baseUrl,
     ...options,
     openSocket,
     clients: [],
-    /** seq -> { seq, time, text, author, reached, phase } (see sendTimedText) */
     sent: new Map(),
     phases: [],
-    /** The phase whose flooder texts are being counted. */
     current: null,
     ...runState(),
   };
 }
 
-function connectChatter(run, index) {
+function connectChatter(run: Run, index: number): { client: Client; opened: Promise<void> } {
   const name = `chatter_${String(index).padStart(3, "0")}`;
-  const client = { name, ws: run.openSocket(roomUrl(run.baseUrl)), nbUsers: 0, newcomers: new Set(), lastSeqBy: new Map(), outOfOrder: 0, closed: false };
+  const client: Client = { name, ws: run.openSocket(roomUrl(run.baseUrl)), nbUsers: 0, newcomers: new Set(), lastSeqBy: new Map(), outOfOrder: 0, closed: false };
   const opened = watchSocket(run, client, `socket ${name}`, (data) => onRoomFrame(run, client, client.name, data, now(), ON_FRAME));
   return { client, opened };
 }
 
-const ON_FRAME = {
-  newcomer(run, client, name) {
+const ON_FRAME: FrameHandlers<Run, Client> = {
+  newcomer(_run, client, name) {
     if (name !== FLOODER) client.newcomers.add(name);
   },
   exiter(run, _client, name) {
@@ -250,11 +347,11 @@ const ON_FRAME = {
   text: onText,
 };
 
-function onText(run, client, message, receivedAt) {
+function onText(run: Run, client: Client, message: RoomFrame, receivedAt: number): void {
   if (message.author === FLOODER) {
     if (run.current) {
       run.current.floodDeliveries++;
-      run.current.floodTexts.add(message.text);
+      run.current.floodTexts.add(String(message.text));
     }
     return;
   }
@@ -264,12 +361,12 @@ function onText(run, client, message, receivedAt) {
   if (sent.seq <= (client.lastSeqBy.get(sent.author) ?? -1)) client.outOfOrder++;
   client.lastSeqBy.set(sent.author, sent.seq);
   sent.reached++;
-  run.phases[sent.phase].latencies.push(receivedAt - sent.time);
+  run.phases[sent.phase]?.latencies.push(receivedAt - sent.time);
 }
 
-async function openRoom(run) {
+async function openRoom(run: Run): Promise<number> {
   const started = performance.now();
-  const opening = [];
+  const opening: Promise<void>[] = [];
   for (let i = 1; i <= run.chatters; i++) {
     const { client, opened } = connectChatter(run, i);
     run.clients.push(client);
@@ -280,7 +377,7 @@ async function openRoom(run) {
 }
 
 /** One chatter's texts during a phase: at random times, `paceMs` apart on average. */
-async function chat(run, client, phase) {
+async function chat(run: Run, client: Client, phase: Phase): Promise<void> {
   const end = phase.startedAt + run.phaseS * 1000;
   let next = phase.startedAt + Math.random() * run.paceMs;
   for (;;) {
@@ -296,32 +393,56 @@ async function chat(run, client, phase) {
 const loopDelay = monitorEventLoopDelay({ resolution: 5 });
 
 /** CPU ticks so far of wrangler dev's processes: the runtime (Worker and room share its thread), its dev proxy, wrangler itself. */
-function serverCpuTicks(server) {
+interface CpuTicks {
+  runtime: number;
+  proxy: number;
+  wrangler: number;
+}
+
+/** Shares of one CPU, per process. */
+type CpuShares = CpuTicks;
+
+function serverCpuTicks(server: DevServer): CpuTicks {
   const { runtime, proxy } = workerdProcesses(server);
-  const ticksOf = (pid) => {
+  const ticksOf = (pid: number | undefined): number => {
     try {
       return pid === undefined ? 0 : readStat(`/proc/${pid}/stat`).ticks;
     } catch {
       return 0;
     }
   };
-  return { runtime: ticksOf(runtime?.pid), proxy: ticksOf(proxy?.pid), wrangler: ticksOf(server.child.pid) };
+  return { runtime: ticksOf(runtime?.pid), proxy: ticksOf(proxy?.pid), wrangler: ticksOf(server.pid) };
 }
 
 /** Each process's share of one CPU between two readings (Linux counts 100 ticks a second). */
-function cpuShares(before, after, elapsedMs) {
-  const share = (key) => (after[key] - before[key]) / (elapsedMs / 10);
+function cpuShares(before: CpuTicks, after: CpuTicks, elapsedMs: number): CpuShares {
+  const share = (key: keyof CpuTicks): number => (after[key] - before[key]) / (elapsedMs / 10);
   return { runtime: share("runtime"), proxy: share("proxy"), wrangler: share("wrangler") };
 }
 
-async function runPhase(run, name, withFlooder) {
-  const phase = { index: run.phases.length, name, withFlooder, textsSent: 0, latencies: [], floodDeliveries: 0, floodTexts: new Set(), startedAt: now(), flood: null };
+async function runPhase(run: Run, name: string, withFlooder: boolean): Promise<Phase> {
+  const phase: Phase = {
+    index: run.phases.length,
+    name,
+    withFlooder,
+    textsSent: 0,
+    latencies: [],
+    floodDeliveries: 0,
+    floodTexts: new Set(),
+    startedAt: now(),
+    flood: null,
+    cpu: { runtime: NaN, proxy: NaN, wrangler: NaN },
+    drainedAt: NaN,
+    loopDelayP99Ms: NaN,
+    loopDelayMaxMs: NaN,
+    stats: summary([]),
+  };
   run.phases.push(phase);
   run.current = phase;
   loopDelay.reset();
   const cpuBefore = serverCpuTicks(run.server);
   const flooder = withFlooder ? startFlooder(run) : null;
-  flooder?.result.catch((error) => (run.fatal ??= `the flooder failed: ${error.message}`));
+  flooder?.result.catch((error: unknown) => (run.fatal ??= `the flooder failed: ${messageOf(error)}`));
   try {
     await Promise.all(run.clients.map((client) => chat(run, client, phase)));
   } finally {
@@ -343,7 +464,7 @@ async function runPhase(run, name, withFlooder) {
   const { stats: s } = phase;
   console.log(
     `  ${phase.textsSent} texts, ${s.count} / ${phase.textsSent * run.chatters} deliveries; latency ms p50 ${ms(s.p50)}  p99 ${ms(s.p99)}  max ${ms(s.max)}` +
-      `${withFlooder ? `; ${phase.flood.sent} flood frames sent, ${phase.flood.connections} flooder connection attempts, ${phase.flood.connections - phase.flood.failedConnections} opened` : ""}`,
+      `${phase.flood ? `; ${phase.flood.sent} flood frames sent, ${phase.flood.connections} flooder connection attempts, ${phase.flood.connections - phase.flood.failedConnections} opened` : ""}`,
   );
   const lag = phase.drainedAt - (phase.startedAt + run.phaseS * 1000);
   if (lag > 2_000) console.log(`  the last deliveries came ${(lag / 1000).toFixed(1)} s after the phase's end`);
@@ -353,12 +474,12 @@ async function runPhase(run, name, withFlooder) {
 // ---------------------------------------------------------------------------
 // Figures
 
-function change(from, to) {
+function change(from: number, to: number): string {
   const relative = (to - from) / from;
   return `${relative >= 0 ? "+" : ""}${(relative * 100).toFixed(1)} %`;
 }
 
-function printResults(run) {
+function printResults(run: Run): void {
   const header = ["phase", "texts sent", "deliveries / expected", "p50 ms", "p90 ms", "p99 ms", "max ms", "flooder's texts received", "bench loop delay p99 ms", "CPU runtime / proxy / wrangler"];
   const rows = run.phases.map((phase) => [
     phase.name,
@@ -381,12 +502,13 @@ function printResults(run) {
   const withs = run.phases.filter((phase) => phase.withFlooder);
   const without = summary(withouts.flatMap((phase) => phase.latencies));
   const withFlooder = summary(withs.flatMap((phase) => phase.latencies));
+  const pooled: [string, Summary, Phase[]][] = [
+    ["without flooder", without, withouts],
+    ["with flooder", withFlooder, withs],
+  ];
   printTable(
     ["pooled", "phases", "deliveries", "p50 ms", "p90 ms", "p99 ms", "max ms"],
-    [
-      ["without flooder", without, withouts],
-      ["with flooder", withFlooder, withs],
-    ].map(([name, stats, phases]) => [name, String(phases.length), stats.count.toLocaleString("en-US"), ms(stats.p50), ms(stats.p90), ms(stats.p99), ms(stats.max)]),
+    pooled.map(([name, stats, phases]) => [name, String(phases.length), stats.count.toLocaleString("en-US"), ms(stats.p50), ms(stats.p90), ms(stats.p99), ms(stats.max)]),
     { firstLeft: true },
   );
   const raised = (withFlooder.p99 - without.p99) / without.p99;
@@ -411,6 +533,7 @@ function printResults(run) {
   );
   for (const phase of withs) {
     const { flood } = phase;
+    if (!flood) continue;
     if (flood.closeReasons[1008]) console.log(`  ${phase.name}: closed with ${JSON.stringify(flood.closeReasons[1008])}`);
     const refusedUpgrades = Object.values(flood.refusedUpgrades).reduce((sum, count) => sum + count, 0);
     if (flood.failedConnections > refusedUpgrades || flood.errors > 0) {
@@ -420,7 +543,8 @@ function printResults(run) {
   }
 }
 
-function flooderRow({ name, flood, floodTexts }) {
+function flooderRow({ name, flood, floodTexts }: Phase): string[] {
+  if (!flood) return [name];
   // Broadcast: flood texts the chatters received (the flooder misses those the room handles after it left).
   const broadcast = floodTexts.size;
   return [
@@ -447,20 +571,26 @@ function flooderRow({ name, flood, floodTexts }) {
 // Main: the server is always stopped, whatever happens (see withServer)
 
 /** without, with, without, …, without: `rounds` phases with a flooder. */
-function phaseList(rounds) {
-  const phases = [];
+function phaseList(rounds: number): [string, boolean][] {
+  const phases: [string, boolean][] = [];
   for (let round = 1; round <= rounds; round++) phases.push([`${round} without`, false], [`${round} with flooder`, true]);
   phases.push([`${rounds + 1} without`, false]);
   return phases;
 }
 
-async function rulesOf(server) {
-  const response = await fetch(`${server.baseUrl}/room/${encodeURIComponent(ROOM)}/rules`);
-  if (!response.ok) throw new BenchError(`GET /room/${ROOM}/rules answered ${response.status}`);
-  return response.json();
+interface Rules {
+  rate_limit_burst: number;
+  rate_limit_per_second: number;
+  max_users: number;
 }
 
-async function main() {
+async function rulesOf(server: DevServer): Promise<Rules> {
+  const response = await fetch(`${server.baseUrl}/room/${encodeURIComponent(ROOM)}/rules`);
+  if (!response.ok) throw new BenchError(`GET /room/${ROOM}/rules answered ${response.status}`);
+  return (await response.json()) as Rules;
+}
+
+async function main(): Promise<void> {
   const options = parseArgs(process.argv.slice(2));
   const openSocket = await socketFactory(options.deflate);
   await withServer({ name: "flood", ready: roomListed(ROOM) }, async (server) => {
@@ -500,4 +630,4 @@ async function main() {
 }
 
 if (isMainThread) runBench(main);
-else await floodWorker(workerData);
+else await floodWorker(workerData as FlooderData);

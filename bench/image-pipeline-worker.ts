@@ -1,4 +1,4 @@
-// Bench-only Worker, started by bench/images.mjs with `wrangler dev -c bench/images.wrangler.toml`:
+// Bench-only Worker, started by bench/image-pipeline.ts with `wrangler dev -c bench/image-pipeline.wrangler.toml`:
 // runs the image pipeline inside workerd, the runtime production uses, with the
 // production codecs, and answers the timings of each run.
 //
