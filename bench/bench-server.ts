@@ -16,7 +16,10 @@ export interface BenchServerOptions extends DevServerOptions {
  * reloaded) is added to the error and its whole temporary directory is kept; on success the
  * directory goes, or with `keepLog` only the state, and the log's path is printed.
  */
-export async function withServer<T>({ keepLog = false, ...options }: BenchServerOptions, body: (server: DevServer) => Promise<T>): Promise<T> {
+export async function withServer<T>(
+  { keepLog = false, ...options }: BenchServerOptions,
+  body: (server: DevServer) => Promise<T>,
+): Promise<T> {
   const server = await DevServer.create(options);
   await server.start();
   const stopOnSignal = (signal: NodeJS.Signals): void => {

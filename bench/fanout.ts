@@ -45,34 +45,49 @@
 //                                       as browsers do (default: the ws package without
 //                                       compression, like QGIS and QField)
 import { setTimeout as sleep } from "node:timers/promises";
-import { roomListed, type DevServer } from "../tools/dev-server.ts";
-import { openFilesOf, processMemory, runtimeBaseUrl, workerdProcesses, type ServerProcess } from "../tools/dev-processes.ts";
+import { openFilesOf, processMemory, runtimeBaseUrl, type ServerProcess, workerdProcesses } from "../tools/dev-processes.ts";
+import { type DevServer, roomListed } from "../tools/dev-server.ts";
 import { reportServerComplaints, withServer } from "./bench-server.ts";
 import { DEFAULT_LIMITS, describeVars, limitVars, NO_RATE_LIMIT } from "./limits.ts";
 import {
   abortReasonOf,
+  type BaseClient,
+  type BaseRun,
+  type BenchSocket,
   closeAll,
   describeClient,
+  type FrameHandlers,
   onRoomFrame,
+  type RoomFrame,
   runState,
   sendTimedText,
   sentTextOf,
   socketFactory,
-  watchSocket,
-  type BaseClient,
-  type BaseRun,
-  type BenchSocket,
-  type FrameHandlers,
-  type RoomFrame,
   type TimedText,
+  watchSocket,
 } from "./room-client.ts";
-import { BenchError, median, messageOf, ms, now, printTable, runBench, seconds, summary, waitForProgress, waitUntil, withTimeout } from "./util.ts";
+import {
+  BenchError,
+  median,
+  messageOf,
+  ms,
+  now,
+  printTable,
+  runBench,
+  seconds,
+  summary,
+  waitForProgress,
+  waitUntil,
+  withTimeout,
+} from "./util.ts";
 
 const ROOM = "QGIS";
 const SENDER = "bench_sender";
 const DEFAULT_SIZES = [100, 500];
 const MEMORY_SIZES = [100, 500, 1000];
-const FIND_MAX_STEPS = [250, 500, 750, 1000, 1500, 2000, 2500, 3000, 3500, 4000, 4500, 5000, 5500, 6000, 7000, 8000, 10_000, 12_000, 16_000];
+const FIND_MAX_STEPS = [
+  250, 500, 750, 1000, 1500, 2000, 2500, 3000, 3500, 4000, 4500, 5000, 5500, 6000, 7000, 8000, 10_000, 12_000, 16_000,
+];
 const FIND_MAX = { p99Ms: 250, budgetS: 480 };
 /** Sockets opened at a time, so that N upgrades do not all hit the server at once. */
 const CONNECT_BATCH = 50;
@@ -114,7 +129,8 @@ function scaled(baseMs: number, n: number): number {
 // ---------------------------------------------------------------------------
 // Command line
 
-const USAGE = "Usage: npm run bench -- [N ...] [--interval=<ms>] [--deflate] [--direct] [--find-max [--p99=<ms>] [--budget=<s>]] [--memory]";
+const USAGE =
+  "Usage: npm run bench -- [N ...] [--interval=<ms>] [--deflate] [--direct] [--find-max [--p99=<ms>] [--budget=<s>]] [--memory]";
 
 type Mode = "sizes" | "find-max" | "memory";
 
@@ -130,7 +146,15 @@ interface Options {
 }
 
 function parseArgs(argv: readonly string[]): Options {
-  const options: Options = { sizes: [], intervalMs: null, deflate: false, direct: false, mode: "sizes", p99Ms: FIND_MAX.p99Ms, budgetS: FIND_MAX.budgetS };
+  const options: Options = {
+    sizes: [],
+    intervalMs: null,
+    deflate: false,
+    direct: false,
+    mode: "sizes",
+    p99Ms: FIND_MAX.p99Ms,
+    budgetS: FIND_MAX.budgetS,
+  };
   for (const arg of argv) {
     const [, name, value] = /^--([a-z0-9-]+)(?:=(\d+(?:\.\d+)?))?$/.exec(arg) ?? [];
     if (/^\d+$/.test(arg) && Number(arg) > 0) options.sizes.push(Number(arg));
@@ -244,7 +268,16 @@ function createRun(server: DevServer, openSocket: () => BenchSocket): Run {
 }
 
 function connectClient(run: Run, index: number): { client: Client; opened: Promise<void> } {
-  const client: Client = { index, label: `socket #${index}`, ws: run.openSocket(), nbUsers: 0, sawSender: false, texts: 0, lastSeq: -1, closed: false };
+  const client: Client = {
+    index,
+    label: `socket #${index}`,
+    ws: run.openSocket(),
+    nbUsers: 0,
+    sawSender: false,
+    texts: 0,
+    lastSeq: -1,
+    closed: false,
+  };
   const opened = watchSocket(run, client, client.label, (data) => onRoomFrame(run, client, client.label, data, now(), ON_FRAME));
   return { client, opened };
 }
@@ -349,7 +382,14 @@ function waitForDeliveries(run: Run): Promise<void> {
 
 /** One round of M messages to the room as it is: its figures (see summarize), printed. */
 async function measureRound(run: Run, intervalMs: number | null): Promise<Round> {
-  Object.assign(run, { n: run.clients.length, m: messagesFor(run.clients.length), sent: new Map(), latencies: [], delivered: 0, outOfOrder: 0 });
+  Object.assign(run, {
+    n: run.clients.length,
+    m: messagesFor(run.clients.length),
+    sent: new Map(),
+    latencies: [],
+    delivered: 0,
+    outOfOrder: 0,
+  });
   for (const client of run.clients) client.texts = 0;
   if (!run.senderRegistered) await registerSender(run);
   const cpuBefore = process.cpuUsage();
@@ -438,7 +478,9 @@ async function findMax(server: DevServer, openSocket: () => BenchSocket, { inter
     try {
       const joinMs = await growTo(run, n);
       framesPerMs = frames / joinMs;
-      console.log(`  ${n} sockets open, everyone seeing nb_users = ${n}, in ${seconds(joinMs)} (${Math.round(framesPerMs * 1000)} nb_users frames/s)`);
+      console.log(
+        `  ${n} sockets open, everyone seeing nb_users = ${n}, in ${seconds(joinMs)} (${Math.round(framesPerMs * 1000)} nb_users frames/s)`,
+      );
       const roundStarted = performance.now();
       result = { ...(await measureRound(run, intervalMs)), joinMs };
       roundMs = performance.now() - roundStarted;
@@ -460,7 +502,11 @@ async function findMax(server: DevServer, openSocket: () => BenchSocket, { inter
     }
   }
   abandonClients(run);
-  printResults(results.filter((r) => r.failure === undefined || r.measured), intervalMs, { verdict: p99Ms });
+  printResults(
+    results.filter((r) => r.failure === undefined || r.measured),
+    intervalMs,
+    { verdict: p99Ms },
+  );
   const passing = results.filter((r) => r.failure === undefined && r.p99 < p99Ms);
   const largest = passing.at(-1)?.sockets;
   console.log(`\nStopped: ${stop} (after ${seconds(performance.now() - started)}).`);
@@ -547,10 +593,20 @@ async function memory(server: DevServer, openSocket: () => BenchSocket, { sizes,
   }
   abandonClients(run);
   printResults(results, intervalMs);
-  const perSocket = (row: MemoryRow, from: MemoryRow, key: keyof WorkerdMemory): string => Math.round((row[key] - from[key]) / (row.sockets - from.sockets)).toLocaleString("en-US");
+  const perSocket = (row: MemoryRow, from: MemoryRow, key: keyof WorkerdMemory): string =>
+    Math.round((row[key] - from[key]) / (row.sockets - from.sockets)).toLocaleString("en-US");
   console.log("\nworkerd's resident memory (RSS) with the room's sockets connected (and after one round of messages)");
   printTable(
-    ["sockets", "runtime RSS MiB", "over empty MiB", "bytes / socket", "bytes / socket added", "after messages MiB", "dev proxy RSS MiB", "proxy bytes / socket"],
+    [
+      "sockets",
+      "runtime RSS MiB",
+      "over empty MiB",
+      "bytes / socket",
+      "bytes / socket added",
+      "after messages MiB",
+      "dev proxy RSS MiB",
+      "proxy bytes / socket",
+    ],
     rows.map((row, i) => [
       row.sockets.toLocaleString("en-US"),
       mib(row.runtime),
@@ -607,7 +663,20 @@ interface Result {
 /** A --find-max size that failed before its round: only its failure is printed. */
 function failedSize(sockets: number, failure: string): Result {
   const none = { p50: NaN, p90: NaN, p99: NaN, max: NaN, perSecond: NaN, seconds: NaN, benchCpu: NaN };
-  return { sockets, messages: 0, delivered: 0, expected: 0, ...none, shortSockets: 0, replayed: 0, outOfOrder: 0, unexpected: [], joinMs: NaN, failure, measured: false };
+  return {
+    sockets,
+    messages: 0,
+    delivered: 0,
+    expected: 0,
+    ...none,
+    shortSockets: 0,
+    replayed: 0,
+    outOfOrder: 0,
+    unexpected: [],
+    joinMs: NaN,
+    failure,
+    measured: false,
+  };
 }
 
 /** A round as measured, before the time the room took to join is added. */
@@ -659,8 +728,23 @@ function percent(share: number): string {
 }
 
 /** The table of rounds; `close` adds the time to leave, `verdict` (a p99 threshold) a pass/fail column. */
-function printResults(results: readonly Result[], intervalMs: number | null, { close = false, verdict }: { close?: boolean; verdict?: number } = {}): void {
-  const header = ["sockets", "messages", "join s", "deliveries / expected", "p50 ms", "p90 ms", "p99 ms", "max ms", "deliveries/s", "bench CPU"];
+function printResults(
+  results: readonly Result[],
+  intervalMs: number | null,
+  { close = false, verdict }: { close?: boolean; verdict?: number } = {},
+): void {
+  const header = [
+    "sockets",
+    "messages",
+    "join s",
+    "deliveries / expected",
+    "p50 ms",
+    "p90 ms",
+    "p99 ms",
+    "max ms",
+    "deliveries/s",
+    "bench CPU",
+  ];
   if (close) header.push("leave s");
   if (verdict !== undefined) header.push(`p99 < ${verdict} ms`);
   const rows = results.map((r) => {
@@ -709,9 +793,11 @@ async function main(): Promise<void> {
     const url = `${base.replace(/^http/, "ws")}/room/${ROOM}/ws`;
     const openSocket = () => socketTo(url);
     const results =
-      options.mode === "find-max" ? await findMax(server, openSocket, options)
-      : options.mode === "memory" ? await memory(server, openSocket, options)
-      : await benchSizes(server, openSocket, options);
+      options.mode === "find-max"
+        ? await findMax(server, openSocket, options)
+        : options.mode === "memory"
+          ? await memory(server, openSocket, options)
+          : await benchSizes(server, openSocket, options);
     reportServerComplaints(server);
     const incomplete = results.filter((r) => !complete(r));
     if (incomplete.length > 0) {

@@ -47,31 +47,31 @@
 //                                                  relays every frame in a process of its own)
 import os from "node:os";
 import { monitorEventLoopDelay } from "node:perf_hooks";
-import { setImmediate as yieldToLoop, setTimeout as sleep } from "node:timers/promises";
+import { setTimeout as sleep, setImmediate as yieldToLoop } from "node:timers/promises";
 import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
-import { roomListed, type DevServer } from "../tools/dev-server.ts";
 import { readStat, runtimeBaseUrl, workerdProcesses } from "../tools/dev-processes.ts";
+import { type DevServer, roomListed } from "../tools/dev-server.ts";
 import { reportServerComplaints, withServer } from "./bench-server.ts";
 import {
   abortReasonOf,
+  type BaseRun,
   closeAll,
   describeClient,
+  type FrameHandlers,
   joinAndRegister,
   OPEN,
+  type OpenSocket,
   onRoomFrame,
+  type RegisteredClient,
+  type RoomFrame,
   runState,
   sendTimedText,
   sentTextOf,
   socketFactory,
-  watchSocket,
-  type BaseRun,
-  type FrameHandlers,
-  type OpenSocket,
-  type RegisteredClient,
-  type RoomFrame,
   type TimedText,
+  watchSocket,
 } from "./room-client.ts";
-import { BenchError, messageOf, ms, now, printTable, runBench, summary, waitForProgress, withTimeout, type Summary } from "./util.ts";
+import { BenchError, messageOf, ms, now, printTable, runBench, type Summary, summary, waitForProgress, withTimeout } from "./util.ts";
 
 const ROOM = "QGIS";
 const FLOODER = "flooder";
@@ -111,7 +111,8 @@ const TIMEOUT_MS = {
 // ---------------------------------------------------------------------------
 // Command line
 
-const USAGE = "Usage: npm run bench:flood -- [--chatters=N] [--phase=<s>] [--rounds=N] [--pace=<ms>] [--reconnect-delay=<ms>] [--flood-rate=<frames/s>] [--deflate] [--direct] [--same-priority]";
+const USAGE =
+  "Usage: npm run bench:flood -- [--chatters=N] [--phase=<s>] [--rounds=N] [--pace=<ms>] [--reconnect-delay=<ms>] [--flood-rate=<frames/s>] [--deflate] [--direct] [--same-priority]";
 
 function parseArgs(argv: readonly string[]): Options {
   const options: Options = { ...DEFAULTS, deflate: false, direct: false, samePriority: false };
@@ -223,7 +224,16 @@ async function floodWorker({ baseUrl, deflate, reconnectDelayMs, floodRate, same
       }),
     );
     let wasOpened = false;
-    const opened = new Promise<boolean>((resolve) => ws.addEventListener("open", () => resolve((wasOpened = true)), { once: true }));
+    const opened = new Promise<boolean>((resolve) =>
+      ws.addEventListener(
+        "open",
+        () => {
+          wasOpened = true;
+          resolve(true);
+        },
+        { once: true },
+      ),
+    );
     await withTimeout(Promise.race([opened, closed]), TIMEOUT_MS.flooderSocket, "The flooder's socket opening").catch(() => ws.close());
     if (ws.readyState !== OPEN) {
       counts.failedConnections++;
@@ -332,7 +342,15 @@ function createRun(server: DevServer, baseUrl: string, options: Options, openSoc
 
 function connectChatter(run: Run, index: number): { client: Client; opened: Promise<void> } {
   const name = `chatter_${String(index).padStart(3, "0")}`;
-  const client: Client = { name, ws: run.openSocket(roomUrl(run.baseUrl)), nbUsers: 0, newcomers: new Set(), lastSeqBy: new Map(), outOfOrder: 0, closed: false };
+  const client: Client = {
+    name,
+    ws: run.openSocket(roomUrl(run.baseUrl)),
+    nbUsers: 0,
+    newcomers: new Set(),
+    lastSeqBy: new Map(),
+    outOfOrder: 0,
+    closed: false,
+  };
   const opened = watchSocket(run, client, `socket ${name}`, (data) => onRoomFrame(run, client, client.name, data, now(), ON_FRAME));
   return { client, opened };
 }
@@ -480,7 +498,18 @@ function change(from: number, to: number): string {
 }
 
 function printResults(run: Run): void {
-  const header = ["phase", "texts sent", "deliveries / expected", "p50 ms", "p90 ms", "p99 ms", "max ms", "flooder's texts received", "bench loop delay p99 ms", "CPU runtime / proxy / wrangler"];
+  const header = [
+    "phase",
+    "texts sent",
+    "deliveries / expected",
+    "p50 ms",
+    "p90 ms",
+    "p99 ms",
+    "max ms",
+    "flooder's texts received",
+    "bench loop delay p99 ms",
+    "CPU runtime / proxy / wrangler",
+  ];
   const rows = run.phases.map((phase) => [
     phase.name,
     String(phase.textsSent),
@@ -508,7 +537,15 @@ function printResults(run: Run): void {
   ];
   printTable(
     ["pooled", "phases", "deliveries", "p50 ms", "p90 ms", "p99 ms", "max ms"],
-    pooled.map(([name, stats, phases]) => [name, String(phases.length), stats.count.toLocaleString("en-US"), ms(stats.p50), ms(stats.p90), ms(stats.p99), ms(stats.max)]),
+    pooled.map(([name, stats, phases]) => [
+      name,
+      String(phases.length),
+      stats.count.toLocaleString("en-US"),
+      ms(stats.p50),
+      ms(stats.p90),
+      ms(stats.p99),
+      ms(stats.max),
+    ]),
     { firstLeft: true },
   );
   const raised = (withFlooder.p99 - without.p99) / without.p99;
@@ -520,10 +557,23 @@ function printResults(run: Run): void {
   console.log(`Noise: the phases without a flooder range over p99 ${ms(Math.min(...quietP99s))}-${ms(Math.max(...quietP99s))} ms.`);
 
   const pace = run.floodRate ? `${run.floodRate} frames/s` : "as fast as its socket takes them";
-  const reconnect = run.reconnectDelayMs > 0 ? `reconnecting ${run.reconnectDelayMs} ms after each close` : "reconnecting at once after each close";
+  const reconnect =
+    run.reconnectDelayMs > 0 ? `reconnecting ${run.reconnectDelayMs} ms after each close` : "reconnecting at once after each close";
   console.log(`\nThe flooder (texts ${pace}, ${reconnect}):`);
   printTable(
-    ["phase", "connection attempts", "refused at the upgrade", "frames sent", "broadcast to the room", "seen by the flooder", "refused \"too fast\"", "refused otherwise", "no answer", "closed 1008", "closed otherwise"],
+    [
+      "phase",
+      "connection attempts",
+      "refused at the upgrade",
+      "frames sent",
+      "broadcast to the room",
+      "seen by the flooder",
+      'refused "too fast"',
+      "refused otherwise",
+      "no answer",
+      "closed 1008",
+      "closed otherwise",
+    ],
     withs.map((phase) => flooderRow(phase)),
     { firstLeft: true },
   );
@@ -537,7 +587,9 @@ function printResults(run: Run): void {
     if (flood.closeReasons[1008]) console.log(`  ${phase.name}: closed with ${JSON.stringify(flood.closeReasons[1008])}`);
     const refusedUpgrades = Object.values(flood.refusedUpgrades).reduce((sum, count) => sum + count, 0);
     if (flood.failedConnections > refusedUpgrades || flood.errors > 0) {
-      console.log(`  ${phase.name}: ${flood.failedConnections - refusedUpgrades} flooder connections failed to open otherwise; ${flood.errors} WebSocket errors`);
+      console.log(
+        `  ${phase.name}: ${flood.failedConnections - refusedUpgrades} flooder connections failed to open otherwise; ${flood.errors} WebSocket errors`,
+      );
     }
     for (const reason of flood.otherReasons) console.log(`  ${phase.name}: refused otherwise: ${reason}`);
   }
@@ -624,7 +676,9 @@ async function main(): Promise<void> {
     await closeAll(run, TIMEOUT_MS.close);
     const missing = run.phases.filter((phase) => phase.stats.count < phase.textsSent * run.chatters).map((phase) => phase.name);
     if (missing.length > 0 || outOfOrder > 0) {
-      throw new BenchError(`${missing.length > 0 ? `deliveries missing in ${missing.join(", ")}` : ""}${outOfOrder > 0 ? `; ${outOfOrder} out of order` : ""}`);
+      throw new BenchError(
+        `${missing.length > 0 ? `deliveries missing in ${missing.join(", ")}` : ""}${outOfOrder > 0 ? `; ${outOfOrder} out of order` : ""}`,
+      );
     }
   });
 }

@@ -9,7 +9,7 @@
 // Each run goes through every mode in turn, so that modes compared see the same
 // conditions. Answers { [mode]: [{ phases, total, width, height, pngBytes }, ...] }, in ms.
 import { codecs } from "../src/images/entrypoint";
-import { decodeBase64, encodeBase64, fitWithin, shrinkImage, type Codecs, type ImageLimits } from "../src/images/pipeline";
+import { type Codecs, decodeBase64, encodeBase64, fitWithin, type ImageLimits, shrinkImage } from "../src/images/pipeline";
 
 const MODES = { pipeline, direct };
 

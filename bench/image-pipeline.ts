@@ -28,7 +28,7 @@
 //
 //   npm run bench:images
 //   npm run bench:images -- --runs=2   fewer measured runs in workerd (a quick check)
-import { spawn, type ChildProcess } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import fs from "node:fs";
 import path from "node:path";
@@ -37,7 +37,7 @@ import { fileURLToPath } from "node:url";
 import type { Codecs, ImageLimits, ImagePhase } from "../src/images/pipeline.ts";
 import { DevServer, PROJECT_DIR } from "../tools/dev-server.ts";
 import { DEFAULT_LIMITS } from "./limits.ts";
-import { base64Length, jsquashWasm, pictureBytes, picturePath, type PictureSpec } from "./picture-files.ts";
+import { base64Length, jsquashWasm, type PictureSpec, pictureBytes, picturePath } from "./picture-files.ts";
 import { BenchError, isExplained, median, messageOf, printTable } from "./util.ts";
 
 /** The server's default image limits: what a room applies unless ROOM_LIMITS says otherwise. */
@@ -165,7 +165,12 @@ interface TimedRun {
 }
 
 /** Warm-up plus measured runs of one input inside workerd, the modes interleaved; answers the measured runs per mode. */
-async function timeInWorkerd(server: DevServer, name: InputName, modes: readonly Mode[], measuredRuns: number): Promise<Partial<Record<Mode, TimedRun[]>>> {
+async function timeInWorkerd(
+  server: DevServer,
+  name: InputName,
+  modes: readonly Mode[],
+  measuredRuns: number,
+): Promise<Partial<Record<Mode, TimedRun[]>>> {
   const base64 = (await inputBytes(name)).toString("base64");
   const runs = WARMUP_RUNS + measuredRuns;
   let response: Response;
@@ -177,10 +182,13 @@ async function timeInWorkerd(server: DevServer, name: InputName, modes: readonly
       signal: AbortSignal.timeout(TIMEOUT_MS.request),
     });
   } catch (error) {
-    throw new BenchError(`POST /run (${INPUTS[name].label}, ${modes.join(", ")}): ${messageOf(error)}${server.exit ? `; wrangler exited, see ${server.logPath}` : ""}`);
+    throw new BenchError(
+      `POST /run (${INPUTS[name].label}, ${modes.join(", ")}): ${messageOf(error)}${server.exit ? `; wrangler exited, see ${server.logPath}` : ""}`,
+    );
   }
   const text = await response.text();
-  if (!response.ok) throw new BenchError(`POST /run (${INPUTS[name].label}, ${modes.join(", ")}) answered ${response.status}: ${text.slice(0, 500)}`);
+  if (!response.ok)
+    throw new BenchError(`POST /run (${INPUTS[name].label}, ${modes.join(", ")}) answered ${response.status}: ${text.slice(0, 500)}`);
   const results = JSON.parse(text) as Record<Mode, TimedRun[]>;
   return Object.fromEntries(Object.entries(results).map(([mode, modeRuns]) => [mode, modeRuns.slice(WARMUP_RUNS)]));
 }
@@ -190,7 +198,8 @@ async function timeInWorkerd(server: DevServer, name: InputName, modes: readonly
 
 /** Median per phase, of the rest ("other") and of the total; the total's range. */
 function summarize(runs: readonly TimedRun[]): string[] {
-  const ms = (values: readonly (number | undefined)[]): string => (values.every((value) => value === undefined) ? "-" : median(values.map((value) => value ?? 0)).toFixed(0));
+  const ms = (values: readonly (number | undefined)[]): string =>
+    values.every((value) => value === undefined) ? "-" : median(values.map((value) => value ?? 0)).toFixed(0);
   const row = PHASES.map((phase) => ms(runs.map((run) => run.phases[phase])));
   const other = ms(runs.map((run) => run.total - PHASES.reduce((sum, phase) => sum + (run.phases[phase] ?? 0), 0)));
   const totals = runs.map((run) => run.total);
@@ -207,17 +216,25 @@ function printMemory(name: InputName, { samples, maxRssBefore, maxRssAfter }: Me
   const end = samples.at(-1);
   if (!before || !end) throw new BenchError(`The memory run of the ${INPUTS[name].label} reported no samples`);
   const peak = (key: keyof NodeJS.MemoryUsage): number => Math.max(...samples.map((sample) => sample[key]));
-  console.log(`\n${INPUTS[name].label}, ${base64Length(inputBytesOnDisk(name)).toLocaleString("en")} base64 characters, shrunk ${MEMORY_RUNS} times`);
+  console.log(
+    `\n${INPUTS[name].label}, ${base64Length(inputBytesOnDisk(name)).toLocaleString("en")} base64 characters, shrunk ${MEMORY_RUNS} times`,
+  );
   printTable(
     ["sampled after", "rss", "heapUsed", "external", "arrayBuffers"],
     samples.map((s) => [s.phase, mib(s.rss), mib(s.heapUsed), mib(s.external), mib(s.arrayBuffers)]),
     COLUMNS,
   );
-  console.log(`  peak RSS increase: ${mib(maxRssAfter - before.rss)} MiB (maxRSS ${mib(maxRssAfter)} after, ${mib(maxRssBefore)} before; RSS ${mib(before.rss)} before)`);
+  console.log(
+    `  peak RSS increase: ${mib(maxRssAfter - before.rss)} MiB (maxRSS ${mib(maxRssAfter)} after, ${mib(maxRssBefore)} before; RSS ${mib(before.rss)} before)`,
+  );
   const firstRun = samples.filter((sample) => sample.phase.startsWith("run 1:"));
   const firstPeak = Math.max(...firstRun.map((sample) => sample.external));
-  console.log(`  external (WebAssembly memories and ArrayBuffers, live or not yet collected) over the baseline: peak of the first image +${mib(firstPeak - before.external)} MiB, of all ${MEMORY_RUNS} +${mib(peak("external") - before.external)} MiB`);
-  console.log(`  kept once collected: external ${mib(end.external - before.external)} MiB, heap ${mib(end.heapUsed - before.heapUsed)} MiB`);
+  console.log(
+    `  external (WebAssembly memories and ArrayBuffers, live or not yet collected) over the baseline: peak of the first image +${mib(firstPeak - before.external)} MiB, of all ${MEMORY_RUNS} +${mib(peak("external") - before.external)} MiB`,
+  );
+  console.log(
+    `  kept once collected: external ${mib(end.external - before.external)} MiB, heap ${mib(end.heapUsed - before.heapUsed)} MiB`,
+  );
   return maxRssAfter - before.rss;
 }
 
@@ -268,7 +285,13 @@ async function main(): Promise<void> {
     TIMED.map((name) => {
       const runs = timed[name] ?? [];
       const run = runs[0];
-      return [INPUTS[name].label, inputBytesOnDisk(name), ...summarize(runs), run ? `${run.width}x${run.height}` : "-", run?.pngBytes ?? "-"];
+      return [
+        INPUTS[name].label,
+        inputBytesOnDisk(name),
+        ...summarize(runs),
+        run ? `${run.width}x${run.height}` : "-",
+        run?.pngBytes ?? "-",
+      ];
     }),
     COLUMNS,
   );
@@ -282,11 +305,22 @@ async function main(): Promise<void> {
   console.log("  dropped after it, so nothing stays in the codecs between images.");
 
   console.log("\n3. What the pre-shrink buys: the 4000x3000 photo JPEG inside workerd, median ms");
-  console.log("   as is: shrinkImage (DCT decode at 1/2, box filter, lanczos3); direct: decode every pixel, lanczos3 from the\n   full image to the final size, encode; their runs alternate (the 'as is' row is the one of table 1)\n");
+  console.log(
+    "   as is: shrinkImage (DCT decode at 1/2, box filter, lanczos3); direct: decode every pixel, lanczos3 from the\n   full image to the final size, encode; their runs alternate (the 'as is' row is the one of table 1)\n",
+  );
   const [asIs, straight] = [summarize(timed.photo4000 ?? []), summarize(direct)];
-  printTable(["pipeline", ...PHASES, "other", "total", "range"], [["as is", ...asIs], ["direct", ...straight]], COLUMNS);
+  printTable(
+    ["pipeline", ...PHASES, "other", "total", "range"],
+    [
+      ["as is", ...asIs],
+      ["direct", ...straight],
+    ],
+    COLUMNS,
+  );
   const [asIsTotal, directTotal] = [Number(asIs.at(-2)), Number(straight.at(-2))];
-  console.log(`\n   the pre-shrink saves ${directTotal - asIsTotal} ms per image (${((1 - asIsTotal / directTotal) * 100).toFixed(0)}% of the direct total)`);
+  console.log(
+    `\n   the pre-shrink saves ${directTotal - asIsTotal} ms per image (${((1 - asIsTotal / directTotal) * 100).toFixed(0)}% of the direct total)`,
+  );
   console.log(`\nDone in ${((performance.now() - started) / 1000).toFixed(0)} s.`);
 }
 

@@ -26,5 +26,7 @@ export const NO_RATE_LIMIT = limitVars({ rateLimitBurst: UNLIMITED, rateLimitPer
 
 /** The vars as "NAME=value, ...", for a bench's header. */
 export function describeVars(vars: Readonly<Record<string, string>>): string {
-  return Object.entries(vars).map(([key, value]) => `${key}=${value}`).join(", ");
+  return Object.entries(vars)
+    .map(([key, value]) => `${key}=${value}`)
+    .join(", ");
 }

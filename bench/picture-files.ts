@@ -6,7 +6,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { PROJECT_DIR } from "../tools/dev-server.ts";
-import { photo, screenshot, type Picture } from "../tools/test-pictures.ts";
+import { type Picture, photo, screenshot } from "../tools/test-pictures.ts";
 import { BenchError } from "./util.ts";
 
 export interface PictureSpec {
@@ -79,7 +79,9 @@ export async function pictureBytes(spec: PictureSpec, maxBase64Length: number): 
   }
   const bytes = fs.readFileSync(file);
   if (base64Length(bytes.length) > maxBase64Length) {
-    throw new BenchError(`${spec.label}: its base64 (${base64Length(bytes.length)} characters) is over ${maxBase64Length} (MAX_IMAGE_RAW_LENGTH); delete ${file}`);
+    throw new BenchError(
+      `${spec.label}: its base64 (${base64Length(bytes.length)} characters) is over ${maxBase64Length} (MAX_IMAGE_RAW_LENGTH); delete ${file}`,
+    );
   }
   return { bytes, made };
 }

@@ -3,7 +3,7 @@
 // A run is the bench's own object with at least { server, ...runState() }; a client at least
 // { ws, nbUsers, closed } (and { name, newcomers } for joinAndRegister).
 import type { DevServer } from "../tools/dev-server.ts";
-import { BenchError, now, waitUntil, withTimeout, type AbortReason } from "./util.ts";
+import { type AbortReason, BenchError, now, waitUntil, withTimeout } from "./util.ts";
 
 export const CONNECTING = 0;
 export const OPEN = 1;
@@ -31,7 +31,8 @@ export type OpenSocket = (url: string) => BenchSocket;
  */
 export async function socketFactory(deflate: boolean): Promise<OpenSocket> {
   if (deflate) {
-    if (typeof WebSocket === "undefined") throw new BenchError(`No global WebSocket in Node ${process.version}: run with Node 22 (npm run ...).`);
+    if (typeof WebSocket === "undefined")
+      throw new BenchError(`No global WebSocket in Node ${process.version}: run with Node 22 (npm run ...).`);
     return (url) => new WebSocket(url) as unknown as BenchSocket;
   }
   const { WebSocket: WsWebSocket } = await import("ws");
@@ -39,7 +40,9 @@ export async function socketFactory(deflate: boolean): Promise<OpenSocket> {
 }
 
 export function describeClient(deflate: boolean): string {
-  return deflate ? "Node's own WebSocket, permessage-deflate (like browsers)" : "the ws package, compression off (like QWebSocket in QGIS and QField)";
+  return deflate
+    ? "Node's own WebSocket, permessage-deflate (like browsers)"
+    : "the ws package, compression off (like QWebSocket in QGIS and QField)";
 }
 
 /** What every run holds besides its own figures (see the top of this file), to spread into it. */
@@ -115,7 +118,14 @@ export interface FrameHandlers<R, C> {
  * `on.exiter(run, client, name)` if the bench expects them; "uncompliant" (the server refused one of
  * the bench's own messages) is fatal; anything else is noted as unexpected.
  */
-export function onRoomFrame<R extends RunState, C extends BaseClient>(run: R, client: C, label: string, data: unknown, receivedAt: number, on: FrameHandlers<R, C>): void {
+export function onRoomFrame<R extends RunState, C extends BaseClient>(
+  run: R,
+  client: C,
+  label: string,
+  data: unknown,
+  receivedAt: number,
+  on: FrameHandlers<R, C>,
+): void {
   let message: RoomFrame;
   try {
     message = JSON.parse(String(data)) as RoomFrame;
@@ -197,7 +207,11 @@ export interface RegisteredClient extends BaseClient {
  * to see nb_users = their number, then registers each as `client.name` and waits until every client
  * has seen every newcomer.
  */
-export async function joinAndRegister(run: BaseRun & { clients: RegisteredClient[] }, opening: Promise<void>[], { room, timeoutMs }: { room: string; timeoutMs: number }): Promise<void> {
+export async function joinAndRegister(
+  run: BaseRun & { clients: RegisteredClient[] },
+  opening: Promise<void>[],
+  { room, timeoutMs }: { room: string; timeoutMs: number },
+): Promise<void> {
   const abortReason = abortReasonOf(run);
   const total = run.clients.length;
   await withTimeout(Promise.all(opening), timeoutMs, `Opening ${total} WebSockets to room ${room}`);

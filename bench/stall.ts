@@ -45,30 +45,44 @@
 import fs from "node:fs";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
-import { roomListed, type DevServer } from "../tools/dev-server.ts";
 import { readStat, serverProcesses } from "../tools/dev-processes.ts";
+import { type DevServer, roomListed } from "../tools/dev-server.ts";
 import { reportServerComplaints, withServer } from "./bench-server.ts";
 import { DEFAULT_LIMITS, describeVars, NO_RATE_LIMIT } from "./limits.ts";
-import { picturePath, pictureBytes, type PictureSpec } from "./picture-files.ts";
+import { type PictureSpec, pictureBytes, picturePath } from "./picture-files.ts";
 import {
   abortReasonOf,
+  type BaseRun,
   closeAll,
   describeClient,
+  type FrameHandlers,
   joinAndRegister,
+  type OpenSocket,
   onRoomFrame,
+  type RegisteredClient,
+  type RoomFrame,
   runState,
   sendTimedText,
   sentTextOf,
   socketFactory,
-  watchSocket,
-  type BaseRun,
-  type FrameHandlers,
-  type OpenSocket,
-  type RegisteredClient,
-  type RoomFrame,
   type TimedText,
+  watchSocket,
 } from "./room-client.ts";
-import { BenchError, messageOf, ms, now, percentile, printTable, runBench, seconds, summary, waitForProgress, waitUntil, withTimeout, type Summary } from "./util.ts";
+import {
+  BenchError,
+  messageOf,
+  ms,
+  now,
+  percentile,
+  printTable,
+  runBench,
+  type Summary,
+  seconds,
+  summary,
+  waitForProgress,
+  waitUntil,
+  withTimeout,
+} from "./util.ts";
 
 const ROOM = "QGIS";
 const CHATTER = "chatter";
@@ -118,7 +132,8 @@ function parseArgs(argv: readonly string[]): Options {
     if (count && Number(count[1]) > 0) listeners = Number(count[1]);
     else if (arg === "--closed") closed = true;
     else if (arg === "--deflate") deflate = true;
-    else throw new BenchError(`Unknown argument ${JSON.stringify(arg)}. Usage: npm run bench:stall -- [--listeners=N] [--closed] [--deflate]`);
+    else
+      throw new BenchError(`Unknown argument ${JSON.stringify(arg)}. Usage: npm run bench:stall -- [--listeners=N] [--closed] [--deflate]`);
   }
   return { listeners, closed, deflate };
 }
@@ -260,7 +275,18 @@ function createRun(server: DevServer, listeners: number, closed: boolean, photoB
 
 function connectClient(run: Run, name: string, role: Role): { client: Client; opened: Promise<void> } {
   const url = `ws://127.0.0.1:${run.server.port}/room/${ROOM}/ws`;
-  const client: Client = { name, role, ws: run.openSocket(url), nbUsers: 0, newcomers: new Set(), lastSeq: -1, images: 0, outOfOrder: 0, arrivals: [], closed: false };
+  const client: Client = {
+    name,
+    role,
+    ws: run.openSocket(url),
+    nbUsers: 0,
+    newcomers: new Set(),
+    lastSeq: -1,
+    images: 0,
+    outOfOrder: 0,
+    arrivals: [],
+    closed: false,
+  };
   const opened = watchSocket(run, client, `socket ${name}`, (data) => onFrame(run, client, data));
   return { client, opened };
 }
@@ -519,7 +545,19 @@ function inFlight(phase: Phase, time: number): boolean {
 }
 
 function printResults(run: Run): void {
-  const header = ["phase", "texts sent", "deliveries / expected", "p50 ms", "p90 ms", "p99 ms", "max ms", `> ${SLOW_MS} ms`, "images", "image p50 ms", "image max ms"];
+  const header = [
+    "phase",
+    "texts sent",
+    "deliveries / expected",
+    "p50 ms",
+    "p90 ms",
+    "p99 ms",
+    "max ms",
+    `> ${SLOW_MS} ms`,
+    "images",
+    "image p50 ms",
+    "image max ms",
+  ];
   const rows = run.phases.map((phase) => {
     const text = stats(phase.deliveries.map((d) => d.latency));
     const image = stats(phase.images.map((i) => i.e2e));
@@ -537,7 +575,9 @@ function printResults(run: Run): void {
       phase.withImages ? ms(image.max) : "-",
     ];
   });
-  console.log(`\nText latency at ${run.listeners} listeners (a text every ${TEXT_INTERVAL_MS} ms), image end-to-end time (send -> photographer receives it resized)`);
+  console.log(
+    `\nText latency at ${run.listeners} listeners (a text every ${TEXT_INTERVAL_MS} ms), image end-to-end time (send -> photographer receives it resized)`,
+  );
   printTable(header, rows, { firstLeft: true });
 }
 
@@ -580,7 +620,9 @@ function printDetails(run: Run, warm: ImageTrip): void {
   }
 
   console.log(`\nPhase B images (${describeImagePacing(run.closed)}):`);
-  console.log("   #  sent at s  end-to-end ms  last listener has it ms  texts sent meanwhile  their max latency ms  their deliveries > 100 ms");
+  console.log(
+    "   #  sent at s  end-to-end ms  last listener has it ms  texts sent meanwhile  their max latency ms  their deliveries > 100 ms",
+  );
   for (const [i, image] of loaded.images.entries()) {
     const texts = loaded.deliveries.filter((d) => d.sentAt >= image.sentAt && d.sentAt <= image.receivedAt);
     const s = stats(texts.map((d) => d.latency));
@@ -622,7 +664,8 @@ function printDetails(run: Run, warm: ImageTrip): void {
     }
   }
   const processes = new Map<number, { name: string; threads: number }>();
-  for (const t of loaded.threadsAfter.values()) processes.set(t.pid, { name: t.process, threads: (processes.get(t.pid)?.threads ?? 0) + 1 });
+  for (const t of loaded.threadsAfter.values())
+    processes.set(t.pid, { name: t.process, threads: (processes.get(t.pid)?.threads ?? 0) + 1 });
   console.log(`  (threads per process: ${[...processes].map(([pid, { name, threads }]) => `${name}[${pid}] ${threads}`).join(", ")})`);
 }
 
@@ -682,7 +725,10 @@ async function main(): Promise<void> {
   });
 }
 
-async function measure(server: DevServer, { listeners, closed, deflate, openSocket, photoBase64 }: Options & { openSocket: OpenSocket; photoBase64: string }): Promise<void> {
+async function measure(
+  server: DevServer,
+  { listeners, closed, deflate, openSocket, photoBase64 }: Options & { openSocket: OpenSocket; photoBase64: string },
+): Promise<void> {
   const run = createRun(server, listeners, closed, photoBase64, openSocket);
   const openMs = await openRoom(run);
   console.log(`${listeners} listeners + ${CHATTER} + ${PHOTOGRAPHER} connected and registered in ${seconds(openMs)}`);
@@ -705,7 +751,8 @@ async function measure(server: DevServer, { listeners, closed, deflate, openSock
   const problems: string[] = [];
   for (const phase of run.phases) {
     const expected = phase.textsSent * run.listeners;
-    if (phase.deliveries.length < expected) problems.push(`phase ${phase.name}: ${expected - phase.deliveries.length} text deliveries missing`);
+    if (phase.deliveries.length < expected)
+      problems.push(`phase ${phase.name}: ${expected - phase.deliveries.length} text deliveries missing`);
   }
   const failedProbes = run.phases.reduce((sum, phase) => sum + phase.probes.filter((p) => Number.isNaN(p.latency)).length, 0);
   if (failedProbes > 0) problems.push(`${failedProbes} GET /version probes failed`);

@@ -50,7 +50,10 @@ export interface WaitOptions {
 }
 
 /** Polls `condition` until it is true. Throws on timeout, or as soon as `abortReason()` says why waiting is pointless. */
-export async function waitUntil(condition: () => boolean, { timeoutMs, what, abortReason = () => undefined, pollMs = 10 }: WaitOptions): Promise<void> {
+export async function waitUntil(
+  condition: () => boolean,
+  { timeoutMs, what, abortReason = () => undefined, pollMs = 10 }: WaitOptions,
+): Promise<void> {
   const describe = (): string => (typeof what === "function" ? what() : what);
   const deadline = performance.now() + timeoutMs;
   for (;;) {
@@ -82,7 +85,11 @@ export interface ProgressOptions {
  * once they stop coming for `idleMs` or after `totalMs` in all (the missing ones are then reported by
  * the caller), throws as soon as `abortReason()` says why waiting is pointless.
  */
-export async function waitForProgress(count: () => number, expected: number, { idleMs, totalMs, what, abortReason }: ProgressOptions): Promise<void> {
+export async function waitForProgress(
+  count: () => number,
+  expected: number,
+  { idleMs, totalMs, what, abortReason }: ProgressOptions,
+): Promise<void> {
   const started = performance.now();
   let lastCount = -1;
   let lastProgress = started;
@@ -149,10 +156,15 @@ export interface TableLayout {
  * (figures), the first one left-aligned with `firstLeft` (names). The rule crosses the separator
  * with dashes ("-|-" under " | "), or keeps it when it is only spaces.
  */
-export function printTable(header: readonly string[], rows: readonly (readonly unknown[])[], { separator = " | ", firstLeft = false }: TableLayout = {}): void {
+export function printTable(
+  header: readonly string[],
+  rows: readonly (readonly unknown[])[],
+  { separator = " | ", firstLeft = false }: TableLayout = {},
+): void {
   const cells = rows.map((row) => row.map(String));
   const widths = header.map((title, column) => Math.max(title.length, ...cells.map((row) => row[column]?.length ?? 0)));
-  const align = (cell: string, column: number): string => (firstLeft && column === 0 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!));
+  const align = (cell: string, column: number): string =>
+    firstLeft && column === 0 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!);
   const line = (row: readonly string[]): string => row.map(align).join(separator);
   const rule = separator.trim() === "" ? separator : separator.replaceAll(" ", "-");
   console.log(line(header));

@@ -3,9 +3,9 @@
 // Content-Security-Policy violations, and uncaught errors.
 import fs from "node:fs";
 import path from "node:path";
-import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
 
-export const CHROMIUM = process.env["CHROMIUM_PATH"] ?? "/usr/bin/chromium";
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const FAILURES_DIR = path.resolve(import.meta.dirname, "failures");
 
 const LAUNCH_ARGS = [

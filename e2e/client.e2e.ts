@@ -3,13 +3,21 @@
 // page comes back by itself when the server restarts.
 import type { Browser, Locator, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { joinByLink, launchBrowser, sendText, Session, waitForConnection, waitForDisconnection } from "./browser.ts";
+import { joinByLink, launchBrowser, Session, sendText, waitForConnection, waitForDisconnection } from "./browser.ts";
 import { solidPng } from "./png.ts";
 import { DevServer } from "./server.ts";
 
-const ROOMS = { chat: "e2e-chat", threads: "e2e-threads", map: "e2e-map", xss: "e2e-xss", reconnect: "e2e-reconnect", docs: "QGIS" } as const;
+const ROOMS = {
+  chat: "e2e-chat",
+  threads: "e2e-threads",
+  map: "e2e-map",
+  xss: "e2e-xss",
+  reconnect: "e2e-reconnect",
+  docs: "QGIS",
+} as const;
 const XSS = "<img src=x onerror=alert(1)>";
-const WGS84_WKT = 'GEOGCS["WGS 84",DATUM["WGS_1984",SPHEROID["WGS 84",6378137,298.257223563]],PRIMEM["Greenwich",0],UNIT["degree",0.0174532925199433]]';
+const _WGS84_WKT =
+  'GEOGCS["WGS 84",DATUM["WGS_1984",SPHEROID["WGS 84",6378137,298.257223563]],PRIMEM["Greenwich",0],UNIT["degree",0.0174532925199433]]';
 
 /** A square around central Paris and a point in it, in EPSG:4326. */
 function parisLayer(properties: Record<string, unknown> = { name: "Île de la Cité" }) {
@@ -19,7 +27,18 @@ function parisLayer(properties: Record<string, unknown> = { name: "Île de la Ci
       {
         type: "Feature",
         properties,
-        geometry: { type: "Polygon", coordinates: [[[2.30, 48.83], [2.40, 48.83], [2.40, 48.88], [2.30, 48.88], [2.30, 48.83]]] },
+        geometry: {
+          type: "Polygon",
+          coordinates: [
+            [
+              [2.3, 48.83],
+              [2.4, 48.83],
+              [2.4, 48.88],
+              [2.3, 48.88],
+              [2.3, 48.83],
+            ],
+          ],
+        },
       },
       { type: "Feature", properties: { name: "Notre-Dame" }, geometry: { type: "Point", coordinates: [2.3499, 48.853] } },
     ],
@@ -172,7 +191,11 @@ describe("threads", () => {
 
     // Enough chatter from QGIS users that the original scrolls out of Alice's view (each socket has a budget of 20).
     for (const bot of ["qgis_one", "qgis_two"]) {
-      await sendRaw(ROOMS.threads, bot, Array.from({ length: 8 }, (_, n) => ({ type: "text", author: bot, text: `${bot} says ${n}` })));
+      await sendRaw(
+        ROOMS.threads,
+        bot,
+        Array.from({ length: 8 }, (_, n) => ({ type: "text", author: bot, text: `${bot} says ${n}` })),
+      );
     }
     await alice.locator(".message", { hasText: "qgis_two says 7" }).waitFor();
     await bob.locator(".message", { hasText: "qgis_two says 7" }).waitFor();
@@ -181,7 +204,9 @@ describe("threads", () => {
     const replyBar = bob.locator("#reply-bar");
     await originalInBob.locator(".reply-button").click();
     await replyBar.waitFor();
-    expect(await replyBar.textContent()).toContain("Replying to alice_thread: the roads layer is up, have a look at the bridges near the river");
+    expect(await replyBar.textContent()).toContain(
+      "Replying to alice_thread: the roads layer is up, have a look at the bridges near the river",
+    );
     await bob.keyboard.press("Escape");
     await replyBar.waitFor({ state: "hidden" });
     await sendText(bob, "not an answer");
@@ -198,13 +223,13 @@ describe("threads", () => {
     await replyBar.waitFor({ state: "hidden" });
 
     // What Bob's page sent: exactly the key, on the threaded types only.
-    await expect.poll(() => bobSent.filter((frame) => frame["type"] === "bbox").length).toBe(1);
-    const byType = (type: string) => bobSent.filter((frame) => frame["type"] === type);
-    expect(byType("text").map((frame) => [frame["text"], frame["in_reply_to_id"]])).toEqual([
+    await expect.poll(() => bobSent.filter((frame) => frame.type === "bbox").length).toBe(1);
+    const byType = (type: string) => bobSent.filter((frame) => frame.type === type);
+    expect(byType("text").map((frame) => [frame.text, frame.in_reply_to_id])).toEqual([
       ["not an answer", undefined],
       ["looks good, the bridges too", originalId],
     ]);
-    expect(byType("bbox")[0]?.["in_reply_to_id"]).toBe(originalId);
+    expect(byType("bbox")[0]?.in_reply_to_id).toBe(originalId);
     expect(byType("newcomer")[0]).toEqual({ type: "newcomer", newcomer: "bob_thread" });
 
     // What Alice sees: each reply quotes her message and names it in data-reply-to.
@@ -324,8 +349,14 @@ describe("the map", () => {
     // Paris in Web Mercator metres, as QGIS sends a canvas extent in EPSG:3857.
     await sendRaw(ROOMS.map, "qgis_user", [
       {
-        type: "bbox", author: "qgis_user", crs_wkt: "", crs_authid: "EPSG:3857",
-        xmin: 256_000, xmax: 268_000, ymin: 6_243_000, ymax: 6_257_000,
+        type: "bbox",
+        author: "qgis_user",
+        crs_wkt: "",
+        crs_authid: "EPSG:3857",
+        xmin: 256_000,
+        xmax: 268_000,
+        ymin: 6_243_000,
+        ymax: 6_257_000,
       },
       { type: "position", author: "qgis_user", crs_wkt: "", crs_authid: "EPSG:2154", x: 652_000, y: 6_862_000 },
     ]);
@@ -353,8 +384,14 @@ describe("hostile strings", () => {
     await sendRaw(ROOMS.xss, "mallory", [
       { type: "text", author: "mallory", avatar: XSS, text: `avatar ${XSS}` },
       {
-        type: "geojson", author: "mallory", avatar: XSS, layer_name: XSS, crs_wkt: XSS, crs_authid: "EPSG:4326",
-        geojson: parisLayer({ name: XSS, [XSS]: XSS }), style: XSS,
+        type: "geojson",
+        author: "mallory",
+        avatar: XSS,
+        layer_name: XSS,
+        crs_wkt: XSS,
+        crs_authid: "EPSG:4326",
+        geojson: parisLayer({ name: XSS, [XSS]: XSS }),
+        style: XSS,
       },
       { type: "model", author: "mallory", avatar: XSS, model_name: XSS, model_group: XSS, raw_xml: XSS },
       { type: "script", author: "mallory", avatar: XSS, name: XSS, raw_pycode: XSS },
@@ -372,7 +409,10 @@ describe("hostile strings", () => {
     await layerMessage.click();
     expect(await settledWidth(bob.locator("#map path.shared-geojson").first())).toBeGreaterThan(150);
     // Near a corner of the square, away from the point feature drawn over it.
-    await bob.locator("#map path.shared-geojson").first().click({ position: { x: 12, y: 12 } });
+    await bob
+      .locator("#map path.shared-geojson")
+      .first()
+      .click({ position: { x: 12, y: 12 } });
     const popup = bob.locator(".feature-popup");
     await popup.waitFor();
     expect(await popup.locator("strong").textContent()).toBe(XSS);

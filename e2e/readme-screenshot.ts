@@ -3,7 +3,7 @@
 //
 //   npm run screenshot:readme
 import path from "node:path";
-import { joinByLink, launchBrowser, sendText, Session } from "./browser.ts";
+import { joinByLink, launchBrowser, Session, sendText } from "./browser.ts";
 import { DevServer } from "./server.ts";
 
 const OUTPUT = path.resolve(import.meta.dirname, "..", "docs", "client.png");
@@ -18,13 +18,29 @@ const SURVEY = {
       properties: { zone: "Presqu'île", surveyed: "2026-05-12" },
       geometry: {
         type: "Polygon",
-        coordinates: [[[4.826, 45.752], [4.836, 45.752], [4.842, 45.764], [4.838, 45.772], [4.829, 45.768], [4.826, 45.752]]],
+        coordinates: [
+          [
+            [4.826, 45.752],
+            [4.836, 45.752],
+            [4.842, 45.764],
+            [4.838, 45.772],
+            [4.829, 45.768],
+            [4.826, 45.752],
+          ],
+        ],
       },
     },
     {
       type: "Feature",
       properties: { route: "Quai Saint-Antoine" },
-      geometry: { type: "LineString", coordinates: [[4.829, 45.756], [4.8305, 45.762], [4.8325, 45.768]] },
+      geometry: {
+        type: "LineString",
+        coordinates: [
+          [4.829, 45.756],
+          [4.8305, 45.762],
+          [4.8325, 45.768],
+        ],
+      },
     },
     ...[
       [4.8322, 45.7578, 24],
@@ -43,8 +59,12 @@ const browser = await launchBrowser();
 try {
   const session = await Session.open(browser, server.baseUrl);
   const [jane, bob] = [await session.page(), await session.page()];
-  await jane.addInitScript(() => localStorage.setItem("gischat.choice", JSON.stringify({ room: "QGIS", nickname: "jane_doe", avatar: "mIconPointLayer.svg" })));
-  await bob.addInitScript(() => localStorage.setItem("gischat.choice", JSON.stringify({ room: "QGIS", nickname: "bob_gis", avatar: "mGeoPackage.svg" })));
+  await jane.addInitScript(() =>
+    localStorage.setItem("gischat.choice", JSON.stringify({ room: "QGIS", nickname: "jane_doe", avatar: "mIconPointLayer.svg" })),
+  );
+  await bob.addInitScript(() =>
+    localStorage.setItem("gischat.choice", JSON.stringify({ room: "QGIS", nickname: "bob_gis", avatar: "mGeoPackage.svg" })),
+  );
   await joinByLink(jane, ROOM, "jane_doe");
   await joinByLink(bob, ROOM, "bob_gis");
 

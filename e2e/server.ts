@@ -25,7 +25,12 @@ export class DevServer {
 
   /** Starts `wrangler dev` with these rooms on a free port, and waits until it answers. */
   static async start(rooms: readonly string[]): Promise<DevServer> {
-    const server = await WranglerDev.create({ name: "e2e", vars: { CHANNELS: rooms.join(",") }, ready: answers("/version"), timeoutMs: TIMEOUT_MS });
+    const server = await WranglerDev.create({
+      name: "e2e",
+      vars: { CHANNELS: rooms.join(",") },
+      ready: answers("/version"),
+      timeoutMs: TIMEOUT_MS,
+    });
     const devServer = new DevServer(server);
     await devServer.restart();
     return devServer;

@@ -3,9 +3,10 @@
 // [build] runs it before `wrangler dev` and `wrangler deploy`; `npm test` runs it
 // first too. Everything the pages load comes from here: no CDN, so a local
 // `wrangler dev` works without internet.
-import { build } from "esbuild";
+
 import { copyFileSync, mkdirSync, rmSync } from "node:fs";
 import path from "node:path";
+import { build } from "esbuild";
 
 const root = path.resolve(import.meta.dirname, "..");
 const outDir = path.join(root, "build", "client");

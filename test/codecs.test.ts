@@ -8,7 +8,8 @@ import { describe, expect, it } from "vitest";
 import jpegDecoder from "../vendor/jpeg-scaled/jpeg_scaled.wasm";
 
 const names = (entries: { name: string }[]) => entries.map((entry) => entry.name).sort();
-const functionsImported = (module: WebAssembly.Module) => names(WebAssembly.Module.imports(module).filter((entry) => entry.module === "wbg"));
+const functionsImported = (module: WebAssembly.Module) =>
+  names(WebAssembly.Module.imports(module).filter((entry) => entry.module === "wbg"));
 
 describe("the WebAssembly codecs' names", () => {
   it("@jsquash/png exports what codecs.ts calls, and imports the glue it supplies", () => {

@@ -7,7 +7,12 @@ import { ConfigError, limitsOf, parseConfig } from "../src/server/config";
 describe("parseConfig", () => {
   it("uses the documented defaults for absent variables", () => {
     const config = parseConfig({});
-    expect(config.roomLimits).toEqual(new Map([["QGIS", config.limits], ["Geotribu", config.limits]]));
+    expect(config.roomLimits).toEqual(
+      new Map([
+        ["QGIS", config.limits],
+        ["Geotribu", config.limits],
+      ]),
+    );
     expect(config).toEqual({
       rooms: ["QGIS", "Geotribu"],
       rules: "YOLO",
@@ -57,7 +62,9 @@ describe("parseConfig", () => {
   });
 
   it("names every bad variable at once", () => {
-    expect(() => parseConfig({ MAX_IMAGE_SIZE: "big", RULES: 3 })).toThrow(/RULES must be a string.*; MAX_IMAGE_SIZE must be a whole number/);
+    expect(() => parseConfig({ MAX_IMAGE_SIZE: "big", RULES: 3 })).toThrow(
+      /RULES must be a string.*; MAX_IMAGE_SIZE must be a whole number/,
+    );
   });
 
   it("overrides limits per room with ROOM_LIMITS, other rooms keeping the defaults", () => {
@@ -78,7 +85,11 @@ describe("parseConfig", () => {
     ["an unknown limit", '{"QGIS": {"max_cheese": 5}}', 'ROOM_LIMITS["QGIS"].max_cheese is not a limit (known: min_author_length'],
     ["a bad value", '{"QGIS": {"max_users": "many"}}', 'ROOM_LIMITS["QGIS"].max_users must be a whole number, got "many"'],
     ["a value under its floor", '{"QGIS": {"max_image_size": 0}}', 'ROOM_LIMITS["QGIS"].max_image_size must be at least 1, got 0'],
-    ["bounds that cross", '{"QGIS": {"min_author_length": 40}}', 'ROOM_LIMITS["QGIS"].min_author_length (40) must not be greater than max_author_length (32)'],
+    [
+      "bounds that cross",
+      '{"QGIS": {"min_author_length": 40}}',
+      'ROOM_LIMITS["QGIS"].min_author_length (40) must not be greater than max_author_length (32)',
+    ],
   ])("refuses ROOM_LIMITS with %s, saying where", (_case, ROOM_LIMITS, message) => {
     expect(() => parseConfig({ ROOM_LIMITS })).toThrow(message);
   });
@@ -91,14 +102,17 @@ describe("parseConfig", () => {
 describe("a bad configuration, through the Worker", () => {
   const badEnv = { ...env, MAX_MESSAGE_LENGTH: "lots" } as Env;
 
-  it.each(["/rooms", "/status", "/room/QGIS/users", "/channel/QGIS/last"])("answers %s with a 500 JSON error naming the variable", async (path) => {
-    const response = await worker.fetch(new Request(`http://gischat.test${path}`), badEnv);
-    expect(response.status).toBe(500);
-    expect(response.headers.get("Content-Type")).toBe("application/json");
-    expect(await response.json()).toEqual({
-      detail: 'Invalid server configuration: MAX_MESSAGE_LENGTH must be a whole number, got "lots".',
-    });
-  });
+  it.each(["/rooms", "/status", "/room/QGIS/users", "/channel/QGIS/last"])(
+    "answers %s with a 500 JSON error naming the variable",
+    async (path) => {
+      const response = await worker.fetch(new Request(`http://gischat.test${path}`), badEnv);
+      expect(response.status).toBe(500);
+      expect(response.headers.get("Content-Type")).toBe("application/json");
+      expect(await response.json()).toEqual({
+        detail: 'Invalid server configuration: MAX_MESSAGE_LENGTH must be a whole number, got "lots".',
+      });
+    },
+  );
 
   it("refuses WebSocket upgrades the same way", async () => {
     const request = new Request("http://gischat.test/room/QGIS/ws", { headers: { Upgrade: "websocket" } });

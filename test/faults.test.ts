@@ -80,7 +80,10 @@ describe("a socket gone away during a broadcast", () => {
     // The fault was real: bob's socket got nothing.
     await expect(bob.next(300)).rejects.toThrow("no message within 300 ms");
     bob.close(1001, "gone");
-    expect(await carol.take(2)).toEqual([{ type: "exiter", exiter: "bob" }, { type: "nb_users", nb_users: 2 }]);
+    expect(await carol.take(2)).toEqual([
+      { type: "exiter", exiter: "bob" },
+      { type: "nb_users", nb_users: 2 },
+    ]);
     expect(await users(room)).toEqual(["alice", "carol"]);
   });
 });

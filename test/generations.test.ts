@@ -3,10 +3,22 @@
 // 1.0) speaking untyped frames on the rooms path. Exact field sets throughout.
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import {
+  aliceAndBob,
+  Client,
+  evictForReal,
+  expectChannelStamp,
+  expectNothingBefore,
+  freshRoom,
+  type Json,
+  request,
+  roomPath,
+  withoutStamp,
+} from "./helpers";
 import { freshSlowRoom } from "./rooms";
-import { aliceAndBob, Client, evictForReal, expectChannelStamp, expectNothingBefore, freshRoom, request, roomPath, withoutStamp, type Json } from "./helpers";
 
-const WKT = 'GEOGCS["WGS 84",DATUM["WGS_1984",SPHEROID["WGS 84",6378137,298.257223563]],PRIMEM["Greenwich",0],UNIT["degree",0.0174532925199433]]';
+const WKT =
+  'GEOGCS["WGS 84",DATUM["WGS_1984",SPHEROID["WGS 84",6378137,298.257223563]],PRIMEM["Greenwich",0],UNIT["degree",0.0174532925199433]]';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const REPLY_REASON = "Field 'in_reply_to_id' must be the id (a UUID string) of the message answered, or null.";
 const NOTICE = "(server)";
@@ -25,7 +37,10 @@ const THREADED_SAMPLES: Record<string, Json> = {
     layer_name: "roads",
     crs_wkt: WKT,
     crs_authid: "EPSG:4326",
-    geojson: { type: "FeatureCollection", features: [{ type: "Feature", properties: {}, geometry: { type: "Point", coordinates: [2, 48] } }] },
+    geojson: {
+      type: "FeatureCollection",
+      features: [{ type: "Feature", properties: {}, geometry: { type: "Point", coordinates: [2, 48] } }],
+    },
     style: null,
   },
   crs: { type: "crs", author: "alice", avatar: null, crs_wkt: WKT, crs_authid: "EPSG:4326" },
@@ -127,7 +142,14 @@ describe("threads: in_reply_to_id (QChat 1.7)", () => {
     await alice.next();
     const reply = await bob.next();
     const [question, answer] = await replayOf("channels", room, 2);
-    expect(question).toEqual({ type: "text", author: "bob", avatar: null, text: "a question", id: answered, timestamp: expect.any(Number) });
+    expect(question).toEqual({
+      type: "text",
+      author: "bob",
+      avatar: null,
+      text: "a question",
+      id: answered,
+      timestamp: expect.any(Number),
+    });
     expect(answer).toEqual(reply);
     expect(await replayOf("rooms", room, 2)).toEqual([
       { type: "text", author: "bob", avatar: null, text: "a question" },
@@ -272,7 +294,12 @@ describe("gischat 1.x clients (QTribu 1.0)", () => {
   it("the 1.x text is stored and replayed like any other", async () => {
     const { room } = await threeGenerations();
     expect(await replayOf("rooms", room, 1)).toEqual([{ type: "text", author: "jane", avatar: "mIconInfo.svg", text: "hello" }]);
-    expect(withoutStamp((await replayOf("channels", room, 1))[0]!)).toEqual({ type: "text", author: "jane", avatar: "mIconInfo.svg", text: "hello" });
+    expect(withoutStamp((await replayOf("channels", room, 1))[0]!)).toEqual({
+      type: "text",
+      author: "jane",
+      avatar: "mIconInfo.svg",
+      text: "hello",
+    });
   });
 
   it("receives the others' texts and counts as 1.x frames, and nothing of their arrivals and departures", async () => {
@@ -285,10 +312,16 @@ describe("gischat 1.x clients (QTribu 1.0)", () => {
     const carol = await Client.open("channels", room);
     carol.send({ type: "newcomer", newcomer: "carol" });
     expect(await jane.next()).toEqual({ author: "internal", nb_users: 4 });
-    await expect(alice.take(2)).resolves.toEqual([{ type: "nb_users", nb_users: 4 }, { type: "newcomer", newcomer: "carol" }]);
+    await expect(alice.take(2)).resolves.toEqual([
+      { type: "nb_users", nb_users: 4 },
+      { type: "newcomer", newcomer: "carol" },
+    ]);
     carol.close();
     expect(await jane.next()).toEqual({ author: "internal", nb_users: 3 });
-    expect(await alice.take(2)).toEqual([{ type: "exiter", exiter: "carol" }, { type: "nb_users", nb_users: 3 }]);
+    expect(await alice.take(2)).toEqual([
+      { type: "exiter", exiter: "carol" },
+      { type: "nb_users", nb_users: 3 },
+    ]);
     await bob.take(4);
     await expectNothingBefore1x(jane, alice, [bob]);
   });
@@ -301,14 +334,23 @@ describe("gischat 1.x clients (QTribu 1.0)", () => {
     await alice.next();
     await bob.next();
     jane.close();
-    expect(await alice.take(2)).toEqual([{ type: "exiter", exiter: "jane" }, { type: "nb_users", nb_users: 2 }]);
+    expect(await alice.take(2)).toEqual([
+      { type: "exiter", exiter: "jane" },
+      { type: "nb_users", nb_users: 2 },
+    ]);
   });
 
   it("its departure is announced to the others like anyone's", async () => {
     const { alice, bob, jane } = await threeGenerations();
     jane.close();
-    expect(await alice.take(2)).toEqual([{ type: "exiter", exiter: "jane" }, { type: "nb_users", nb_users: 2 }]);
-    expect((await bob.take(2)).map(withoutStamp)).toEqual([{ type: "exiter", exiter: "jane" }, { type: "nb_users", nb_users: 2 }]);
+    expect(await alice.take(2)).toEqual([
+      { type: "exiter", exiter: "jane" },
+      { type: "nb_users", nb_users: 2 },
+    ]);
+    expect((await bob.take(2)).map(withoutStamp)).toEqual([
+      { type: "exiter", exiter: "jane" },
+      { type: "nb_users", nb_users: 2 },
+    ]);
   });
 
   it("a changed nickname gives up the old one, as a second newcomer would", async () => {
@@ -327,7 +369,11 @@ describe("gischat 1.x clients (QTribu 1.0)", () => {
     ["a short nickname", { message: "hi", author: "jo" }, "Field 'author' must be between 3 and 32 characters long."],
     ["a nickname with spaces", { message: "hi", author: "jane doe" }, "Field 'author' may only contain letters, digits, '_' and '-'."],
     ["a message that is not a string", { message: 12, author: "jane" }, "Field 'message' must be a string, got a number."],
-    ["someone else's nickname", { message: "I am bob", author: "bob" }, "The nickname 'bob' is registered by another user in this room: post under your own nickname."],
+    [
+      "someone else's nickname",
+      { message: "I am bob", author: "bob" },
+      "The nickname 'bob' is registered by another user in this room: post under your own nickname.",
+    ],
   ])("its refusals arrive as a notice it can show, never a typed frame: %s", async (_case, frame, reason) => {
     const { alice, bob, jane } = await threeGenerations();
     jane.send(frame);
@@ -365,8 +411,16 @@ describe("gischat 1.x clients (QTribu 1.0)", () => {
     ["crs", THREADED_SAMPLES.crs!, "alice shared the CRS EPSG:4326: update QTribu to see it."],
     ["bbox", THREADED_SAMPLES.bbox!, "alice shared an extent in EPSG:4326: update QTribu to see it."],
     ["position", THREADED_SAMPLES.position!, "alice shared a position (2.35, 48.85 in EPSG:4326): the QChat plugin shows it."],
-    ["model", { type: "model", author: "alice", model_name: "buffer", raw_xml: "<Model/>" }, "alice shared the processing model 'buffer': the QChat plugin shows it."],
-    ["script", { type: "script", author: "alice", name: "count", raw_pycode: "print(1)" }, "alice shared the processing script 'count': the QChat plugin shows it."],
+    [
+      "model",
+      { type: "model", author: "alice", model_name: "buffer", raw_xml: "<Model/>" },
+      "alice shared the processing model 'buffer': the QChat plugin shows it.",
+    ],
+    [
+      "script",
+      { type: "script", author: "alice", name: "count", raw_pycode: "print(1)" },
+      "alice shared the processing script 'count': the QChat plugin shows it.",
+    ],
     ["image", THREADED_SAMPLES.image!, "alice shared an image: update QTribu to see it."],
   ])("a %s shared by a newer client reaches it as a one-line notice", async (_type, sample, summary) => {
     const { alice, bob, jane } = await threeGenerations();
@@ -462,6 +516,8 @@ describe("GET /qfield", () => {
   it("redirects to the QChat QField plugin's latest release", async () => {
     const response = await request("/qfield", { redirect: "manual" });
     expect(response.status).toBe(302);
-    expect(response.headers.get("Location")).toBe("https://github.com/geotribu/qchat-qfield-plugin/releases/latest/download/qfchat-latest.zip");
+    expect(response.headers.get("Location")).toBe(
+      "https://github.com/geotribu/qchat-qfield-plugin/releases/latest/download/qfchat-latest.zip",
+    );
   });
 });

@@ -2,7 +2,7 @@
 // sockets kept open by the platform) and must rebuild everything it knows from
 // the sockets' attachments and its SQLite storage.
 import { describe, expect, it } from "vitest";
-import { aliceAndBob, Client, evictForReal, freshRoom, request, roomPath } from "./helpers";
+import { aliceAndBob, Client, evictForReal, request, roomPath } from "./helpers";
 
 async function setUp() {
   const { room, alice, bob } = await aliceAndBob();

@@ -66,7 +66,15 @@ describe("stored-message replay", () => {
       poster.send(message);
       await poster.next();
     }
-    for (const cheat of ["givemesomecheese", "lookattheflickofqgis", "iamarobot", "its10oclock", "qgisprolicense", "wizz", "spaceandtime"]) {
+    for (const cheat of [
+      "givemesomecheese",
+      "lookattheflickofqgis",
+      "iamarobot",
+      "its10oclock",
+      "qgisprolicense",
+      "wizz",
+      "spaceandtime",
+    ]) {
       await post(poster, cheat);
     }
     poster.send({ type: "like", liker_author: "poster", liked_author: "poster", message: "me" });

@@ -9,9 +9,9 @@ import { env } from "cloudflare:workers";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { parseConfig } from "../src/server/config";
+import { type ClientMessageType, schemasFor } from "../src/wire/messages";
 import { CLIENT_MESSAGE_DOCS } from "../src/worker/openapi";
-import { schemasFor, type ClientMessageType } from "../src/wire/messages";
-import { Client, request, roomPath, roomStub, twoUsers, type Json } from "./helpers";
+import { type Client, type Json, request, roomPath, roomStub, twoUsers } from "./helpers";
 import { freshHostileRoom } from "./rooms";
 
 const limits = parseConfig(env as unknown as Record<string, unknown>).limits;
@@ -28,7 +28,9 @@ const shapeOf = (type: ClientMessageType) => (schemas[type] as unknown as { shap
 /** Fields a valid message must have with a non-null value: mutating one always invalidates. */
 function requiredFields(type: ClientMessageType): string[] {
   const shape = shapeOf(type);
-  return Object.keys(shape).filter((field) => field !== "type" && !shape[field]!.safeParse(undefined).success && !shape[field]!.safeParse(null).success);
+  return Object.keys(shape).filter(
+    (field) => field !== "type" && !shape[field]!.safeParse(undefined).success && !shape[field]!.safeParse(null).success,
+  );
 }
 
 const anyJson = fc.oneof(
@@ -59,20 +61,34 @@ function hostileFrames(type: ClientMessageType): fc.Arbitrary<string> {
   const withField = (name: string, value: unknown) => JSON.stringify({ ...base, [name]: value });
   return fc.oneof(
     // A required field of the wrong kind, or deeply nested, or too long.
-    field.chain((name) => fc.oneof(anyJson, deeplyNested, pastTheBound).filter(rejectedBy(name)).map((value) => withField(name, value))),
+    field.chain((name) =>
+      fc
+        .oneof(anyJson, deeplyNested, pastTheBound)
+        .filter(rejectedBy(name))
+        .map((value) => withField(name, value)),
+    ),
     // A required field missing.
     field.map((name) => JSON.stringify(Object.fromEntries(Object.entries(base).filter(([key]) => key !== name)))),
     // Non-finite numbers: 1e999 parses as Infinity; NaN is not JSON at all.
     fc.tuple(field, fc.constantFrom("1e999", "-1e999", "NaN", "Infinity")).map(([name, raw]) => withField(name, "§").replace('"§"', raw)),
     // An unknown or missing type.
-    fc.string().filter((other) => !(TYPES as string[]).includes(other)).map((other) => JSON.stringify({ ...base, type: other })),
+    fc
+      .string()
+      .filter((other) => !(TYPES as string[]).includes(other))
+      .map((other) => JSON.stringify({ ...base, type: other })),
     fc.constant(JSON.stringify({ ...base, type: undefined })),
     // Duplicate keys: the last one wins, and it is wrong.
-    fc.string().filter((other) => !(TYPES as string[]).includes(other)).map((other) => `${JSON.stringify(base).slice(0, -1)},"type":${JSON.stringify(other)}}`),
+    fc
+      .string()
+      .filter((other) => !(TYPES as string[]).includes(other))
+      .map((other) => `${JSON.stringify(base).slice(0, -1)},"type":${JSON.stringify(other)}}`),
     // Prototype-polluting keys on a message that is invalid anyway.
-    fc.tuple(field, fc.constantFrom(...POLLUTING_KEYS), fc.jsonValue()).map(
-      ([name, key, value]) => `${withField(name, { nested: true }).slice(0, -1)},${JSON.stringify(key)}:${JSON.stringify({ polluted: value })}}`,
-    ),
+    fc
+      .tuple(field, fc.constantFrom(...POLLUTING_KEYS), fc.jsonValue())
+      .map(
+        ([name, key, value]) =>
+          `${withField(name, { nested: true }).slice(0, -1)},${JSON.stringify(key)}:${JSON.stringify({ polluted: value })}}`,
+      ),
   );
 }
 
@@ -108,7 +124,10 @@ function summarize(frame: string | ArrayBuffer): string {
 
 async function expectUnharmed(room: string, before: Awaited<ReturnType<typeof roomState>>) {
   expect(await roomState(room)).toEqual(before);
-  const polluted = await runInDurableObject(roomStub(room), () => Object.keys(Object.prototype).length + Object.keys(Array.prototype).length);
+  const polluted = await runInDurableObject(
+    roomStub(room),
+    () => Object.keys(Object.prototype).length + Object.keys(Array.prototype).length,
+  );
   expect(polluted).toBe(0);
 }
 

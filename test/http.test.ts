@@ -162,7 +162,7 @@ describe.each<Family>(["rooms", "channels"])("PUT /%s/{name}/text", (family) => 
     [{ author: "x", text: "hi" }, "author", "between 3 and 32 characters"],
     [{ author: "bot 01", text: "hi" }, "author", "letters, digits"],
     [{ author: "bot_01", text: "a".repeat(256) }, "text", "at most 255 characters"],
-    [{ author: "bot_01", text: "hi", type: "image" }, "type", "must be \"text\""],
+    [{ author: "bot_01", text: "hi", type: "image" }, "type", 'must be "text"'],
   ])("answers 422 naming the field for %j", async (body, field, message) => {
     const response = await putText(family, freshRoom(), body);
     expect(response.status).toBe(422);

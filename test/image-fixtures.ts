@@ -1,12 +1,13 @@
 // Test pictures made on the fly (tools/test-pictures.ts) and encoded with the same WebAssembly
 // codecs (plus jSquash's JPEG encoder), so that no binary fixture has to live in the repository.
-import encodeJpeg, { init as initJpegEncoder } from "@jsquash/jpeg/encode.js";
+
 import jpegEncoderWasm from "@jsquash/jpeg/codec/enc/mozjpeg_enc.wasm";
+import encodeJpeg, { init as initJpegEncoder } from "@jsquash/jpeg/encode.js";
 import { codecs } from "../src/images/entrypoint";
 import { decodeBase64, encodeBase64, type Pixels } from "../src/images/pipeline";
 
 // The pictures themselves come from the generator the benches use too.
-export { gradient, pixels, type Paint } from "../tools/test-pictures";
+export { gradient, type Paint, pixels } from "../tools/test-pictures";
 
 export async function pngBytes(image: Pixels): Promise<Uint8Array> {
   return (await codecs.encodePng(image)).slice();
@@ -31,10 +32,32 @@ export async function decodeSentPng(imageData: string): Promise<Pixels> {
 /** Adds an EXIF APP1 segment with this orientation right after the JFIF APP0 segment. */
 export function withExifOrientation(jpeg: Uint8Array, orientation: number): Uint8Array {
   const tiff = [
-    0x49, 0x49, 0x2a, 0x00, 0x08, 0x00, 0x00, 0x00, // little-endian TIFF header, IFD0 at 8
-    0x01, 0x00, // one entry
-    0x12, 0x01, 0x03, 0x00, 0x01, 0x00, 0x00, 0x00, orientation, 0x00, 0x00, 0x00, // Orientation, SHORT
-    0x00, 0x00, 0x00, 0x00, // no next IFD
+    0x49,
+    0x49,
+    0x2a,
+    0x00,
+    0x08,
+    0x00,
+    0x00,
+    0x00, // little-endian TIFF header, IFD0 at 8
+    0x01,
+    0x00, // one entry
+    0x12,
+    0x01,
+    0x03,
+    0x00,
+    0x01,
+    0x00,
+    0x00,
+    0x00,
+    orientation,
+    0x00,
+    0x00,
+    0x00, // Orientation, SHORT
+    0x00,
+    0x00,
+    0x00,
+    0x00, // no next IFD
   ];
   const exif = [0x45, 0x78, 0x69, 0x66, 0x00, 0x00, ...tiff]; // "Exif\0\0"
   const length = exif.length + 2;

@@ -3,18 +3,9 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { codecs } from "../src/images/entrypoint";
-import { IMAGE_REJECTED_REASON, shrinkImage, type Codecs } from "../src/images/pipeline";
+import { type Codecs, IMAGE_REJECTED_REASON, shrinkImage } from "../src/images/pipeline";
 import { Client, expectNothingBefore, freshRoom, withoutStamp } from "./helpers";
-import {
-  base64,
-  decodeSentPng,
-  gradient,
-  jpegBytes,
-  pixels,
-  pngBytes,
-  pngHeaderOnly,
-  withExifOrientation,
-} from "./image-fixtures";
+import { base64, decodeSentPng, gradient, jpegBytes, pixels, pngBytes, pngHeaderOnly, withExifOrientation } from "./image-fixtures";
 
 const MAX_IMAGE_SIZE = Number(env.MAX_IMAGE_SIZE);
 
@@ -91,8 +82,12 @@ describe("image: big JPEGs, reduced while decoded", () => {
   const limits = { maxImageSize: 800, maxImageRawLength: 5_000_000, maxImagePixels: 12_600_000 };
   // Four quadrants of flat colour: easy to check after any scaling and turning.
   const quadrants = (w: number, h: number) =>
-    pixels(w, h, (x, y): [number, number, number, number] => (y < h / 2 ? (x < w / 2 ? [220, 30, 30, 255] : [30, 200, 40, 255]) : x < w / 2 ? [30, 40, 210, 255] : [240, 230, 30, 255]));
-  const colourAt = (image: { data: Uint8ClampedArray; width: number }, x: number, y: number) => [...image.data.subarray((y * image.width + x) * 4, (y * image.width + x) * 4 + 3)];
+    pixels(w, h, (x, y): [number, number, number, number] =>
+      y < h / 2 ? (x < w / 2 ? [220, 30, 30, 255] : [30, 200, 40, 255]) : x < w / 2 ? [30, 40, 210, 255] : [240, 230, 30, 255],
+    );
+  const colourAt = (image: { data: Uint8ClampedArray; width: number }, x: number, y: number) => [
+    ...image.data.subarray((y * image.width + x) * 4, (y * image.width + x) * 4 + 3),
+  ];
   const near = (actual: number[], expected: number[]) => actual.every((value, i) => Math.abs(value - expected[i]!) <= 12);
 
   it("decodes a 3200x2000 JPEG at half scale and shrinks it to exactly 800x500", async () => {
@@ -133,7 +128,12 @@ describe("image: delivery and storage", () => {
     const rooms = await Client.join("rooms", room, "rooms_user");
     const channels = await Client.join("channels", room, "channels_user");
     await rooms.take(2);
-    rooms.send({ type: "image", author: "rooms_user", avatar: "mIconCamera.svg", image_data: base64(await jpegBytes(pixels(1200, 800, gradient))) });
+    rooms.send({
+      type: "image",
+      author: "rooms_user",
+      avatar: "mIconCamera.svg",
+      image_data: base64(await jpegBytes(pixels(1200, 800, gradient))),
+    });
     const forRooms = await rooms.next(20_000);
     const forChannels = await channels.next(20_000);
     expect(withoutStamp(forChannels)).toEqual(forRooms);
@@ -185,14 +185,20 @@ describe("image: refusals", () => {
   const refusals: [string, () => Promise<string>][] = [
     ["invalid base64", async () => "not base64 at all!"],
     ["base64 without padding", async () => base64(await pngBytes(pixels(5, 5, gradient))).replace(/=+$/, "")],
-    ["a truncated PNG", async () => {
-      const png = await pngBytes(pixels(300, 200, gradient));
-      return base64(png.subarray(0, Math.floor(png.length / 2)));
-    }],
-    ["a truncated JPEG", async () => {
-      const jpeg = await jpegBytes(pixels(300, 200, gradient));
-      return base64(jpeg.subarray(0, Math.floor(jpeg.length / 2)));
-    }],
+    [
+      "a truncated PNG",
+      async () => {
+        const png = await pngBytes(pixels(300, 200, gradient));
+        return base64(png.subarray(0, Math.floor(png.length / 2)));
+      },
+    ],
+    [
+      "a truncated JPEG",
+      async () => {
+        const jpeg = await jpegBytes(pixels(300, 200, gradient));
+        return base64(jpeg.subarray(0, Math.floor(jpeg.length / 2)));
+      },
+    ],
     ["a GIF", async () => base64(new Uint8Array([0x47, 0x49, 0x46, 0x38, 0x39, 0x61, 1, 0, 1, 0, 0, 0, 0, 0x3b]))],
     ["a WebP", async () => base64(new TextEncoder().encode("RIFF\x1a\x00\x00\x00WEBPVP8 \x0e\x00\x00\x00"))],
     ["a PNG whose header claims 30000x30000", async () => base64(pngHeaderOnly(30000, 30000))],
@@ -213,7 +219,12 @@ describe("image: refusals", () => {
       calls.push(name);
       throw new Error(`${name} must not be called`);
     };
-    const codecs: Codecs = { decodeJpeg: spy("decodeJpeg"), decodePng: spy("decodePng"), resize: spy("resize"), encodePng: spy("encodePng") };
+    const codecs: Codecs = {
+      decodeJpeg: spy("decodeJpeg"),
+      decodePng: spy("decodePng"),
+      resize: spy("resize"),
+      encodePng: spy("encodePng"),
+    };
     const limits = { maxImageSize: 800, maxImageRawLength: 5_000_000, maxImagePixels: 12_600_000 };
     const started = performance.now();
     const result = await shrinkImage(base64(pngHeaderOnly(30000, 30000)), limits, codecs);

@@ -3,7 +3,7 @@
 import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { networkOf } from "../src/server/client-network";
-import { BOTH_FAMILIES, Client, evictForReal, expectNothingBefore, freshRoom, request, roomPath, roomStub, type Family } from "./helpers";
+import { BOTH_FAMILIES, Client, evictForReal, expectNothingBefore, freshRoom, request, roomPath, roomStub } from "./helpers";
 import { freshSlowRoom } from "./rooms";
 
 const FAMILIES = BOTH_FAMILIES;
@@ -47,12 +47,19 @@ describe("GET /{family}/{name}/rules", () => {
     const defaults = (await json("/rules")).body;
     expect(defaults).toMatchObject({ rules: "YOLO", main_lang: "en", max_users: 1000, rate_limit_burst: 20, rate_limit_per_second: 2 });
     expect((await json(roomPath(family, "small room", "rules"))).body).toEqual({ ...defaults, max_users: 3 });
-    expect((await json(roomPath(family, "slow-0", "rules"))).body).toEqual({ ...defaults, rate_limit_burst: 5, rate_limit_per_second: 0.2 });
+    expect((await json(roomPath(family, "slow-0", "rules"))).body).toEqual({
+      ...defaults,
+      rate_limit_burst: 5,
+      rate_limit_per_second: 0.2,
+    });
     expect((await json(roomPath(family, "QGIS", "rules"))).body).toEqual(defaults);
   });
 
   it("answers 404 for an unknown room", async () => {
-    expect(await json(roomPath("channels", "nowhere", "rules"))).toEqual({ status: 404, body: { detail: "Channel 'nowhere' not registered" } });
+    expect(await json(roomPath("channels", "nowhere", "rules"))).toEqual({
+      status: 404,
+      body: { detail: "Channel 'nowhere' not registered" },
+    });
   });
 });
 
@@ -98,7 +105,14 @@ describe("rate limit", () => {
   it("counts a layer as five messages", async () => {
     const room = freshSlowRoom();
     const sender = await Client.join("rooms", room, "mapper"); // 4 left
-    const layer = { type: "geojson", author: "mapper", layer_name: "points", crs_wkt: "EPSG:4326", crs_authid: "EPSG:4326", geojson: { type: "FeatureCollection", features: [] } };
+    const layer = {
+      type: "geojson",
+      author: "mapper",
+      layer_name: "points",
+      crs_wkt: "EPSG:4326",
+      crs_authid: "EPSG:4326",
+      geojson: { type: "FeatureCollection", features: [] },
+    };
     expect(await sender.rejected(layer)).toMatch(TOO_FAST);
     sender.send({ type: "text", author: "mapper", text: "a text still fits" });
     expect(await sender.next()).toMatchObject({ type: "text", text: "a text still fits" });
@@ -121,7 +135,10 @@ describe("rate limit", () => {
     expect(await flooder.closed).toEqual({ code: 1008, reason: "Closed for flooding: too many messages after warnings to slow down." });
     const seen = await watcher.take(6);
     expect(seen.slice(0, 4).map((message) => message.text)).toEqual(["flood 0", "flood 1", "flood 2", "flood 3"]);
-    expect(seen.slice(4)).toEqual([{ type: "exiter", exiter: "flooder" }, { type: "nb_users", nb_users: 1 }]);
+    expect(seen.slice(4)).toEqual([
+      { type: "exiter", exiter: "flooder" },
+      { type: "nb_users", nb_users: 1 },
+    ]);
     expect(watcher.isOpen).toBe(true);
     // The frames still in flight when it was closed were dropped, not broadcast.
     await expectNothingBefore(watcher, watcher, "watcher");

@@ -4,13 +4,13 @@ import { describe, expect, it } from "vitest";
 import {
   BOTH_FAMILIES,
   Client,
-  twoUsers,
   expectChannelStamp,
   expectNothingBefore,
   type Family,
   freshRoom,
   request,
   roomPath,
+  twoUsers,
   withoutStamp,
 } from "./helpers";
 
@@ -40,8 +40,25 @@ const broadcastSamples: [string, Record<string, unknown>, Record<string, unknown
   ["text", { type: "text", author: "rooms_user", text: "hello" }, { type: "text", author: "rooms_user", avatar: null, text: "hello" }],
   [
     "geojson",
-    { type: "geojson", author: "rooms_user", avatar: "mIconPolygonLayer.svg", layer_name: "parcels", crs_wkt: WKT, crs_authid: "EPSG:4326", geojson: featureCollection(2) },
-    { type: "geojson", author: "rooms_user", avatar: "mIconPolygonLayer.svg", layer_name: "parcels", crs_wkt: WKT, crs_authid: "EPSG:4326", geojson: featureCollection(2), style: null },
+    {
+      type: "geojson",
+      author: "rooms_user",
+      avatar: "mIconPolygonLayer.svg",
+      layer_name: "parcels",
+      crs_wkt: WKT,
+      crs_authid: "EPSG:4326",
+      geojson: featureCollection(2),
+    },
+    {
+      type: "geojson",
+      author: "rooms_user",
+      avatar: "mIconPolygonLayer.svg",
+      layer_name: "parcels",
+      crs_wkt: WKT,
+      crs_authid: "EPSG:4326",
+      geojson: featureCollection(2),
+      style: null,
+    },
   ],
   [
     "crs",
@@ -71,16 +88,19 @@ const broadcastSamples: [string, Record<string, unknown>, Record<string, unknown
 ];
 
 describe("serialization per family", () => {
-  it.each(broadcastSamples)("%s: rooms get exactly the contract's fields, channels also id and timestamp", async (_type, sent, expected) => {
-    const { rooms, channels } = await mixedRoom();
-    rooms.send({ ...sent, unexpected_key: "dropped", id: "client-chosen" });
-    expect(await rooms.next()).toEqual(expected);
-    const received = await channels.next();
-    expect(withoutStamp(received)).toEqual(expected);
-    expect(Object.keys(received)).toEqual([...Object.keys(expected), "id", "timestamp"]);
-    expectChannelStamp(received);
-    expect(received.id).not.toBe("client-chosen");
-  });
+  it.each(broadcastSamples)(
+    "%s: rooms get exactly the contract's fields, channels also id and timestamp",
+    async (_type, sent, expected) => {
+      const { rooms, channels } = await mixedRoom();
+      rooms.send({ ...sent, unexpected_key: "dropped", id: "client-chosen" });
+      expect(await rooms.next()).toEqual(expected);
+      const received = await channels.next();
+      expect(withoutStamp(received)).toEqual(expected);
+      expect(Object.keys(received)).toEqual([...Object.keys(expected), "id", "timestamp"]);
+      expectChannelStamp(received);
+      expect(received.id).not.toBe("client-chosen");
+    },
+  );
 
   it("gives one message one id for every channels receiver and in storage", async () => {
     const room = freshRoom();
@@ -119,11 +139,21 @@ describe("text", () => {
     const client = await Client.join("rooms", freshRoom());
     expect(await client.rejected({ type: "text", author: "alice" })).toBe("Missing field 'text' (a string).");
     expect(await client.rejected({ type: "text", text: "hi" })).toBe("Missing field 'author' (a string).");
-    expect(await client.rejected({ type: "text", author: "al", text: "hi" })).toBe("Field 'author' must be between 3 and 32 characters long.");
-    expect(await client.rejected({ type: "text", author: "a".repeat(33), text: "hi" })).toBe("Field 'author' must be between 3 and 32 characters long.");
-    expect(await client.rejected({ type: "text", author: "jane doe", text: "hi" })).toBe("Field 'author' may only contain letters, digits, '_' and '-'.");
-    expect(await client.rejected({ type: "text", author: "<script>", text: "hi" })).toBe("Field 'author' may only contain letters, digits, '_' and '-'.");
-    expect(await client.rejected({ type: "text", author: "alice", avatar: 3, text: "hi" })).toBe("Field 'avatar' must be a string, got a number.");
+    expect(await client.rejected({ type: "text", author: "al", text: "hi" })).toBe(
+      "Field 'author' must be between 3 and 32 characters long.",
+    );
+    expect(await client.rejected({ type: "text", author: "a".repeat(33), text: "hi" })).toBe(
+      "Field 'author' must be between 3 and 32 characters long.",
+    );
+    expect(await client.rejected({ type: "text", author: "jane doe", text: "hi" })).toBe(
+      "Field 'author' may only contain letters, digits, '_' and '-'.",
+    );
+    expect(await client.rejected({ type: "text", author: "<script>", text: "hi" })).toBe(
+      "Field 'author' may only contain letters, digits, '_' and '-'.",
+    );
+    expect(await client.rejected({ type: "text", author: "alice", avatar: 3, text: "hi" })).toBe(
+      "Field 'avatar' must be a string, got a number.",
+    );
   });
 
   it("may not be posted under a nickname another socket holds", async () => {
@@ -148,7 +178,9 @@ describe("image", () => {
   it("is validated before anything else (see images.test.ts for the pipeline)", async () => {
     const sender = await Client.join("rooms", freshRoom());
     expect(await sender.rejected({ type: "image", author: "sender" })).toBe("Missing field 'image_data' (a string).");
-    expect(await sender.rejected({ type: "image", author: "sender", image_data: "a".repeat(5_000_001) })).toBe("Invalid or oversized image data.");
+    expect(await sender.rejected({ type: "image", author: "sender", image_data: "a".repeat(5_000_001) })).toBe(
+      "Invalid or oversized image data.",
+    );
   });
 });
 
@@ -311,13 +343,21 @@ describe("geojson", () => {
 
   it("requires a FeatureCollection of features and bounded names", async () => {
     const client = await Client.join("rooms", freshRoom(), "mapper");
-    expect(await client.rejected(layer({ type: "Feature", geometry: null }))).toBe('Field \'geojson.type\' must be "FeatureCollection".');
+    expect(await client.rejected(layer({ type: "Feature", geometry: null }))).toBe("Field 'geojson.type' must be \"FeatureCollection\".");
     expect(await client.rejected(layer({ type: "FeatureCollection" }))).toBe("Missing field 'geojson.features' (a JSON array).");
-    expect(await client.rejected(layer({ type: "FeatureCollection", features: [1] }))).toBe("Field 'geojson.features.0' must be a JSON object, got a number.");
+    expect(await client.rejected(layer({ type: "FeatureCollection", features: [1] }))).toBe(
+      "Field 'geojson.features.0' must be a JSON object, got a number.",
+    );
     expect(await client.rejected(layer("{}"))).toBe("Field 'geojson' must be a JSON object, got a string.");
-    expect(await client.rejected(layer(featureCollection(1), { layer_name: "l".repeat(256) }))).toBe("Field 'layer_name' must be at most 255 characters long.");
-    expect(await client.rejected(layer(featureCollection(1), { crs_wkt: "w".repeat(2001) }))).toBe("Field 'crs_wkt' must be at most 2000 characters long.");
-    expect(await client.rejected(layer(featureCollection(1), { crs_authid: "E".repeat(51) }))).toBe("Field 'crs_authid' must be at most 50 characters long.");
+    expect(await client.rejected(layer(featureCollection(1), { layer_name: "l".repeat(256) }))).toBe(
+      "Field 'layer_name' must be at most 255 characters long.",
+    );
+    expect(await client.rejected(layer(featureCollection(1), { crs_wkt: "w".repeat(2001) }))).toBe(
+      "Field 'crs_wkt' must be at most 2000 characters long.",
+    );
+    expect(await client.rejected(layer(featureCollection(1), { crs_authid: "E".repeat(51) }))).toBe(
+      "Field 'crs_authid' must be at most 50 characters long.",
+    );
   });
 });
 
@@ -355,9 +395,15 @@ describe("model", () => {
     const model = { type: "model", author: "modeler", model_name: "m", model_group: "hydrology", raw_xml: "<Model/>" };
     client.send(model);
     expect(await client.next()).toEqual({ ...model, avatar: null });
-    expect(await client.rejected({ ...model, model_name: "n".repeat(129) })).toBe("Field 'model_name' must be at most 128 characters long.");
-    expect(await client.rejected({ ...model, model_group: "g".repeat(129) })).toBe("Field 'model_group' must be at most 128 characters long.");
-    expect(await client.rejected({ ...model, raw_xml: "x".repeat(1_000_001) })).toBe("Field 'raw_xml' must be at most 1000000 characters long.");
+    expect(await client.rejected({ ...model, model_name: "n".repeat(129) })).toBe(
+      "Field 'model_name' must be at most 128 characters long.",
+    );
+    expect(await client.rejected({ ...model, model_group: "g".repeat(129) })).toBe(
+      "Field 'model_group' must be at most 128 characters long.",
+    );
+    expect(await client.rejected({ ...model, raw_xml: "x".repeat(1_000_001) })).toBe(
+      "Field 'raw_xml' must be at most 1000000 characters long.",
+    );
   });
 });
 
@@ -366,6 +412,8 @@ describe("script", () => {
     const client = await Client.join("rooms", freshRoom());
     const script = { type: "script", author: "coder", name: "s", raw_pycode: "pass" };
     expect(await client.rejected({ ...script, name: "n".repeat(129) })).toBe("Field 'name' must be at most 128 characters long.");
-    expect(await client.rejected({ ...script, raw_pycode: "x".repeat(2_000_001) })).toBe("Field 'raw_pycode' must be at most 2000000 characters long.");
+    expect(await client.rejected({ ...script, raw_pycode: "x".repeat(2_000_001) })).toBe(
+      "Field 'raw_pycode' must be at most 2000000 characters long.",
+    );
   });
 });

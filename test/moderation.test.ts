@@ -4,12 +4,18 @@
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { aliceAndBob, Client, freshRoom, request, roomPath, roomStub, type Family } from "./helpers";
+import { aliceAndBob, Client, type Family, freshRoom, request, roomPath, roomStub } from "./helpers";
 
 const TEST_ADMIN_TOKEN = env.ADMIN_TOKEN!;
 const BAN_REASON = /^The nickname 'bob' is banned from this room by a moderator until \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z\.$/;
 
-function ban(family: Family, room: string, nickname: string, query: string, authorization: string | undefined = `Bearer ${TEST_ADMIN_TOKEN}`) {
+function ban(
+  family: Family,
+  room: string,
+  nickname: string,
+  query: string,
+  authorization: string | undefined = `Bearer ${TEST_ADMIN_TOKEN}`,
+) {
   return request(roomPath(family, room, `users/${encodeURIComponent(nickname)}${query}`), {
     method: "DELETE",
     headers: authorization === undefined ? {} : { Authorization: authorization },
@@ -21,18 +27,24 @@ afterEach(() => {
 });
 
 describe("DELETE /{family}/{name}/users/{nickname}", () => {
-  it.each(["rooms", "channels"] as const)("closes the nickname's sockets with 1008, announces its exit and answers the ban (%s)", async (family) => {
-    const { room, alice, bob } = await aliceAndBob();
-    const response = await ban(family, room, "bob", "?seconds=3600");
-    expect(response.status).toBe(200);
-    expect(response.headers.get("Content-Type")).toBe("application/json");
-    const body = (await response.json()) as { banned_until: string };
-    expect(body).toEqual({ nickname: "bob", banned_until: expect.any(String), disconnected: 1 });
-    expect(Date.parse(body.banned_until) - Date.now()).toBeGreaterThan(3_590_000);
-    expect(await bob.closed).toEqual({ code: 1008, reason: "Banned from this room by a moderator for 60 min." });
-    expect(await alice.take(2)).toEqual([{ type: "exiter", exiter: "bob" }, { type: "nb_users", nb_users: 1 }]);
-    expect(await (await request(roomPath("rooms", room, "users"))).json()).toEqual(["alice"]);
-  });
+  it.each(["rooms", "channels"] as const)(
+    "closes the nickname's sockets with 1008, announces its exit and answers the ban (%s)",
+    async (family) => {
+      const { room, alice, bob } = await aliceAndBob();
+      const response = await ban(family, room, "bob", "?seconds=3600");
+      expect(response.status).toBe(200);
+      expect(response.headers.get("Content-Type")).toBe("application/json");
+      const body = (await response.json()) as { banned_until: string };
+      expect(body).toEqual({ nickname: "bob", banned_until: expect.any(String), disconnected: 1 });
+      expect(Date.parse(body.banned_until) - Date.now()).toBeGreaterThan(3_590_000);
+      expect(await bob.closed).toEqual({ code: 1008, reason: "Banned from this room by a moderator for 60 min." });
+      expect(await alice.take(2)).toEqual([
+        { type: "exiter", exiter: "bob" },
+        { type: "nb_users", nb_users: 1 },
+      ]);
+      expect(await (await request(roomPath("rooms", room, "users"))).json()).toEqual(["alice"]);
+    },
+  );
 
   it("refuses the banned nickname everywhere in the room until the ban ends", async () => {
     const { room, alice } = await aliceAndBob();
@@ -42,7 +54,10 @@ describe("DELETE /{family}/{name}/users/{nickname}", () => {
     expect(await again.next()).toEqual({ type: "nb_users", nb_users: 2 });
     expect(await again.rejected({ type: "newcomer", newcomer: "bob" })).toMatch(BAN_REASON);
     expect(await again.rejected({ type: "text", author: "bob", text: "unregistered, still bob" })).toMatch(BAN_REASON);
-    const put = await request(roomPath("channels", room, "text"), { method: "PUT", body: JSON.stringify({ author: "bob", text: "over REST" }) });
+    const put = await request(roomPath("channels", room, "text"), {
+      method: "PUT",
+      body: JSON.stringify({ author: "bob", text: "over REST" }),
+    });
     expect(put.status).toBe(403);
     expect(((await put.json()) as { detail: string }).detail).toMatch(BAN_REASON);
     // Other rooms are not concerned.
@@ -74,7 +89,15 @@ describe("DELETE /{family}/{name}/users/{nickname}", () => {
     await ban("rooms", room, "bob", "?seconds=60");
     const lines = log.mock.calls.map(([line]) => String(line)).filter((line) => line.includes('"moderation"'));
     expect(lines).toHaveLength(1);
-    expect(JSON.parse(lines[0]!)).toEqual({ event: "moderation", room, action: "ban", target: "bob", until: expect.any(String), disconnected: 1, time: expect.any(String) });
+    expect(JSON.parse(lines[0]!)).toEqual({
+      event: "moderation",
+      room,
+      action: "ban",
+      target: "bob",
+      until: expect.any(String),
+      disconnected: 1,
+      time: expect.any(String),
+    });
     expect(lines[0]).not.toContain(TEST_ADMIN_TOKEN);
   });
 
@@ -88,7 +111,13 @@ describe("DELETE /{family}/{name}/users/{nickname}", () => {
     const response = await ban("rooms", room, "bob", query);
     expect(response.status).toBe(422);
     expect(await response.json()).toEqual({
-      detail: [{ loc: ["query", "seconds"], msg: "Query parameter 'seconds' must be a whole number of seconds from 1 to 31536000 (a year): how long the ban lasts.", type: "value_error" }],
+      detail: [
+        {
+          loc: ["query", "seconds"],
+          msg: "Query parameter 'seconds' must be a whole number of seconds from 1 to 31536000 (a year): how long the ban lasts.",
+          type: "value_error",
+        },
+      ],
     });
     expect(bob.isOpen).toBe(true);
   });

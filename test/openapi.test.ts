@@ -4,14 +4,15 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import packageJson from "../package.json";
-import { parseConfig } from "../src/server/config";
-import { CLIENT_MESSAGE_DOCS, receivedComponent, sentComponent, SERVER_MESSAGE_DOCS } from "../src/worker/openapi";
-import { parseMessage, serverSchemas } from "../src/wire/messages";
-import { app, HTML_PAGES } from "../src/worker/app";
 import { floodRefusal } from "../src/server/client-network";
+import { parseConfig } from "../src/server/config";
+import { parseMessage, serverSchemas } from "../src/wire/messages";
 import { sentences } from "../src/wire/sentences";
+import { app, HTML_PAGES } from "../src/worker/app";
+import { CLIENT_MESSAGE_DOCS, receivedComponent, SERVER_MESSAGE_DOCS, sentComponent } from "../src/worker/openapi";
 import { Client, freshRoom, request, roomPath } from "./helpers";
 
+// biome-ignore lint/suspicious/noExplicitAny: the document is walked by path in assertions, where a wrong path fails the test
 type Json = Record<string, any>;
 
 const HTTP_METHODS = ["get", "put", "post", "delete", "patch", "head", "options"];
@@ -113,7 +114,9 @@ describe("GET /openapi.json", () => {
     for (const type of Object.keys(serverSchemas)) {
       expect(schemas[receivedComponent(type as keyof typeof serverSchemas)].properties.type.const).toBe(type);
     }
-    expect(schemas.RoomsFamilyMessage.oneOf).toHaveLength(Object.keys(CLIENT_MESSAGE_DOCS).length + Object.keys(SERVER_MESSAGE_DOCS).length);
+    expect(schemas.RoomsFamilyMessage.oneOf).toHaveLength(
+      Object.keys(CLIENT_MESSAGE_DOCS).length + Object.keys(SERVER_MESSAGE_DOCS).length,
+    );
     expect(schemas.ChannelStamp.required).toEqual(["id", "timestamp"]);
   });
 

@@ -2,8 +2,8 @@
 // with a Content-Security-Policy that forbids inline scripts and eval; the JSON
 // API is unchanged beside them.
 import { describe, expect, it } from "vitest";
-import wranglerToml from "../wrangler.toml?raw";
 import { HTML_PAGES } from "../src/worker/app";
+import wranglerToml from "../wrangler.toml?raw";
 import { request } from "./helpers";
 
 function directives(policy: string | null): Map<string, string> {

@@ -2,7 +2,7 @@
 // resident memory, open files, and the runtime workerd's own port behind wrangler's dev proxy.
 import fs from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
-import { DevServerError, type DevServer } from "./dev-server.ts";
+import { type DevServer, DevServerError } from "./dev-server.ts";
 
 export interface Stat {
   name: string;
@@ -87,7 +87,12 @@ function tcpSockets(): TcpSocket[] {
     .slice(1)
     .map((line) => line.trim().split(/\s+/))
     .filter((fields) => fields.length > 9)
-    .map(([, local, remote, state, , , , , , inode]) => ({ local: port(local), remote: port(remote), listening: state === "0A", inode: inode ?? "" }));
+    .map(([, local, remote, state, , , , , , inode]) => ({
+      local: port(local),
+      remote: port(remote),
+      listening: state === "0A",
+      inode: inode ?? "",
+    }));
 }
 
 /**
@@ -118,7 +123,11 @@ export async function runtimeBaseUrl(server: DevServer): Promise<string> {
   }
   await sleep(300);
   const probeNoise = /incoming RPC message exceeds size limit/;
-  server.complaints.splice(complaintsBefore, Infinity, ...server.complaints.slice(complaintsBefore).filter((line) => !probeNoise.test(line)));
+  server.complaints.splice(
+    complaintsBefore,
+    Infinity,
+    ...server.complaints.slice(complaintsBefore).filter((line) => !probeNoise.test(line)),
+  );
   if (found === undefined) throw new DevServerError(`The workerd runtime's entry answers on none of ports ${candidates.join(", ")}`);
   return found;
 }

@@ -3,7 +3,7 @@
 // process group, waits until the Worker answers, watches the log for trouble and
 // reloads, and stops the whole group; `start()` again brings it back on the same port
 // with the same state, as a deploy drops and brings back the server.
-import { spawn, type ChildProcess } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import fs from "node:fs";
 import net from "node:net";
@@ -147,7 +147,17 @@ export class DevServer {
     // openFiles, through a shell that raises the limit and then becomes wrangler (exec: same pid).
     const { openFiles } = this.options;
     const [command, commandArgs] = openFiles
-      ? ["/bin/sh", ["-c", 'ulimit -n "$1" 2>/dev/null || ulimit -S -n "$(ulimit -H -n)"; shift; exec "$@"', "sh", String(openFiles), process.execPath, ...args]]
+      ? [
+          "/bin/sh",
+          [
+            "-c",
+            'ulimit -n "$1" 2>/dev/null || ulimit -S -n "$(ulimit -H -n)"; shift; exec "$@"',
+            "sh",
+            String(openFiles),
+            process.execPath,
+            ...args,
+          ],
+        ]
       : [process.execPath, args];
     const child = spawn(command, commandArgs, {
       cwd: PROJECT_DIR,
@@ -172,12 +182,17 @@ export class DevServer {
   private async wranglerArgs(): Promise<string[]> {
     const { config, vars = {} } = this.options;
     return [
-      WRANGLER, "dev",
+      WRANGLER,
+      "dev",
       ...(config ? ["-c", path.resolve(PROJECT_DIR, config)] : []),
-      "--port", String(this.port),
-      "--ip", "127.0.0.1",
-      "--inspector-port", String(await freePort()),
-      "--persist-to", path.join(this.workDir, "state"),
+      "--port",
+      String(this.port),
+      "--ip",
+      "127.0.0.1",
+      "--inspector-port",
+      String(await freePort()),
+      "--persist-to",
+      path.join(this.workDir, "state"),
       "--show-interactive-dev-session=false",
       ...Object.entries(vars).flatMap(([key, value]) => ["--var", `${key}:${value}`]),
     ];
@@ -232,7 +247,9 @@ export class DevServer {
       }
       await sleep(250);
     }
-    throw new DevServerError(`The server did not answer ${what} within ${this.timeoutMs.start / 1000} s (last: ${lastError})\n${this.logTail()}`);
+    throw new DevServerError(
+      `The server did not answer ${what} within ${this.timeoutMs.start / 1000} s (last: ${lastError})\n${this.logTail()}`,
+    );
   }
 
   /**

@@ -142,7 +142,11 @@ export function screenshot(width: number, height: number): Picture {
       for (let tx = 0; tx < thumb; tx++) {
         const grain = (random() - 0.5) * 40;
         const t = ty / thumb;
-        rect(8 * s + tx, y + 8 * s + ty, 1, 1, [80 + 100 * t + grain + row * 9, 120 + 40 * Math.sin(tx * 0.05 + row) + grain, 90 + 60 * t + grain]);
+        rect(8 * s + tx, y + 8 * s + ty, 1, 1, [
+          80 + 100 * t + grain + row * 9,
+          120 + 40 * Math.sin(tx * 0.05 + row) + grain,
+          90 + 60 * t + grain,
+        ]);
       }
     }
     text(thumb + 20 * s, y + 14 * s, 16 * s, 24, [33, 33, 33]);

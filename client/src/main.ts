@@ -1,27 +1,27 @@
 // The browser client: pick a room, a nickname and an avatar (or come through a
 // deep link), then chat, with everything located drawn on the map.
-import { authorColor, AVATARS } from "./avatars";
-import { RoomConnection, socketUrl, type ConnectionState } from "./connection";
+import { AVATARS, authorColor } from "./avatars";
+import { type ConnectionState, RoomConnection, socketUrl } from "./connection";
 import { legacyGeojsonCrs } from "./crs";
 import { byId, el } from "./dom";
 import { ChatMap } from "./map";
-import { renderAuthored, renderEvent, type MessageActions } from "./messages";
+import { type MessageActions, renderAuthored, renderEvent } from "./messages";
 import {
   codePoints,
-  isNicknameTaken,
-  nicknameProblem,
-  parseReceived,
-  WGS84,
   type GeojsonMessage,
+  isNicknameTaken,
   type Located,
+  nicknameProblem,
   type OutgoingMessage,
+  parseReceived,
   type Received,
   type ReceivedOf,
   type Rules,
   type ThreadedType,
+  WGS84,
 } from "./protocol";
-import { deepLink, rememberChoice, rememberedChoice, type Choice } from "./settings";
-import { isThreadedType, quoteOf, withReply, type Quote } from "./threads";
+import { type Choice, deepLink, rememberChoice, rememberedChoice } from "./settings";
+import { isThreadedType, type Quote, quoteOf, withReply } from "./threads";
 
 const ui = {
   roomTitle: byId("room-title", HTMLSpanElement),
@@ -228,8 +228,7 @@ class ChatSession {
     locate: (messageId) => {
       if (this.map.flyTo(messageId)) ui.map.scrollIntoView({ block: "nearest", behavior: "smooth" });
     },
-    like: (message) =>
-      this.send({ type: "like", liker_author: this.choice.nickname, liked_author: message.author, message: message.text }),
+    like: (message) => this.send({ type: "like", liker_author: this.choice.nickname, liked_author: message.author, message: message.text }),
     enlarge: (source) => {
       ui.lightboxImage.src = source;
       ui.lightbox.showModal();
@@ -249,14 +248,12 @@ class ChatSession {
 
   private renderUsers(): void {
     const sorted = [...this.users].sort((a, b) => a.toLowerCase().localeCompare(b.toLowerCase()));
-    ui.users.replaceChildren(
-      ...sorted.map((name) => el("li", { className: name === this.choice.nickname ? "me" : "", text: name })),
-    );
+    ui.users.replaceChildren(...sorted.map((name) => el("li", { className: name === this.choice.nickname ? "me" : "", text: name })));
   }
 
   private showState(state: ConnectionState): void {
     clearInterval(this.countdown);
-    ui.connection.dataset["state"] = state.kind;
+    ui.connection.dataset.state = state.kind;
     const open = state.kind === "open";
     for (const control of [ui.composerText, ui.imageFile, ui.geojsonFile, ui.shareView]) control.disabled = !open;
     byId("send", HTMLButtonElement).disabled = !open;
@@ -364,7 +361,9 @@ async function imageMessage(file: File, session: ChatSession, rules: Rules): Pro
   const dataUrl = await readFile(file, "dataUrl");
   const imageData = dataUrl.slice(dataUrl.indexOf(",") + 1);
   if (imageData.length > rules.max_image_raw_length) {
-    showComposerError(`This image is too large for the server (${formatMb(imageData.length)} encoded, the limit is ${formatMb(rules.max_image_raw_length)}).`);
+    showComposerError(
+      `This image is too large for the server (${formatMb(imageData.length)} encoded, the limit is ${formatMb(rules.max_image_raw_length)}).`,
+    );
     return undefined;
   }
   const { nickname, avatar } = session.choice;
@@ -385,7 +384,9 @@ async function geojsonMessage(file: File, session: ChatSession, rules: Rules): P
     return undefined;
   }
   if (collection.features.length > rules.max_geojson_features) {
-    showComposerError(`${file.name} has ${collection.features.length} features; this server accepts at most ${rules.max_geojson_features}.`);
+    showComposerError(
+      `${file.name} has ${collection.features.length} features; this server accepts at most ${rules.max_geojson_features}.`,
+    );
     return undefined;
   }
   // GeoJSON is WGS 84 (RFC 7946), unless an older file names its CRS.

@@ -2,13 +2,14 @@
 // to the message that shared it. The background works offline (world land from
 // Natural Earth, bundled); OpenStreetMap tiles are an opt-in layer that simply
 // stays blank without internet, with the land outline still under it.
+
+import type * as GeoJSON from "geojson";
 import * as L from "leaflet";
 import { feature } from "topojson-client";
-import type * as GeoJSON from "geojson";
 import type { Topology } from "topojson-specification";
 import land from "world-atlas/land-110m.json";
 import { authorColor } from "./avatars";
-import { checkedToLatLng, SUPPORTED_CRS_LABEL, toLatLngFor, type ToLatLng } from "./crs";
+import { checkedToLatLng, SUPPORTED_CRS_LABEL, type ToLatLng, toLatLngFor } from "./crs";
 import { el } from "./dom";
 import type { Located } from "./protocol";
 import { rememberBasemap, rememberedBasemap } from "./settings";
@@ -116,9 +117,12 @@ export class ChatMap {
     const latLng = (x: number, y: number) => L.latLng(...toLatLng(x, y));
     switch (message.type) {
       case "position":
-        return L.circleMarker(latLng(message.x, message.y), { ...style, radius: 8, fillOpacity: 0.8, className: "shared-position" }).bindTooltip(
-          el("span", { text: `${message.author}: position` }),
-        );
+        return L.circleMarker(latLng(message.x, message.y), {
+          ...style,
+          radius: 8,
+          fillOpacity: 0.8,
+          className: "shared-position",
+        }).bindTooltip(el("span", { text: `${message.author}: position` }));
       case "bbox":
         return L.rectangle(L.latLngBounds(latLng(message.xmin, message.ymin), latLng(message.xmax, message.ymax)), {
           ...style,
@@ -193,7 +197,7 @@ export class ChatMap {
     // Below the tile pane (200), so that OpenStreetMap covers it when it loads.
     this.map.createPane("land").style.zIndex = "150";
     const topology = land as unknown as Topology;
-    const landObject = topology.objects["land"];
+    const landObject = topology.objects.land;
     if (landObject) {
       L.geoJSON(feature(topology, landObject), {
         pane: "land",

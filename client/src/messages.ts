@@ -89,7 +89,12 @@ function contentOf(message: Received, actions: MessageActions): HTMLElement | un
 }
 
 function avatarBadge(author: string, avatar: string | null): HTMLElement {
-  const badge = el("span", { className: "avatar", text: avatarGlyph(avatar, author), title: avatar ?? author, attrs: { "aria-hidden": "true" } });
+  const badge = el("span", {
+    className: "avatar",
+    text: avatarGlyph(avatar, author),
+    title: avatar ?? author,
+    attrs: { "aria-hidden": "true" },
+  });
   // CSSOM, not a style attribute: allowed by the page's style-src 'self'.
   badge.style.backgroundColor = authorColor(author);
   return badge;
@@ -159,7 +164,12 @@ function chatImage(message: ReceivedOf<"image">, actions: MessageActions): HTMLE
 }
 
 function replyButton(message: ReceivedOf<ThreadedType>, actions: MessageActions): HTMLButtonElement {
-  const button = el("button", { className: "reply-button", text: "Reply", title: `Reply to ${message.author}'s message`, attrs: { type: "button" } });
+  const button = el("button", {
+    className: "reply-button",
+    text: "Reply",
+    title: `Reply to ${message.author}'s message`,
+    attrs: { type: "button" },
+  });
   button.addEventListener("click", (event) => {
     event.stopPropagation();
     actions.reply(message);

@@ -4,10 +4,10 @@
 // Values come only from the zod-free modules of src/wire (text.ts, sentences.ts):
 // client/test/bundle.test.ts checks that nothing else of the server is bundled.
 import type { ChannelStamp } from "../../src/wire/envelope";
-import { sentences } from "../../src/wire/sentences";
-import { codePointsUpTo, nicknameProblem as problemOfNickname } from "../../src/wire/text";
 import type { LimitsByKey } from "../../src/wire/limits";
 import type { ClientMessageOf, ClientMessageType, ReplyField, ThreadedType, WireMessage } from "../../src/wire/messages";
+import { sentences } from "../../src/wire/sentences";
+import { codePointsUpTo, nicknameProblem as problemOfNickname } from "../../src/wire/text";
 
 /**
  * Threads, as QChat 1.7 speaks them: the types that may answer another message
@@ -18,7 +18,9 @@ import type { ClientMessageOf, ClientMessageType, ReplyField, ThreadedType, Wire
 export type { ChannelStamp, ReplyField, ThreadedType };
 
 /** A message this client sends, with the reply field on the threaded types only (whatever the server's output type says of it). */
-type Sent<T extends ClientMessageType> = T extends ThreadedType ? Omit<ClientMessageOf<T>, "in_reply_to_id"> & ReplyField : ClientMessageOf<T>;
+type Sent<T extends ClientMessageType> = T extends ThreadedType
+  ? Omit<ClientMessageOf<T>, "in_reply_to_id"> & ReplyField
+  : ClientMessageOf<T>;
 
 export type TextMessage = Sent<"text">;
 export type ImageMessage = Sent<"image">;
@@ -28,7 +30,15 @@ export type PositionMessage = Sent<"position">;
 export type LikeMessage = Sent<"like">;
 export type NewcomerMessage = Sent<"newcomer">;
 export type ExiterMessage = Sent<"exiter">;
-export type OutgoingMessage = TextMessage | ImageMessage | GeojsonMessage | BboxMessage | PositionMessage | LikeMessage | NewcomerMessage | ExiterMessage;
+export type OutgoingMessage =
+  | TextMessage
+  | ImageMessage
+  | GeojsonMessage
+  | BboxMessage
+  | PositionMessage
+  | LikeMessage
+  | NewcomerMessage
+  | ExiterMessage;
 
 /**
  * What a channels-family socket receives: every message carries an id and a
@@ -41,7 +51,10 @@ export type ReceivedOf<T extends Received["type"]> = Extract<Received, { type: T
 export type Located = ReceivedOf<"geojson"> | ReceivedOf<"bbox"> | ReceivedOf<"position">;
 
 /** The subset of GET /rules the client uses to check input before sending. */
-export type Rules = Pick<LimitsByKey, "min_author_length" | "max_author_length" | "max_message_length" | "max_image_raw_length" | "max_geojson_features">;
+export type Rules = Pick<
+  LimitsByKey,
+  "min_author_length" | "max_author_length" | "max_message_length" | "max_image_raw_length" | "max_geojson_features"
+>;
 
 /** WGS 84 as OGC WKT, sent with the extents and points this client shares (it works in EPSG:4326). */
 export const WGS84 = {

@@ -84,12 +84,16 @@ export function shorten(text: string, max: number): string {
   const line = text.replace(/\s+/g, " ").trim();
   const characters = graphemes(line);
   if (characters.length <= max) return line;
-  return `${characters.slice(0, max - 1).join("").trimEnd()}…`;
+  return `${characters
+    .slice(0, max - 1)
+    .join("")
+    .trimEnd()}…`;
 }
 
 function graphemes(text: string): string[] {
   // An emoji made of several code points (a flag, a family) stays whole.
-  if (typeof Intl.Segmenter === "function") return Array.from(new Intl.Segmenter(undefined, { granularity: "grapheme" }).segment(text), (part) => part.segment);
+  if (typeof Intl.Segmenter === "function")
+    return Array.from(new Intl.Segmenter(undefined, { granularity: "grapheme" }).segment(text), (part) => part.segment);
   return [...text];
 }
 

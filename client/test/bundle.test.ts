@@ -1,8 +1,9 @@
 // The browser client imports the server's types freely, but values only from the
 // zod-free modules of src/wire: the contract's constants and sentences, defined
 // once. This builds the client's bundle and reads which files went into it.
-import { build } from "esbuild";
+
 import path from "node:path";
+import { build } from "esbuild";
 import { describe, expect, it } from "vitest";
 
 const root = path.resolve(import.meta.dirname, "..", "..");

@@ -5,7 +5,13 @@ import { mentionsMe } from "../src/messages";
 import { codePoints, nicknameProblem, parseReceived, type Rules } from "../src/protocol";
 import { deepLink } from "../src/settings";
 
-const RULES: Rules = { min_author_length: 3, max_author_length: 32, max_message_length: 255, max_image_raw_length: 5_000_000, max_geojson_features: 500 };
+const RULES: Rules = {
+  min_author_length: 3,
+  max_author_length: 32,
+  max_message_length: 255,
+  max_image_raw_length: 5_000_000,
+  max_geojson_features: 500,
+};
 
 describe("nicknameProblem", () => {
   it("applies the server's bounds and characters", () => {

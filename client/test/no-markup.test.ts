@@ -5,7 +5,8 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 
 const SOURCE_DIR = path.resolve(import.meta.dirname, "..", "src");
-const HTML_SINKS = /\.(innerHTML|outerHTML)\s*=|insertAdjacentHTML|document\.write|createContextualFragment|DOMParser|\.bindPopup\(\s*["'`]|\.bindTooltip\(\s*["'`]|\.setContent\(\s*["'`]/;
+const HTML_SINKS =
+  /\.(innerHTML|outerHTML)\s*=|insertAdjacentHTML|document\.write|createContextualFragment|DOMParser|\.bindPopup\(\s*["'`]|\.bindTooltip\(\s*["'`]|\.setContent\(\s*["'`]/;
 
 describe("the client's sources", () => {
   const files = fs.readdirSync(SOURCE_DIR).filter((name) => name.endsWith(".ts"));

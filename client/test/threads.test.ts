@@ -1,7 +1,7 @@
 // Threads: which messages are replies, what a quote of each type says, and the
 // reply field on what the composer sends.
 import { describe, expect, it } from "vitest";
-import { WGS84, type OutgoingMessage, type Received } from "../src/protocol";
+import { type OutgoingMessage, type Received, WGS84 } from "../src/protocol";
 import { isThreadedType, QUOTE_LENGTH, quoteOf, replyTargetOf, shorten, summaryOf, withReply } from "../src/threads";
 
 const STAMP = { id: "7f9c1c1e-0000-4000-8000-000000000001", timestamp: 1_760_000_000 };
@@ -12,7 +12,12 @@ const received = {
   text: { type: "text", ...by, text: "the roads layer is up", ...STAMP },
   image: { type: "image", ...by, image_data: "iVBORw0KGgo=", ...STAMP },
   geojson: {
-    type: "geojson", ...by, layer_name: "roads", ...WGS84, style: null, ...STAMP,
+    type: "geojson",
+    ...by,
+    layer_name: "roads",
+    ...WGS84,
+    style: null,
+    ...STAMP,
     geojson: { type: "FeatureCollection", features: [{ type: "Feature" }, { type: "Feature" }] },
   },
   bbox: { type: "bbox", ...by, ...WGS84, xmin: 2.3, xmax: 2.4, ymin: 48.83, ymax: 48.88, ...STAMP },

@@ -174,8 +174,7 @@ function instantiatePng(
   onImage: (pointer: number, length: number, width: number, height: number) => void,
 ): { exports: PngExports } {
   let wasm: PngExports | undefined;
-  const textAt = (pointer: number, length: number) =>
-    new TextDecoder().decode(new Uint8Array(wasm!.memory.buffer, pointer >>> 0, length));
+  const textAt = (pointer: number, length: number) => new TextDecoder().decode(new Uint8Array(wasm!.memory.buffer, pointer >>> 0, length));
   const functions: Record<string, (...args: number[]) => unknown> = {};
   for (const { module: namespace, name } of WebAssembly.Module.imports(module)) {
     if (namespace !== "wbg") continue;

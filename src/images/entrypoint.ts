@@ -2,15 +2,15 @@
 // RPC (ctx.exports.ImagePipeline): the room awaits it like any I/O, and keeps
 // handling its other sockets' messages whenever the pipeline yields.
 import { WorkerEntrypoint } from "cloudflare:workers";
+import png from "@jsquash/png/codec/pkg/squoosh_png_bg.wasm?module";
+import resize from "@jsquash/resize/lib/resize/pkg/squoosh_resize_bg.wasm?module";
 // The codecs' .wasm files, imported as compiled modules (jSquash would otherwise
 // fetch its own by URL, which a Worker cannot do for its own files). `?module`:
 // jSquash's two ship a .wasm.d.ts describing their exports, which TypeScript would
 // take instead.
 import jpegDecoder from "../../vendor/jpeg-scaled/jpeg_scaled.wasm";
-import png from "@jsquash/png/codec/pkg/squoosh_png_bg.wasm?module";
-import resize from "@jsquash/resize/lib/resize/pkg/squoosh_resize_bg.wasm?module";
-import { shrinkImage, type ImageLimits, type ShrinkResult } from "./pipeline";
 import { wasmCodecs } from "./codecs";
+import { type ImageLimits, type ShrinkResult, shrinkImage } from "./pipeline";
 
 export const codecs = wasmCodecs({ jpegDecoder, png, resize });
 

@@ -49,9 +49,7 @@ export interface ImageLimits {
 
 export type ImagePhase = "base64" | "decode" | "reduce" | "resize" | "encode";
 
-export type ShrinkResult =
-  | { ok: true; imageData: string; width: number; height: number }
-  | { ok: false; reason: string; detail: string };
+export type ShrinkResult = { ok: true; imageData: string; width: number; height: number } | { ok: false; reason: string; detail: string };
 
 export interface ImageHeader {
   format: "png" | "jpeg";
@@ -169,13 +167,20 @@ export function turnUpright(image: Pixels, orientation: number): Pixels {
 /** Where the stored pixel (x, y) of a w x h picture lands once upright. */
 function uprightPosition(orientation: number, x: number, y: number, w: number, h: number): [number, number] {
   switch (orientation) {
-    case 2: return [w - 1 - x, y]; // mirrored
-    case 3: return [w - 1 - x, h - 1 - y]; // half a turn
-    case 4: return [x, h - 1 - y]; // mirrored upside down
-    case 5: return [y, x]; // mirrored along the main diagonal
-    case 6: return [h - 1 - y, x]; // a quarter turn clockwise
-    case 7: return [h - 1 - y, w - 1 - x]; // mirrored along the other diagonal
-    default: return [y, w - 1 - x]; // 8: a quarter turn anticlockwise
+    case 2:
+      return [w - 1 - x, y]; // mirrored
+    case 3:
+      return [w - 1 - x, h - 1 - y]; // half a turn
+    case 4:
+      return [x, h - 1 - y]; // mirrored upside down
+    case 5:
+      return [y, x]; // mirrored along the main diagonal
+    case 6:
+      return [h - 1 - y, x]; // a quarter turn clockwise
+    case 7:
+      return [h - 1 - y, w - 1 - x]; // mirrored along the other diagonal
+    default:
+      return [y, w - 1 - x]; // 8: a quarter turn anticlockwise
   }
 }
 

@@ -3,7 +3,7 @@
 // attachment), and a socket that keeps flooding after warnings is closed, its
 // network remembered in SQLite (flooders.ts) so that it cannot come straight back.
 import { Flooders, type Standing } from "./flooders";
-import { charge, fullBucket, type Bucket, type RatePolicy } from "./rate-limit";
+import { type Bucket, charge, fullBucket, type RatePolicy } from "./rate-limit";
 import type { Sockets } from "./sockets";
 
 /** Refusals for sending too fast, net of those forgiven over time, before a socket is closed. */

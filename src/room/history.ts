@@ -21,9 +21,7 @@ export class History {
   append(envelope: Envelope, keep: number): void {
     const bytes = encoder.encode(JSON.stringify(envelope));
     this.storage.transactionSync(() => {
-      const { seq } = this.sql
-        .exec<{ seq: number }>("INSERT INTO messages (id) VALUES (?) RETURNING seq", envelope.id)
-        .one();
+      const { seq } = this.sql.exec<{ seq: number }>("INSERT INTO messages (id) VALUES (?) RETURNING seq", envelope.id).one();
       for (let offset = 0, part = 0; offset < bytes.length || part === 0; offset += CHUNK_BYTES, part++) {
         this.sql.exec(
           "INSERT INTO message_parts (seq, part, data) VALUES (?, ?, ?)",
@@ -63,9 +61,7 @@ export class History {
   }
 
   private trim(keep: number): void {
-    const cutoff = this.sql
-      .exec<{ seq: number }>("SELECT seq FROM messages ORDER BY seq DESC LIMIT 1 OFFSET ?", keep)
-      .toArray()[0]?.seq;
+    const cutoff = this.sql.exec<{ seq: number }>("SELECT seq FROM messages ORDER BY seq DESC LIMIT 1 OFFSET ?", keep).toArray()[0]?.seq;
     if (cutoff === undefined) return;
     this.sql.exec("DELETE FROM message_parts WHERE seq <= ?", cutoff);
     this.sql.exec("DELETE FROM messages WHERE seq <= ?", cutoff);

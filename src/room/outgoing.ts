@@ -1,7 +1,8 @@
 // A message on its way out: serialized at most once per dialect, however many
 // sockets receive it.
+
+import { type Dialect, type Envelope, shape } from "../wire/envelope";
 import { gischat1Frame } from "../wire/gischat1";
-import { shape, type Dialect, type Envelope } from "../wire/envelope";
 
 /** The frame a socket of that dialect receives, or undefined when the dialect has nothing to show for it. */
 export function serialize(envelope: Envelope, dialect: Dialect): string | undefined {

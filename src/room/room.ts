@@ -8,12 +8,20 @@
 // moderation are the coordinator's.
 import { DurableObject } from "cloudflare:workers";
 import { clientNetwork, floodRefusal } from "../server/client-network";
-import { configOf, limitsOf, type Limits } from "../server/config";
+import { configOf, type Limits, limitsOf } from "../server/config";
 import { logEvent, logFailure } from "../server/log";
-import { envelope, shape, type Envelope } from "../wire/envelope";
-import { FAMILIES, parseSocketPath, type Family } from "../wire/families";
+import { type Envelope, envelope, shape } from "../wire/envelope";
+import { FAMILIES, type Family, parseSocketPath } from "../wire/families";
 import { isGischat1Frame, parseGischat1 } from "../wire/gischat1";
-import { decodeFrame, isStorable, parseMessage, type ClientMessage, type ClientMessageOf, type Threading, type WireMessage } from "../wire/messages";
+import {
+  type ClientMessage,
+  type ClientMessageOf,
+  decodeFrame,
+  isStorable,
+  parseMessage,
+  type Threading,
+  type WireMessage,
+} from "../wire/messages";
 import { sentences } from "../wire/sentences";
 import { FloodGuard } from "./flood-guard";
 import { History } from "./history";

@@ -1,7 +1,7 @@
 // The room's sockets, as a shard of a big room would hold its own: each socket's
 // state in its attachment (the truth that survives hibernation) with a cache in
 // memory, which of them are live, sending to them, and closing them.
-import { envelope, type Dialect } from "../wire/envelope";
+import { type Dialect, envelope } from "../wire/envelope";
 import type { Family } from "../wire/families";
 import type { WireMessage } from "../wire/messages";
 import { Outgoing } from "./outgoing";

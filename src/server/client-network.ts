@@ -24,5 +24,8 @@ export function clientNetwork(request: Request): string | null {
 /** 429 before the upgrade: the client sees a failed handshake, and sends nothing. */
 export function floodRefusal(noun: string, room: string, until: number, now: number): Response {
   const seconds = Math.max(1, Math.ceil((until - now) / 1000));
-  return Response.json({ detail: sentences.floodRefusal(noun, room, seconds) }, { status: 429, headers: { "Retry-After": String(seconds) } });
+  return Response.json(
+    { detail: sentences.floodRefusal(noun, room, seconds) },
+    { status: 429, headers: { "Retry-After": String(seconds) } },
+  );
 }

@@ -87,7 +87,8 @@ const LIMIT_BY_KEY = new Map<string, keyof Limits>(LIMIT_NAMES.map((name) => [LI
 function roomLimitsFrom(raw: string | undefined, rooms: string[], defaults: Limits, ctx: z.RefinementCtx): Map<string, Limits> {
   const overrides = parseRoomLimits(raw, ctx);
   for (const room of Object.keys(overrides)) {
-    if (!rooms.includes(room)) ctx.addIssue({ code: "custom", message: `ROOM_LIMITS names the room ${JSON.stringify(room)}, which is not in the room list` });
+    if (!rooms.includes(room))
+      ctx.addIssue({ code: "custom", message: `ROOM_LIMITS names the room ${JSON.stringify(room)}, which is not in the room list` });
   }
   return new Map(
     rooms.map((room) => {
@@ -136,7 +137,10 @@ function roomList(raw: string, variable: string, ctx: z.RefinementCtx): string[]
   if (names.every((name) => name === "")) {
     ctx.addIssue({ code: "custom", message: `${variable} must list at least one room name, separated by commas` });
   } else if (names.includes("")) {
-    ctx.addIssue({ code: "custom", message: `${variable} has an empty room name (check for doubled or trailing commas): ${JSON.stringify(raw)}` });
+    ctx.addIssue({
+      code: "custom",
+      message: `${variable} has an empty room name (check for doubled or trailing commas): ${JSON.stringify(raw)}`,
+    });
   }
   const duplicate = names.find((name, index) => names.indexOf(name) !== index);
   if (duplicate !== undefined && duplicate !== "") {

@@ -29,7 +29,8 @@ export const CLIENT_MESSAGE_DOCS: ClientDocs = {
     example: { type: "newcomer", newcomer: "jane_doe" },
   },
   exiter: {
-    description: "Releases this socket's own nickname (QField sends it before closing). Sent by the server when a registered socket leaves.",
+    description:
+      "Releases this socket's own nickname (QField sends it before closing). Sent by the server when a registered socket leaves.",
     example: { type: "exiter", exiter: "jane_doe" },
   },
   like: {
@@ -75,7 +76,7 @@ export const CLIENT_MESSAGE_DOCS: ClientDocs = {
   },
   model: {
     description: "A QGIS Processing graphical model (.model3 XML).",
-    example: { type: "model", author: "jane_doe", model_name: "buffer then clip", raw_xml: "<!DOCTYPE model>\n<Option type=\"Map\"/>" },
+    example: { type: "model", author: "jane_doe", model_name: "buffer then clip", raw_xml: '<!DOCTYPE model>\n<Option type="Map"/>' },
   },
   script: {
     description: "A QGIS Processing Python script.",

@@ -8,7 +8,16 @@
 // 1.x only from its first frame (the room then marks its attachment).
 import { z } from "zod";
 import type { Limits } from "./limits";
-import { AVATAR_MAX, boundedString, nickname, optionalString, reasonFor, type ClientMessageOf, type Parsed, type WireMessage } from "./messages";
+import {
+  AVATAR_MAX,
+  boundedString,
+  type ClientMessageOf,
+  nickname,
+  optionalString,
+  type Parsed,
+  reasonFor,
+  type WireMessage,
+} from "./messages";
 
 /** A frame as gischat 1.x sends and shows it. */
 export interface Gischat1Text {
@@ -55,7 +64,10 @@ const schemas = new WeakMap<Limits, ReturnType<typeof buildSchema>>();
 /** The 1.x message's schema for these limits, built once per configuration. */
 export function gischat1Schema(limits: Limits): ReturnType<typeof buildSchema> {
   let schema = schemas.get(limits);
-  if (!schema) schemas.set(limits, (schema = buildSchema(limits)));
+  if (!schema) {
+    schema = buildSchema(limits);
+    schemas.set(limits, schema);
+  }
   return schema;
 }
 

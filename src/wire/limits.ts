@@ -54,4 +54,3 @@ export const LIMITS = {
 
 /** The limits as /rules and …/{name}/rules show them, by their snake_case keys. */
 export type LimitsByKey = { [K in keyof Limits as (typeof LIMITS)[K]["key"]]: number };
-

@@ -220,7 +220,7 @@ export function parseMessage(data: unknown, limits: Limits): Parsed<ClientMessag
   }
   const schemas = schemasFor(limits);
   const expected = `expected one of ${Object.keys(schemas).join(", ")}`;
-  const type: unknown = (data as Record<string, unknown>)["type"];
+  const type: unknown = (data as Record<string, unknown>).type;
   if (type === undefined) return { ok: false, reason: `Message has no 'type' field: ${expected}.` };
   if (typeof type !== "string") return { ok: false, reason: `Field 'type' must be a string: ${expected}.`, field: "type" };
   if (Object.hasOwn(serverSchemas, type)) return { ok: false, reason: `Message type '${type}' is sent by the server only.` };
@@ -282,10 +282,18 @@ function threadingOf(type: ClientMessageType, data: object): { ok: true; threadi
   if (!isThreaded(type) || inReplyTo === undefined || inReplyTo === null) return { ok: true, threading };
   const answered = asUuid(inReplyTo);
   if (answered === undefined) {
-    return { ok: false, field: "in_reply_to_id", reason: "Field 'in_reply_to_id' must be the id (a UUID string) of the message answered, or null." };
+    return {
+      ok: false,
+      field: "in_reply_to_id",
+      reason: "Field 'in_reply_to_id' must be the id (a UUID string) of the message answered, or null.",
+    };
   }
   if (answered === clientId) {
-    return { ok: false, field: "in_reply_to_id", reason: "Field 'in_reply_to_id' is this message's own id: a reply names the id of another message." };
+    return {
+      ok: false,
+      field: "in_reply_to_id",
+      reason: "Field 'in_reply_to_id' is this message's own id: a reply names the id of another message.",
+    };
   }
   return { ok: true, threading: { ...threading, inReplyTo: answered } };
 }

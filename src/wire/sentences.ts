@@ -17,11 +17,13 @@ export const sentences = {
   alreadyRegisteredPrefix,
   notYourExit: (held: string | null, exiter: string) =>
     `You can only announce your own exit: ${held === null ? "this connection has no registered nickname" : `this connection is registered as '${held}'`}, not '${exiter}'.`,
-  heldByAnother: (nickname: string) => `The nickname '${nickname}' is registered by another user in this room: post under your own nickname.`,
+  heldByAnother: (nickname: string) =>
+    `The nickname '${nickname}' is registered by another user in this room: post under your own nickname.`,
   heldByConnectedUser: (nickname: string) => `The nickname '${nickname}' is registered by a connected user: post under another nickname.`,
   banned: (nickname: string, until: number) =>
     `The nickname '${nickname}' is banned from this room by a moderator until ${new Date(until).toISOString()}.`,
-  tooFast: (seconds: number) => `You are sending messages too fast: wait ${seconds} s before sending again (pictures and layers count more).`,
+  tooFast: (seconds: number) =>
+    `You are sending messages too fast: wait ${seconds} s before sending again (pictures and layers count more).`,
   processingFailed: "The server could not process this message; nothing was sent. Please try again.",
   /** Close reasons: at most 123 bytes. */
   closedForFlooding: "Closed for flooding: too many messages after warnings to slow down.",

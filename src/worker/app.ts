@@ -5,8 +5,8 @@ import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { ConfigError, configOf } from "../server/config";
 import { logFailure } from "../server/log";
-import { servePage, type Page } from "./pages";
-import { honoPath, type App } from "./rest-route";
+import { type Page, servePage } from "./pages";
+import { type App, honoPath } from "./rest-route";
 import { REST_ROUTES } from "./routes";
 
 export const app = new Hono<App>();

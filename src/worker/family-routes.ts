@@ -5,17 +5,17 @@ import { z } from "@hono/zod-openapi";
 import type { Context, MiddlewareHandler } from "hono";
 import { bearerAuth } from "hono/bearer-auth";
 import { timingSafeEqual } from "hono/utils/buffer";
-import { limitsOf, type Config } from "../server/config";
 import { clientNetwork, floodRefusal } from "../server/client-network";
+import { type Config, limitsOf } from "../server/config";
 import { CHANNEL_STAMP_EXAMPLE, CLIENT_MESSAGE_DOCS } from "../wire/examples";
-import { FAMILIES, unknownRoomDetail, type Family } from "../wire/families";
-import { gischat1Text, parseGischat1, type Gischat1Text } from "../wire/gischat1";
-import { parseAs, schemasFor, type Parsed } from "../wire/messages";
+import { FAMILIES, type Family, unknownRoomDetail } from "../wire/families";
+import { type Gischat1Text, gischat1Text, parseGischat1 } from "../wire/gischat1";
+import { type Parsed, parseAs, schemasFor } from "../wire/messages";
 import { BAN_DURATION, MAX_BAN_SECONDS, sentences } from "../wire/sentences";
 import { receivedComponent } from "./openapi";
 import { RefusalCache } from "./refusal-cache";
-import { detail, json, ref, roomStub, SERVER_ERROR, unprocessable, validationError, type App, type RestRoute } from "./rest-route";
-import { rulesBody, type BanBody } from "./rest-schemas";
+import { type App, detail, json, type RestRoute, ref, roomStub, SERVER_ERROR, unprocessable, validationError } from "./rest-route";
+import { type BanBody, rulesBody } from "./rest-schemas";
 
 export function familyRoutes(family: Family): RestRoute[] {
   const base = `/${FAMILIES[family].segment}/{name}`;
@@ -95,7 +95,10 @@ const MODERATION_RESPONSES = {
 /** The answers of a post refused by the room: a 403 for a banned nickname, a 409 for a taken one. */
 function postRefusals(author: string) {
   return {
-    403: detail("A moderator has banned the author's nickname from this room.", sentences.banned(author, Date.parse("2026-11-23T13:00:00.000Z"))),
+    403: detail(
+      "A moderator has banned the author's nickname from this room.",
+      sentences.banned(author, Date.parse("2026-11-23T13:00:00.000Z")),
+    ),
     409: detail("A connected socket of the room holds the author's nickname.", sentences.heldByConnectedUser(author)),
   };
 }
@@ -174,7 +177,7 @@ function socketRoute(family: Family, base: string): RestRoute {
           `(TextMessage, NewcomerMessage, …), with ThreadFields if you like, receive ${received}. ` +
           "On connect, everyone receives nb_users and the new socket receives the stored messages, oldest first. " +
           (family === "rooms"
-            ? "A socket whose frame is a Gischat1Message (no `type`: QTribu 1.0) receives gischat 1.x frames from then on: texts as Gischat1Message, the count as {author: \"internal\", nb_users}, and a one-line notice for anything else. "
+            ? 'A socket whose frame is a Gischat1Message (no `type`: QTribu 1.0) receives gischat 1.x frames from then on: texts as Gischat1Message, the count as {author: "internal", nb_users}, and a one-line notice for anything else. '
             : "") +
           `An unknown ${noun} is accepted then closed with code 1008. The text frame \`ping\` is answered \`pong\`.`,
         request: { params },
@@ -186,7 +189,12 @@ function socketRoute(family: Family, base: string): RestRoute {
               "A socket from this address was closed for flooding: connections from it are refused for a minute (Retry-After, in seconds), each answer a second late.",
               sentences.floodRefusal(Noun, exampleRoom, 57),
             ),
-            headers: { "Retry-After": { description: "Seconds until a connection from this address is accepted again.", schema: { type: "integer", minimum: 1 } } },
+            headers: {
+              "Retry-After": {
+                description: "Seconds until a connection from this address is accepted again.",
+                schema: { type: "integer", minimum: 1 },
+              },
+            },
           },
           500: SERVER_ERROR,
         },
@@ -209,7 +217,11 @@ function rulesRoute(family: Family, base: string, known: MiddlewareHandler<App>)
         operationId: `${family}_rules`,
         request: { params },
         responses: {
-          200: json(ref("Rules"), "The rules and this room's effective limits (ROOM_LIMITS applied).", rulesBody(config, limitsOf(config, exampleRoom))),
+          200: json(
+            ref("Rules"),
+            "The rules and this room's effective limits (ROOM_LIMITS applied).",
+            rulesBody(config, limitsOf(config, exampleRoom)),
+          ),
           404: unknown,
           500: SERVER_ERROR,
         },
@@ -232,7 +244,10 @@ function usersRoute(family: Family, base: string, known: MiddlewareHandler<App>)
         operationId: `${family}_users`,
         request: { params },
         responses: {
-          200: json({ type: "array", items: { type: "string" } }, "Nicknames registered in the room, sorted case-insensitively.", ["bob_gis", "jane_doe"]),
+          200: json({ type: "array", items: { type: "string" } }, "Nicknames registered in the room, sorted case-insensitively.", [
+            "bob_gis",
+            "jane_doe",
+          ]),
           404: unknown,
           500: SERVER_ERROR,
         },
@@ -272,7 +287,7 @@ function textRoute(family: Family, base: string, known: MiddlewareHandler<App>):
     handler: async (c) => {
       const body = await c.req.json().catch(() => undefined);
       if (typeof body !== "object" || body === null || Array.isArray(body)) {
-        return unprocessable(c, "", "The body must be a JSON object: {\"author\", \"avatar\"?, \"text\"}.");
+        return unprocessable(c, "", 'The body must be a JSON object: {"author", "avatar"?, "text"}.');
       }
       const { type = "text" } = body as { type?: unknown };
       if (type !== "text") return unprocessable(c, "type", "Field 'type' must be \"text\" on this path (or left out).");
@@ -317,7 +332,7 @@ function gischat1PostRoute(base: string, known: MiddlewareHandler<App>): RestRou
     handler: async (c) => {
       const body = await c.req.json().catch(() => undefined);
       if (typeof body !== "object" || body === null || Array.isArray(body)) {
-        return unprocessable(c, "", "The body must be a JSON object: {\"message\", \"author\", \"avatar\"?}.");
+        return unprocessable(c, "", 'The body must be a JSON object: {"message", "author", "avatar"?}.');
       }
       const parsed = parseGischat1(body, c.var.config.limits);
       if (!parsed.ok) return unprocessable(c, parsed.field ?? "", parsed.reason);
@@ -332,7 +347,8 @@ function gischat1PostRoute(base: string, known: MiddlewareHandler<App>): RestRou
       return {
         tags,
         summary: "Post a text message, as gischat 1.x did",
-        description: "The same rules and answers as PUT …/text, with gischat 1.x's body and answer: {message, author, avatar}. Everyone in the room receives a text.",
+        description:
+          "The same rules and answers as PUT …/text, with gischat 1.x's body and answer: {message, author, avatar}. Everyone in the room receives a text.",
         operationId: "rooms_post_gischat1_message",
         request: { params, body: { required: true, content: { "application/json": { schema: ref("Gischat1Message") } } } },
         responses: {
@@ -364,7 +380,12 @@ function clearRoute(family: Family, base: string, known: MiddlewareHandler<App>)
         operationId: `${family}_clear_last`,
         security: [{ adminToken: [] }],
         request: { params },
-        responses: { 204: { description: "Cleared. Connected sockets are not told." }, ...MODERATION_RESPONSES, 404: unknown, 500: SERVER_ERROR },
+        responses: {
+          204: { description: "Cleared. Connected sockets are not told." },
+          ...MODERATION_RESPONSES,
+          404: unknown,
+          500: SERVER_ERROR,
+        },
       };
     },
   };
@@ -397,7 +418,11 @@ function banRoute(family: Family, base: string, known: MiddlewareHandler<App>): 
         security: [{ adminToken: [] }],
         request: { params: z.object({ name, nickname }), query: z.object({ seconds }) },
         responses: {
-          200: json(ref("Ban"), "Banned.", { nickname: "bob_gis", banned_until: "2026-11-23T13:00:00.000Z", disconnected: 1 } satisfies BanBody),
+          200: json(ref("Ban"), "Banned.", {
+            nickname: "bob_gis",
+            banned_until: "2026-11-23T13:00:00.000Z",
+            disconnected: 1,
+          } satisfies BanBody),
           ...MODERATION_RESPONSES,
           404: unknown,
           422: validationError("No valid duration.", "query.seconds", sentences.banSecondsInvalid),

@@ -1,7 +1,7 @@
 // The routes about the instance as a whole. The lists of rooms (/rooms,
 // /channels) are with their family, in family-routes.ts.
 import packageJson from "../../package.json";
-import { json, ref, roomStub, SERVER_ERROR, type RestRoute } from "./rest-route";
+import { json, type RestRoute, ref, roomStub, SERVER_ERROR } from "./rest-route";
 import { rulesBody, type StatusBody, type VersionBody } from "./rest-schemas";
 
 const tags = ["instance"];
@@ -66,7 +66,8 @@ const qfield: RestRoute = {
   describe: (config) => ({
     tags,
     summary: "The QChat QField plugin",
-    description: "Redirects to the latest release of the QChat QField plugin (a zip), as the original server serves it (QFIELD_PLUGIN_URL).",
+    description:
+      "Redirects to the latest release of the QChat QField plugin (a zip), as the original server serves it (QFIELD_PLUGIN_URL).",
     operationId: "qfield_plugin",
     responses: {
       302: {

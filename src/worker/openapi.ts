@@ -21,7 +21,7 @@ import { z } from "zod";
 import type { Config } from "../server/config";
 import { CHANNEL_STAMP_EXAMPLE, CLIENT_MESSAGE_DOCS, SERVER_MESSAGE_DOCS, type ServerMessageType } from "../wire/examples";
 import { gischat1Schema } from "../wire/gischat1";
-import { THREADED_TYPES, schemasFor, serverSchemas, type ClientMessageType } from "../wire/messages";
+import { type ClientMessageType, schemasFor, serverSchemas, THREADED_TYPES } from "../wire/messages";
 import type { RestRoute } from "./rest-route";
 import { banSchema, detailSchema, roomNamesSchema, rulesSchema, statusSchema, validationErrorSchema, versionSchema } from "./rest-schemas";
 
@@ -83,7 +83,7 @@ function messageComponents(config: Config): Record<string, JsonObject> {
     components[receivedComponent(type)] = receivedSchema(serverSchemas[type], `${description} Sent by the server only.`, example);
   }
   const allTypes = [...Object.keys(CLIENT_MESSAGE_DOCS), ...Object.keys(SERVER_MESSAGE_DOCS)] as MessageType[];
-  components["RoomsFamilyMessage"] = {
+  components.RoomsFamilyMessage = {
     description:
       "Any message, as the rooms family (/room/… sockets and REST answers) receives it: exactly the fields of its type, no more, no fewer (QTribu builds a frozen dataclass from the keys).",
     oneOf: allTypes.map((type) => ref(receivedComponent(type))),
@@ -92,16 +92,20 @@ function messageComponents(config: Config): Record<string, JsonObject> {
       mapping: Object.fromEntries(allTypes.map((type) => [type, `#/components/schemas/${receivedComponent(type)}`])),
     },
   };
-  components["ChannelStamp"] = {
+  components.ChannelStamp = {
     type: "object",
     description: "Added to every message the channels family receives; one id per message, the same for every receiver and in history.",
     properties: {
       id: {
         type: "string",
         format: "uuid",
-        description: "The client's own id when it sent a UUID that no stored message of the room has (QChat does), else one stamped by the server.",
+        description:
+          "The client's own id when it sent a UUID that no stored message of the room has (QChat does), else one stamped by the server.",
       },
-      timestamp: { type: "integer", description: "Whole seconds since the Unix epoch, by the server's clock (a client's own is not kept)." },
+      timestamp: {
+        type: "integer",
+        description: "Whole seconds since the Unix epoch, by the server's clock (a client's own is not kept).",
+      },
       in_reply_to_id: {
         type: "string",
         format: "uuid",
@@ -111,7 +115,7 @@ function messageComponents(config: Config): Record<string, JsonObject> {
     required: ["id", "timestamp"],
     examples: [CHANNEL_STAMP_EXAMPLE],
   };
-  components["ThreadFields"] = {
+  components.ThreadFields = {
     type: "object",
     description:
       `What a client may add to a message it sends: its own \`id\` (kept when it is a UUID no stored message has, else replaced, never an error) and, on ${THREADED_TYPES.join(", ")}, \`in_reply_to_id\`: the id of the message answered, or null. ` +
@@ -122,8 +126,9 @@ function messageComponents(config: Config): Record<string, JsonObject> {
     },
     examples: [{ id: "8d6f4f8e-0b7a-4d0e-8f3a-6b2c1d9e7a10", in_reply_to_id: CHANNEL_STAMP_EXAMPLE.id }],
   };
-  components["ChannelsFamilyMessage"] = {
-    description: "Any message, as the channels family (/channel/… sockets and REST answers) receives it: the rooms-family fields, then id and timestamp.",
+  components.ChannelsFamilyMessage = {
+    description:
+      "Any message, as the channels family (/channel/… sockets and REST answers) receives it: the rooms-family fields, then id and timestamp.",
     allOf: [ref("RoomsFamilyMessage"), ref("ChannelStamp")],
   };
   return components;

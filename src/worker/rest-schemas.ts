@@ -3,7 +3,7 @@
 // openapi.ts documents them. The request body of PUT …/text is the `text` message
 // schema of wire/messages.ts itself, not a copy.
 import { z } from "zod";
-import { LIMITS, limitsByKey, type Config, type Limits } from "../server/config";
+import { type Config, LIMITS, type Limits, limitsByKey } from "../server/config";
 import type { LimitSpec } from "../wire/limits";
 
 export const roomNamesSchema = z.array(z.string()).meta({
@@ -14,17 +14,18 @@ export const roomNamesSchema = z.array(z.string()).meta({
 const limitSchemas = Object.fromEntries(
   (Object.keys(LIMITS) as (keyof Limits)[]).map((name) => {
     const spec: LimitSpec = LIMITS[name];
-    return [spec.key, (spec.fractional ? z.number() : z.int()).min(spec.min).meta({ description: `${spec.variable}, default ${spec.fallback}` })];
+    return [
+      spec.key,
+      (spec.fractional ? z.number() : z.int()).min(spec.min).meta({ description: `${spec.variable}, default ${spec.fallback}` }),
+    ];
   }),
 );
 
-export const rulesSchema = z
-  .object({ rules: z.string(), main_lang: z.string(), ...limitSchemas })
-  .meta({
-    description:
-      "The rules and limits: /rules answers the instance's defaults, …/{name}/rules a room's own (its ROOM_LIMITS applied). " +
-      "The original server sends rules, main_lang, min_author_length, max_author_length, max_message_length, max_image_size and max_geojson_features; the others are added by this server, and more may come, so ignore keys you do not know.",
-  });
+export const rulesSchema = z.object({ rules: z.string(), main_lang: z.string(), ...limitSchemas }).meta({
+  description:
+    "The rules and limits: /rules answers the instance's defaults, …/{name}/rules a room's own (its ROOM_LIMITS applied). " +
+    "The original server sends rules, main_lang, min_author_length, max_author_length, max_message_length, max_image_size and max_geojson_features; the others are added by this server, and more may come, so ignore keys you do not know.",
+});
 
 /** The rules text and the limits, by the names the clients read. */
 export function rulesBody(config: Config, limits: Limits): RulesBody {

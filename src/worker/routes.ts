@@ -4,7 +4,7 @@ import packageJson from "../../package.json";
 import { familyRoutes } from "./family-routes";
 import { INSTANCE_ROUTES } from "./instance-routes";
 import { openApiDocument } from "./openapi";
-import { json, SERVER_ERROR, type RestRoute } from "./rest-route";
+import { json, type RestRoute, SERVER_ERROR } from "./rest-route";
 
 const openApi: RestRoute = {
   method: "get",
