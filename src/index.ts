@@ -1,6 +1,8 @@
-// Worker entry: the Hono app routes REST and upgrades; each room is a Durable Object.
+// Worker entry: the Hono app routes REST and upgrades; each room is a Durable Object,
+// and one Directory object knows the rooms made at run time and the private spaces.
 import { app } from "./worker/app";
 
+export { Directory } from "./directory/directory";
 export { ImagePipeline } from "./images/entrypoint";
 export { Room } from "./room/room";
 

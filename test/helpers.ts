@@ -16,8 +16,9 @@ export const BOTH_FAMILIES = Object.keys(FAMILIES) as Family[];
 const BASE = "http://gischat.test";
 const WAIT_MS = 3_000;
 
-export function roomPath(family: Family, room: string, rest: string): string {
-  return `${BASE}/${FAMILIES[family].segment}/${encodeURIComponent(room)}/${rest}`;
+/** A room's path; `prefix` is a space's (`/s/{key}`), empty for a public room. */
+export function roomPath(family: Family, room: string, rest: string, prefix = ""): string {
+  return `${BASE}${prefix}/${FAMILIES[family].segment}/${encodeURIComponent(room)}/${rest}`;
 }
 
 export function request(path: string, init?: RequestInit): Promise<Response> {
@@ -90,8 +91,8 @@ export class Client {
   }
 
   /** Opens a socket; the caller reads the `nb_users` and replay itself. */
-  static async open(family: Family, room: string, headers: Record<string, string> = {}): Promise<Client> {
-    const response = await request(roomPath(family, room, "ws"), { headers: { Upgrade: "websocket", ...headers } });
+  static async open(family: Family, room: string, headers: Record<string, string> = {}, prefix = ""): Promise<Client> {
+    const response = await request(roomPath(family, room, "ws", prefix), { headers: { Upgrade: "websocket", ...headers } });
     const ws = response.webSocket;
     if (!ws) throw new Error(`No WebSocket in the answer (status ${response.status}): ${await response.text()}`);
     ws.accept();
@@ -99,8 +100,8 @@ export class Client {
   }
 
   /** Opens a socket and reads its `nb_users` (and nothing else: use it on rooms with no history). */
-  static async join(family: Family, room: string, nickname?: string, headers: Record<string, string> = {}): Promise<Client> {
-    const client = await Client.open(family, room, headers);
+  static async join(family: Family, room: string, nickname?: string, headers: Record<string, string> = {}, prefix = ""): Promise<Client> {
+    const client = await Client.open(family, room, headers, prefix);
     const first = await client.next();
     expect(first).toMatchObject({ type: "nb_users" });
     if (nickname !== undefined) {

@@ -37,7 +37,9 @@ function refsIn(value: unknown, found: string[] = []): string[] {
 }
 
 /** Hono's `/room/:name/ws` as OpenAPI writes it: `/room/{name}/ws`. */
+/** The path as the document writes it, in the server it belongs to (/s/{key} for a space's). */
 function openApiPath(honoPath: string): string {
+  if (honoPath.startsWith("/s/:key/")) return openApiPath(honoPath.slice("/s/:key".length));
   return honoPath.replace(/:(\w+)/g, "{$1}");
 }
 
@@ -69,6 +71,8 @@ describe("GET /openapi.json", () => {
 
   it("documents every route of the Worker except the HTML pages, with the same methods", async () => {
     const document = await fetchDocument();
+    // A space's routes are the same API under the server /s/{key}: documented once, by their path in it.
+    expect(document.servers.map((server: Json) => server.url)).toEqual(["/", "/s/{key}"]);
     const routes = app.routes.filter((route) => route.method !== "ALL" && !HTML_PAGES.includes(route.path));
     expect(routes.length).toBeGreaterThan(10);
     for (const route of routes) {

@@ -8,8 +8,9 @@
 // moderation are the coordinator's.
 import { DurableObject } from "cloudflare:workers";
 import { clientNetwork, floodRefusal } from "../server/client-network";
-import { configOf, type Limits, limitsOf } from "../server/config";
+import { configOf, type Limits, limitsForSpace, limitsOf } from "../server/config";
 import { logEvent, logFailure } from "../server/log";
+import { parseRoomObjectName } from "../server/room-names";
 import { type Envelope, envelope, shape } from "../wire/envelope";
 import { FAMILIES, type Family, parseSocketPath } from "../wire/families";
 import { isGischat1Frame, parseGischat1 } from "../wire/gischat1";
@@ -34,7 +35,7 @@ import { Sockets } from "./sockets";
 /** A message as one family receives it, for the REST answers. */
 export type ShapedMessage = ReturnType<typeof shape>;
 
-export type PostResult = { ok: true; message: ShapedMessage } | { ok: false; status: 403 | 409; detail: string };
+export type PostResult = { ok: true; message: ShapedMessage } | { ok: false; status: 403 | 404 | 409; detail: string };
 
 export interface BanResult {
   nickname: string;
@@ -44,7 +45,11 @@ export interface BanResult {
   disconnected: number;
 }
 
+const GOING_AWAY = 1001;
 const POLICY_VIOLATION = 1008;
+/** Keys of the room's own settings, in its key-value storage. */
+const SPACE_LIMITS = "space_limits";
+const DISSOLVED = "dissolved_at";
 const TRY_AGAIN_LATER = 1013;
 
 type Published = Exclude<ClientMessage, { type: "newcomer" | "exiter" | "like" }>;
@@ -54,6 +59,8 @@ export class Room extends DurableObject<Env> {
   private readonly guard: FloodGuard;
   private readonly history: History;
   private readonly moderation: Moderation;
+  /** A cache of the space's limits, read from storage once per wake-up. */
+  private spaceOverrides: Record<string, number> | undefined;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -66,14 +73,24 @@ export class Room extends DurableObject<Env> {
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair("ping", "pong"));
   }
 
-  /** The room's name: the Worker reaches each room by idFromName. */
-  private get name(): string {
-    return this.ctx.id.name ?? "";
+  /** The room's name and its space's id: the Worker and the Directory reach each room by idFromName. */
+  private get place(): { room: string; spaceId?: string } {
+    return parseRoomObjectName(this.ctx.id.name ?? "");
   }
 
-  /** This room's limits: the instance's defaults with its ROOM_LIMITS overrides. */
+  private get name(): string {
+    return this.place.room;
+  }
+
+  /**
+   * This room's limits: the instance's defaults with its ROOM_LIMITS overrides, or
+   * for a space's room with the space's (the Directory hands them to the room).
+   */
   private get limits(): Limits {
-    return limitsOf(configOf(this.env), this.name);
+    const config = configOf(this.env);
+    if (this.place.spaceId === undefined) return limitsOf(config, this.name);
+    this.spaceOverrides ??= this.ctx.storage.kv.get<Record<string, number>>(SPACE_LIMITS) ?? {};
+    return limitsForSpace(config, this.spaceOverrides);
   }
 
   // -------------------------------------------------------------------------
@@ -81,6 +98,8 @@ export class Room extends DurableObject<Env> {
 
   /** Accepts a WebSocket upgrade forwarded untouched by the Worker. */
   override async fetch(request: Request): Promise<Response> {
+    // Removed while a Worker elsewhere still had it listed (its list is a cache of a few seconds).
+    if (this.dissolved) return Response.json({ detail: "Not Found" }, { status: 404 });
     const target = parseSocketPath(new URL(request.url).pathname);
     if (!target || request.headers.get("Upgrade")?.toLowerCase() !== "websocket") {
       return Response.json({ detail: sentences.notAnUpgradeToRoom }, { status: 426 });
@@ -312,6 +331,7 @@ export class Room extends DurableObject<Env> {
 
   /** `PUT …/text`: the message was validated by the Worker; the author rule needs the room. */
   postText(family: Family, message: ClientMessageOf<"text">, threading: Threading = {}): PostResult {
+    if (this.dissolved) return { ok: false, status: 404, detail: "Not Found" };
     const banned = this.moderation.banReason(message.author);
     if (banned !== undefined) return { ok: false, status: 403, detail: banned };
     if (this.sockets.holderOf(message.author) !== undefined) {
@@ -338,5 +358,38 @@ export class Room extends DurableObject<Env> {
 
   override async alarm(): Promise<void> {
     await this.moderation.onAlarm();
+  }
+
+  // -------------------------------------------------------------------------
+  // RPC for the Directory: a room made, re-limited, removed or re-keyed at run time
+
+  /** The space's limits, kept in the room's storage so that every frame reads them there. */
+  configure(overrides: Record<string, number>): void {
+    this.ctx.storage.kv.put(SPACE_LIMITS, overrides);
+    this.spaceOverrides = overrides;
+  }
+
+  /** Closes every socket with a reason, deletes everything the room stored, and stays closed. */
+  async dissolve(reason: string): Promise<void> {
+    this.closeEveryone(reason);
+    await this.ctx.storage.deleteAlarm();
+    await this.ctx.storage.deleteAll();
+    // Empty tables, so that a late REST call finds nothing rather than fails; and the
+    // tombstone: a Worker whose list is a few seconds old must not bring the room back.
+    migrate(this.ctx.storage);
+    this.ctx.storage.kv.put(DISSOLVED, Date.now());
+  }
+
+  /** A room made again under a name that was removed. */
+  revive(): void {
+    this.ctx.storage.kv.delete(DISSOLVED);
+  }
+
+  closeEveryone(reason: string): void {
+    for (const ws of this.sockets.live()) this.closeByRoom(ws, GOING_AWAY, reason);
+  }
+
+  private get dissolved(): boolean {
+    return this.ctx.storage.kv.get(DISSOLVED) !== undefined;
   }
 }

@@ -94,20 +94,39 @@ function roomLimitsFrom(raw: string | undefined, rooms: string[], defaults: Limi
     rooms.map((room) => {
       const override = Object.hasOwn(overrides, room) ? overrides[room] : undefined;
       if (override === undefined) return [room, defaults];
-      const limits = { ...defaults };
-      for (const [key, value] of Object.entries(override)) {
-        const name = LIMIT_BY_KEY.get(key);
-        const label = `ROOM_LIMITS[${JSON.stringify(room)}].${key}`;
-        if (name === undefined) {
-          ctx.addIssue({ code: "custom", message: `${label} is not a limit (known: ${[...LIMIT_BY_KEY.keys()].join(", ")})` });
-        } else {
-          limits[name] = limitValue(LIMITS[name], value, label, ctx) ?? limits[name];
-        }
-      }
-      checkAuthorBounds(limits, `ROOM_LIMITS[${JSON.stringify(room)}].min_author_length`, "max_author_length", ctx);
-      return [room, limits];
+      return [room, withOverrides(defaults, override, `ROOM_LIMITS[${JSON.stringify(room)}]`, ctx)];
     }),
   );
+}
+
+/** The defaults with some limits overridden by their /rules keys; every bad key or value is an issue naming it. */
+function withOverrides(defaults: Limits, overrides: Record<string, unknown>, label: string, ctx: z.RefinementCtx): Limits {
+  const limits = { ...defaults };
+  for (const [key, value] of Object.entries(overrides)) {
+    const name = LIMIT_BY_KEY.get(key);
+    if (name === undefined) {
+      ctx.addIssue({ code: "custom", message: `${label}.${key} is not a limit (known: ${[...LIMIT_BY_KEY.keys()].join(", ")})` });
+    } else {
+      limits[name] = limitValue(LIMITS[name], value, `${label}.${key}`, ctx) ?? limits[name];
+    }
+  }
+  checkAuthorBounds(limits, `${label}.min_author_length`, "max_author_length", ctx);
+  return limits;
+}
+
+/**
+ * Overrides given at run time (a space's limits): the limits they make, or the
+ * sentences that say what is wrong, naming each key as `label.key`.
+ */
+export function limitsWithOverrides(
+  defaults: Limits,
+  overrides: Record<string, unknown>,
+  label: string,
+): { ok: true; limits: Limits } | { ok: false; problems: string[] } {
+  const problems: string[] = [];
+  const ctx = { addIssue: (issue: { message?: string }) => problems.push(issue.message ?? "") } as unknown as z.RefinementCtx;
+  const limits = withOverrides(defaults, overrides, label, ctx);
+  return problems.length === 0 ? { ok: true, limits } : { ok: false, problems };
 }
 
 const roomLimitsSchema = z.record(z.string(), z.record(z.string(), z.unknown()));
@@ -178,6 +197,26 @@ const envSchema = z
       roomLimits: roomLimitsFrom(vars.ROOM_LIMITS, rooms, limits, ctx),
     };
   });
+
+const spaceLimits = new WeakMap<Config, Map<string, Limits>>();
+
+/** A space room's limits: the instance's defaults with the space's overrides (validated when the space was made). */
+export function limitsForSpace(config: Config, overrides: Record<string, number>): Limits {
+  // Every frame asks: the limits of one set of overrides are built once per configuration.
+  let byOverrides = spaceLimits.get(config);
+  if (!byOverrides) {
+    byOverrides = new Map();
+    spaceLimits.set(config, byOverrides);
+  }
+  const key = JSON.stringify(overrides);
+  let limits = byOverrides.get(key);
+  if (!limits) {
+    const made = limitsWithOverrides(config.limits, overrides, "space limits");
+    limits = made.ok ? made.limits : config.limits;
+    byOverrides.set(key, limits);
+  }
+  return limits;
+}
 
 /** The room's effective limits (the defaults for a room the configuration does not list). */
 export function limitsOf(config: Config, room: string): Limits {

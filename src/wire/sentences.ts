@@ -33,6 +33,15 @@ export const sentences = {
   floodRefusal: (noun: string, room: string, seconds: number) =>
     `${noun} '${room}' closed a connection from your address for flooding: new connections from it are refused for ${seconds} s more.`,
   notAnUpgradeToRoom: "Expected a WebSocket upgrade on /room/{name}/ws or /channel/{name}/ws",
+  roomExists: (room: string) => `There is already a room named '${room}' here: choose another name.`,
+  noSuchRoom: (room: string) => `There is no room named '${room}' here.`,
+  tooManyRooms: (max: number) => `A space holds at most ${max} rooms: remove one before adding another.`,
+  noSuchSpace: "No such space: it may have been revoked.",
+  /** Close reasons of the sockets of a room that goes away (at most 123 bytes). */
+  roomRemoved: "This room was removed by its moderator.",
+  spaceRevoked: "This space was closed by the instance's moderator.",
+  keyRotated: "This space has a new key: ask its owner for the new address.",
+  spaceOwnerRequired: "A valid 'Authorization: Bearer <owner token>' header is required (or the instance's ADMIN_TOKEN).",
   notAWebSocketUpgrade: "Expected a WebSocket upgrade (Upgrade: websocket)",
   moderationDisabled: "Moderation is disabled on this server: no ADMIN_TOKEN secret is configured.",
   adminTokenRequired: "A valid 'Authorization: Bearer <ADMIN_TOKEN>' header is required.",

@@ -1,12 +1,13 @@
 // The Worker's HTTP surface: the HTML pages, and the REST routes of routes.ts
 // (both path families, WebSocket upgrades forwarded untouched to the room's
 // Durable Object, moderation), each written once with its OpenAPI description.
-import { Hono } from "hono";
+import { type Context, Hono, type MiddlewareHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { ConfigError, configOf } from "../server/config";
 import { logFailure } from "../server/log";
 import { type Page, servePage } from "./pages";
-import { type App, honoPath } from "./rest-route";
+import { publicRealm, spaceRealm } from "./realms";
+import { type App, honoPath, SPACE_PREFIX } from "./rest-route";
 import { REST_ROUTES } from "./routes";
 
 export const app = new Hono<App>();
@@ -21,7 +22,8 @@ app.onError((error, c) => {
   return c.json({ detail: "Internal server error" }, 500);
 });
 
-app.notFound((c) => c.json({ detail: "Not Found" }, 404));
+const notFound = (c: Context<App>) => c.json({ detail: "Not Found" }, 404);
+app.notFound(notFound);
 
 // A bad configuration answers every request, naming the variable, until it is fixed.
 app.use(async (c, next) => {
@@ -45,6 +47,20 @@ for (const [path, page] of Object.entries(PAGES)) {
   app.get(path, (c) => servePage(page, c.req.raw, c.env.ASSETS));
 }
 
-for (const { method, path, guards = [], handler } of REST_ROUTES) {
-  app.on(method, [honoPath(path)], ...guards, handler);
+const amongPublicRooms: MiddlewareHandler<App> = async (c, next) => {
+  c.set("realm", await publicRealm(c.env, c.var.config));
+  await next();
+};
+
+/** A wrong, old or revoked key is answered exactly like a path that does not exist. */
+const inSpace: MiddlewareHandler<App> = async (c, next) => {
+  const realm = await spaceRealm(c.env, c.var.config, c.req.param("key") ?? "");
+  if (realm === undefined) return notFound(c);
+  c.set("realm", realm);
+  await next();
+};
+
+for (const { method, path, guards = [], handler, scope } of REST_ROUTES) {
+  if (scope !== "space") app.on(method, [honoPath(path)], amongPublicRooms, ...guards, handler);
+  if (scope !== "instance") app.on(method, [`${SPACE_PREFIX}${honoPath(path)}`], inSpace, ...guards, handler);
 }

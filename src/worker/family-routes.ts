@@ -3,8 +3,6 @@
 // reach the same room; they differ in serialization and in the words of reasons.
 import { z } from "@hono/zod-openapi";
 import type { Context, MiddlewareHandler } from "hono";
-import { bearerAuth } from "hono/bearer-auth";
-import { timingSafeEqual } from "hono/utils/buffer";
 import { clientNetwork, floodRefusal } from "../server/client-network";
 import { type Config, limitsOf } from "../server/config";
 import { CHANNEL_STAMP_EXAMPLE, CLIENT_MESSAGE_DOCS } from "../wire/examples";
@@ -12,6 +10,7 @@ import { FAMILIES, type Family, unknownRoomDetail } from "../wire/families";
 import { type Gischat1Text, gischat1Text, parseGischat1 } from "../wire/gischat1";
 import { type Parsed, parseAs, schemasFor } from "../wire/messages";
 import { BAN_DURATION, MAX_BAN_SECONDS, sentences } from "../wire/sentences";
+import { realmModerator } from "./guards";
 import { receivedComponent } from "./openapi";
 import { RefusalCache } from "./refusal-cache";
 import { type App, detail, json, type RestRoute, ref, roomStub, SERVER_ERROR, unprocessable, validationError } from "./rest-route";
@@ -41,30 +40,17 @@ export function familyRoutes(family: Family): RestRoute[] {
 function knownRoom(family: Family): MiddlewareHandler<App> {
   return async (c, next) => {
     const room = c.req.param("name") ?? "";
-    if (!c.var.config.rooms.includes(room)) return c.json({ detail: unknownRoomDetail(family, room) }, 404);
+    if (!c.var.realm.rooms.includes(room)) return c.json({ detail: unknownRoomDetail(family, room) }, 404);
     await next();
   };
 }
 
-const moderationEnabled: MiddlewareHandler<App> = async (c, next) => {
-  if (c.var.config.adminToken === undefined) return c.json({ detail: sentences.moderationDisabled }, 403);
-  await next();
-};
-
-const unauthorized = { detail: sentences.adminTokenRequired };
-const adminToken: MiddlewareHandler<App> = bearerAuth({
-  verifyToken: (token, c) => timingSafeEqual(c.var.config.adminToken ?? "", token),
-  noAuthenticationHeader: { message: unauthorized },
-  invalidToken: { message: unauthorized },
-  invalidAuthenticationHeader: { message: () => Response.json(unauthorized, { status: 401 }) },
-});
-
-/** Moderation needs it enabled (an ADMIN_TOKEN secret), then that token; then the room is checked. */
+/** Moderation: the instance's moderator, or in a space its owner; then the room is checked. */
 function moderatorOnly(known: MiddlewareHandler<App>): MiddlewareHandler<App>[] {
-  return [moderationEnabled, adminToken, known];
+  return [realmModerator, known];
 }
 
-const stubOf = (c: Context<App>) => roomStub(c.env, c.req.param("name") ?? "");
+const stubOf = (c: Context<App>) => roomStub(c, c.req.param("name") ?? "");
 
 // ---------------------------------------------------------------------------
 // What the descriptions of a family's routes share, for one configuration.
@@ -116,7 +102,7 @@ function listRoute(family: Family): RestRoute {
   return {
     method: "get",
     path: family === "rooms" ? "/rooms" : "/channels",
-    handler: (c) => c.json(c.var.config.rooms),
+    handler: (c) => c.json(c.var.realm.rooms),
     describe: (config) => ({
       tags: familyDocs(family, config).tags,
       summary: `The configured ${family}`,
@@ -139,6 +125,18 @@ async function answerSlowly(answer: Response): Promise<Response> {
   return answer;
 }
 
+/**
+ * The upgrade as the room receives it: untouched, so that the room accepts the socket
+ * itself and can hibernate, but without a space's key, which the room has no need of.
+ */
+function withoutSpacePrefix(c: Context<App>): Request {
+  const key = c.req.param("key");
+  if (key === undefined) return c.req.raw;
+  const url = new URL(c.req.url);
+  url.pathname = url.pathname.slice(`/s/${key}`.length);
+  return new Request(url, c.req.raw);
+}
+
 /** Unknown rooms: the contract is a socket accepted then closed with 1008 and a reason. */
 function acceptAndClose(code: number, reason: string): Response {
   const { 0: client, 1: server } = new WebSocketPair();
@@ -155,12 +153,12 @@ function socketRoute(family: Family, base: string): RestRoute {
     handler: async (c) => {
       if (c.req.header("Upgrade")?.toLowerCase() !== "websocket") return c.json({ detail: sentences.notAWebSocketUpgrade }, 426);
       const room = c.req.param("name") ?? "";
-      if (!c.var.config.rooms.includes(room)) return acceptAndClose(1008, unknownRoomDetail(family, room));
+      if (!c.var.realm.rooms.includes(room)) return acceptAndClose(1008, unknownRoomDetail(family, room));
       const network = clientNetwork(c.req.raw);
       const refusedUntil = network === null ? undefined : floodRefusals.until(room, network, Date.now());
       if (refusedUntil !== undefined) return answerSlowly(floodRefusal(Noun, room, refusedUntil, Date.now()));
       // Untouched, so that the room accepts the socket itself and can hibernate.
-      const answer = await stubOf(c).fetch(c.req.raw);
+      const answer = await stubOf(c).fetch(withoutSpacePrefix(c));
       if (network === null || answer.status !== 429) return answer;
       floodRefusals.note(room, network, answer, Date.now());
       return answerSlowly(answer);
@@ -208,7 +206,7 @@ function rulesRoute(family: Family, base: string, known: MiddlewareHandler<App>)
     method: "get",
     path: `${base}/rules`,
     guards: [known],
-    handler: (c) => c.json(rulesBody(c.var.config, limitsOf(c.var.config, c.req.param("name") ?? ""))),
+    handler: (c) => c.json(rulesBody(c.var.config, c.var.realm.limitsOf(c.req.param("name") ?? ""), c.var.realm.rules)),
     describe: (config) => {
       const { tags, params, unknown, exampleRoom } = familyDocs(family, config);
       return {
@@ -291,7 +289,7 @@ function textRoute(family: Family, base: string, known: MiddlewareHandler<App>):
       }
       const { type = "text" } = body as { type?: unknown };
       if (type !== "text") return unprocessable(c, "type", "Field 'type' must be \"text\" on this path (or left out).");
-      const parsed = parseAs("text", { ...body, type }, c.var.config.limits);
+      const parsed = parseAs("text", { ...body, type }, c.var.realm.limitsOf(c.req.param("name") ?? ""));
       if (!parsed.ok) return unprocessable(c, parsed.field ?? "", parsed.reason);
       const result = await stubOf(c).postText(family, parsed.message, parsed.threading);
       if (!result.ok) return c.json({ detail: result.detail }, result.status);
@@ -334,7 +332,7 @@ function gischat1PostRoute(base: string, known: MiddlewareHandler<App>): RestRou
       if (typeof body !== "object" || body === null || Array.isArray(body)) {
         return unprocessable(c, "", 'The body must be a JSON object: {"message", "author", "avatar"?}.');
       }
-      const parsed = parseGischat1(body, c.var.config.limits);
+      const parsed = parseGischat1(body, c.var.realm.limitsOf(c.req.param("name") ?? ""));
       if (!parsed.ok) return unprocessable(c, parsed.field ?? "", parsed.reason);
       const result = await stubOf(c).postText("rooms", parsed.message);
       if (!result.ok) return c.json({ detail: result.detail }, result.status);

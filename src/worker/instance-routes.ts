@@ -10,7 +10,7 @@ const tags = ["instance"];
 const rules: RestRoute = {
   method: "get",
   path: "/rules",
-  handler: (c) => c.json(rulesBody(c.var.config, c.var.config.limits)),
+  handler: (c) => c.json(rulesBody(c.var.config, c.var.realm.limits, c.var.realm.rules)),
   describe: (config) => ({
     tags,
     summary: "Rules and limits",
@@ -26,8 +26,8 @@ const status: RestRoute = {
   method: "get",
   path: "/status",
   handler: async (c) => {
-    const { rooms } = c.var.config;
-    const counts = await Promise.all(rooms.map((room) => roomStub(c.env, room).connectedCount()));
+    const { rooms } = c.var.realm;
+    const counts = await Promise.all(rooms.map((room) => roomStub(c, room).connectedCount()));
     const list = rooms.map((name, index) => ({ name, nb_connected_users: counts[index] ?? 0 }));
     return c.json({ status: "ok", healthy: true, rooms: list, channels: list } satisfies StatusBody);
   },

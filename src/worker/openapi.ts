@@ -174,10 +174,21 @@ export function openApiDocument(config: Config, version: string, routes: readonl
     document = describedRoutes(config, routes).getOpenAPI31Document({
       openapi: "3.1.0",
       info: { title: "gischat-edge", version, description: DESCRIPTION },
+      // A private space is the same API under another base URL: /s/{key}.
+      servers: [
+        { url: "/", description: "The public rooms." },
+        {
+          url: "/s/{key}",
+          description: "A private space: every path answers there too (but the instance's administration), for that space's rooms.",
+          variables: { key: { default: "your-space-key", description: "The space's key, as its owner shared it." } },
+        },
+      ],
       tags: [
         { name: "instance", description: "The instance as a whole." },
         { name: "rooms family", description: "/room/{name}/…: QTribu, QChat before gischat 3.0." },
         { name: "channels family", description: "/channel/{name}/…: QChat for gischat 3.x, QField." },
+        { name: "spaces", description: "Rooms made at run time, and a space's own administration (under /s/{key})." },
+        { name: "administration", description: "The instance's moderator: private spaces." },
       ],
     });
     documents.set(config, document);
@@ -195,6 +206,11 @@ function describedRoutes(config: Config, routes: readonly RestRoute[]): OpenAPIH
     registry.registerComponent("schemas", name, schema as SchemaComponent);
   }
   registry.registerComponent("securitySchemes", "adminToken", { type: "http", scheme: "bearer", description: "The ADMIN_TOKEN secret." });
+  registry.registerComponent("securitySchemes", "ownerToken", {
+    type: "http",
+    scheme: "bearer",
+    description: "A space's owner token, shown once when the space is made (for the routes under /s/{key}).",
+  });
   for (const { method, path, describe } of routes) registry.registerPath(createRoute({ method, path, ...describe(config) }));
   return described;
 }

@@ -5,22 +5,32 @@
 import type { RouteConfig } from "@hono/zod-openapi";
 import type { Context, Handler, MiddlewareHandler } from "hono";
 import type { Config } from "../server/config";
+import type { Realm } from "./realms";
 import type { ValidationErrorBody } from "./rest-schemas";
 
-export type App = { Bindings: Env; Variables: { config: Config } };
+export type App = { Bindings: Env; Variables: { config: Config; realm: Realm } };
 
 /** A createRoute config without what the route itself fixes (method, path). */
 export type RouteDescription = Omit<RouteConfig, "method" | "path" | "middleware" | "hide">;
 
 export interface RestRoute {
-  method: "get" | "put" | "delete";
+  method: "get" | "put" | "post" | "delete";
   /** As OpenAPI writes it (`/room/{name}/ws`); Hono's form is derived (honoPath). */
   path: string;
   /** Middleware run first, in order: the moderation checks, the room check. */
   guards?: MiddlewareHandler<App>[];
   handler: Handler<App>;
   describe: (config: Config) => RouteDescription;
+  /**
+   * Where it answers: by default both among the public rooms and inside every space
+   * (under /s/{key}); "instance" for the instance's administration, "space" for a
+   * space's own.
+   */
+  scope?: "instance" | "space";
 }
+
+/** What a space's paths start with: the instance URL a community types is `https://host/s/{key}`. */
+export const SPACE_PREFIX = "/s/:key";
 
 /** `/room/{name}/ws` as Hono writes it: `/room/:name/ws`. */
 export function honoPath(path: string): string {
@@ -68,7 +78,7 @@ export function unprocessable(c: Context<App>, field: string, message: string) {
   return c.json(validationErrorBody(field, message), 422);
 }
 
-/** The Durable Object of a room, by its name. */
-export function roomStub(env: Env, room: string) {
-  return env.ROOM.get(env.ROOM.idFromName(room));
+/** The Durable Object of a room of the request's realm (the public rooms, or its space). */
+export function roomStub(c: Context<App>, room: string) {
+  return c.env.ROOM.get(c.env.ROOM.idFromName(c.var.realm.objectName(room)));
 }

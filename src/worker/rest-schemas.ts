@@ -28,8 +28,8 @@ export const rulesSchema = z.object({ rules: z.string(), main_lang: z.string(), 
 });
 
 /** The rules text and the limits, by the names the clients read. */
-export function rulesBody(config: Config, limits: Limits): RulesBody {
-  return { rules: config.rules, main_lang: config.mainLang, ...limitsByKey(limits) };
+export function rulesBody(config: Config, limits: Limits, rules = config.rules): RulesBody {
+  return { rules, main_lang: config.mainLang, ...limitsByKey(limits) };
 }
 
 export const banSchema = z

@@ -5,6 +5,7 @@ import { familyRoutes } from "./family-routes";
 import { INSTANCE_ROUTES } from "./instance-routes";
 import { openApiDocument } from "./openapi";
 import { json, type RestRoute, SERVER_ERROR } from "./rest-route";
+import { SPACE_ROUTES } from "./space-routes";
 
 const openApi: RestRoute = {
   method: "get",
@@ -18,4 +19,10 @@ const openApi: RestRoute = {
   }),
 };
 
-export const REST_ROUTES: readonly RestRoute[] = [openApi, ...INSTANCE_ROUTES, ...familyRoutes("rooms"), ...familyRoutes("channels")];
+export const REST_ROUTES: readonly RestRoute[] = [
+  openApi,
+  ...INSTANCE_ROUTES,
+  ...familyRoutes("rooms"),
+  ...familyRoutes("channels"),
+  ...SPACE_ROUTES,
+];
