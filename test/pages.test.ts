@@ -2,7 +2,7 @@
 // with a Content-Security-Policy that forbids inline scripts and eval; the JSON
 // API is unchanged beside them.
 import { describe, expect, it } from "vitest";
-import { HTML_PAGES } from "../src/worker/app";
+import { STATIC_PAGES } from "../src/worker/app";
 import wranglerToml from "../wrangler.toml?raw";
 import { request } from "./helpers";
 
@@ -76,6 +76,6 @@ describe("wrangler.toml", () => {
   it("runs the Worker first for exactly the HTML pages, so that they get their policy", () => {
     const line = /^run_worker_first\s*=\s*(\[.*\])\s*$/m.exec(wranglerToml);
     expect(line, "run_worker_first in [assets]").not.toBeNull();
-    expect(JSON.parse(line![1]!)).toEqual([...HTML_PAGES]);
+    expect(JSON.parse(line![1]!)).toEqual([...STATIC_PAGES]);
   });
 });

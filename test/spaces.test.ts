@@ -344,3 +344,20 @@ describe("rooms made at run time: POST /rooms, DELETE /rooms/{name}", () => {
     expect((await json(`/rooms`, { method: "POST", headers: owner(space), body: JSON.stringify({ name: "x" }) })).status).toBe(401);
   });
 });
+
+describe("GET /s/{key}/ (a space link)", () => {
+  it("opens the browser client in the space, with its security policy; a wrong key is a missing path", async () => {
+    const space = await createSpace();
+    const page = await request(`${space.path}/`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get("Content-Type")).toMatch(/^text\/html/);
+    expect(await page.text()).toContain('src="/app.js"');
+    expect(page.headers.get("Content-Security-Policy")).toContain("script-src 'self'");
+    const bare = await request(space.path, { redirect: "manual" });
+    expect(bare.status).toBe(302);
+    expect(bare.headers.get("Location")).toBe(`${space.path}/`);
+    const wrong = await request("/s/not-a-key/");
+    expect(wrong.status).toBe(404);
+    expect(await wrong.json()).toEqual(NOT_FOUND);
+  });
+});

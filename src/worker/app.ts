@@ -42,7 +42,6 @@ app.use(async (c, next) => {
  * is in the OpenAPI document. wrangler.toml's run_worker_first lists the same paths.
  */
 const PAGES = { "/": "client", "/docs": "docs" } as const satisfies Record<string, Page>;
-export const HTML_PAGES: readonly string[] = Object.keys(PAGES);
 for (const [path, page] of Object.entries(PAGES)) {
   app.get(path, (c) => servePage(page, c.req.raw, c.env.ASSETS));
 }
@@ -59,6 +58,14 @@ const inSpace: MiddlewareHandler<App> = async (c, next) => {
   c.set("realm", realm);
   await next();
 };
+
+// A space link, https://host/s/{key}/, opens the browser client in that space (it
+// takes its paths from its own address); without the slash, it is sent there.
+app.get(`${SPACE_PREFIX}/`, inSpace, (c) => servePage("client", c.req.raw, c.env.ASSETS, "/"));
+app.get(SPACE_PREFIX, inSpace, (c) => c.redirect(`${new URL(c.req.url).pathname}/`, 302));
+/** The pages the assets would answer themselves: wrangler.toml's run_worker_first lists them (no file lies under /s/). */
+export const STATIC_PAGES: readonly string[] = Object.keys(PAGES);
+export const HTML_PAGES: readonly string[] = [...STATIC_PAGES, `${SPACE_PREFIX}/`, SPACE_PREFIX];
 
 for (const { method, path, guards = [], handler, scope } of REST_ROUTES) {
   if (scope !== "space") app.on(method, [honoPath(path)], amongPublicRooms, ...guards, handler);

@@ -27,9 +27,12 @@ export function contentSecurityPolicy(page: Page, url: URL): string {
     .join("; ");
 }
 
-/** The page's file as the assets binding serves it, with the page's security headers added. */
-export async function servePage(page: Page, request: Request, assets: Fetcher): Promise<Response> {
-  const asset = await assets.fetch(request);
+/**
+ * The page's file as the assets binding serves it, with the page's security headers
+ * added; `assetPath` when the page is served at another path (a space's /s/{key}/).
+ */
+export async function servePage(page: Page, request: Request, assets: Fetcher, assetPath?: string): Promise<Response> {
+  const asset = await assets.fetch(assetPath === undefined ? request : new Request(new URL(assetPath, request.url), request));
   const response = new Response(asset.body, asset);
   response.headers.set("Content-Security-Policy", contentSecurityPolicy(page, new URL(request.url)));
   response.headers.set("X-Content-Type-Options", "nosniff");
