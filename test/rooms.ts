@@ -8,19 +8,30 @@ const PLAIN = pool("room", 120);
 const SLOW = pool("slow", 16, { rate_limit_burst: 5, rate_limit_per_second: 0.2 });
 /** test/hostile.test.ts sends thousands of frames from one socket. */
 const HOSTILE = pool("hostile", 16, { rate_limit_burst: 1_000_000, rate_limit_per_second: 1_000_000 });
+/** test/retention.test.ts: a history of at most 6 messages, and one of at most 2,000 bytes. */
+const FEW = pool("few", 8, { retention_max_messages: 6 });
+const SMALL = pool("small", 8, { retention_max_bytes: 2_000 });
 
 /** Rooms some tests name: the default ones, a name with spaces, and a room of three. */
 const NAMED = ["QGIS", "Geotribu", "Field and mobile"];
 const SMALL_ROOM = "small room";
 
 export const TEST_ROOMS = {
-  names: [...NAMED, ...PLAIN.names, SMALL_ROOM, ...SLOW.names, ...HOSTILE.names],
-  limits: { [SMALL_ROOM]: { max_users: 3 }, ...SLOW.limits, ...HOSTILE.limits } as Record<string, Record<string, number>>,
+  names: [...NAMED, ...PLAIN.names, SMALL_ROOM, ...SLOW.names, ...HOSTILE.names, ...FEW.names, ...SMALL.names],
+  limits: {
+    [SMALL_ROOM]: { max_users: 3 },
+    ...SLOW.limits,
+    ...HOSTILE.limits,
+    ...FEW.limits,
+    ...SMALL.limits,
+  } as Record<string, Record<string, number>>,
 };
 
 export const freshRoom = PLAIN.next;
 export const freshSlowRoom = SLOW.next;
 export const freshHostileRoom = HOSTILE.next;
+export const freshFewRoom = FEW.next;
+export const freshSmallRoom = SMALL.next;
 export { SMALL_ROOM };
 
 function pool(prefix: string, size: number, limits?: Record<string, number>) {

@@ -174,6 +174,8 @@ class ChatSession {
         return this.onUserEvent(message);
       case "like":
         return this.onLike(message);
+      case "message_deleted":
+        return this.onDeleted(message.message_id);
       default:
         return this.onAuthored(message);
     }
@@ -215,6 +217,13 @@ class ChatSession {
     const text = `${message.liker_author} liked your message “${message.message}”`;
     ui.likes.prepend(el("li", { text }));
     appendToList(renderEvent(`♥ ${text}`, "like", message.timestamp));
+  }
+
+  /** A moderator deleted a stored message: it goes from the conversation and the map. */
+  private onDeleted(messageId: string): void {
+    messageItem(messageId)?.remove();
+    this.map.forget(messageId);
+    this.received.delete(messageId);
   }
 
   private onAuthored(message: Received): void {

@@ -76,6 +76,13 @@ export class ChatMap {
   }
 
   /** Flies to a shared item and highlights it; false if it is not on the map. */
+  /** Removes what a message drew (a moderator deleted it). */
+  forget(messageId: string): void {
+    this.items.get(messageId)?.remove();
+    this.items.delete(messageId);
+    if (this.highlighted === messageId) this.highlighted = undefined;
+  }
+
   flyTo(messageId: string): boolean {
     const item = this.items.get(messageId);
     if (!item) return false;

@@ -1,15 +1,17 @@
 // What a moderator does to a room, as the coordinator of a big room would: bans
-// in SQLite (bans.ts), refused everywhere a nickname is claimed or used, and the
-// room's alarm, which exists only while a ban does and deletes expired ones.
+// in SQLite (bans.ts), refused everywhere a nickname is claimed or used. Expired
+// bans are deleted by the room's one alarm (alarm.ts), for which the bans are one
+// of the things that expire.
 import { logEvent } from "../server/log";
 import { sentences } from "../wire/sentences";
+import type { Expiring } from "./alarm";
 import { Bans } from "./bans";
 
 export class Moderation {
   private readonly bans: Bans;
 
   constructor(
-    private readonly storage: DurableObjectStorage,
+    storage: DurableObjectStorage,
     private readonly room: string,
   ) {
     this.bans = new Bans(storage);
@@ -21,27 +23,19 @@ export class Moderation {
     return until === undefined ? undefined : sentences.banned(nickname, until);
   }
 
-  /** Bans the nickname for `seconds` (a longer ban in place is kept): when it ends. */
-  async ban(nickname: string, seconds: number): Promise<number> {
-    const until = this.bans.add(nickname, Date.now() + seconds * 1000);
-    await this.scheduleCleanup();
-    return until;
+  /** Bans the nickname for `seconds` (a longer ban in place is kept): when it ends. The caller sets the alarm. */
+  ban(nickname: string, seconds: number): number {
+    return this.bans.add(nickname, Date.now() + seconds * 1000);
   }
 
-  async onAlarm(): Promise<void> {
-    this.bans.removeExpired(Date.now());
-    await this.scheduleCleanup();
-  }
+  /** The bans, as one of the things the room's alarm expires. */
+  readonly expiringBans: Expiring = {
+    nextExpiry: () => this.bans.nextExpiry(),
+    removeExpired: () => this.bans.removeExpired(Date.now()),
+  };
 
   /** One JSON line per moderation action; never the token. */
   log(action: string, details: Record<string, unknown> = {}): void {
     logEvent("moderation", { room: this.room, action, ...details });
-  }
-
-  private async scheduleCleanup(): Promise<void> {
-    const next = this.bans.nextExpiry();
-    if (next === undefined) return this.storage.deleteAlarm();
-    const current = await this.storage.getAlarm();
-    if (current === null || current > next) await this.storage.setAlarm(next);
   }
 }

@@ -24,8 +24,10 @@ import {
   type WireMessage,
 } from "../wire/messages";
 import { sentences } from "../wire/sentences";
+import { RoomAlarm } from "./alarm";
+import { exportStream } from "./export";
 import { FloodGuard } from "./flood-guard";
-import { History } from "./history";
+import { History, type Retention } from "./history";
 import { Moderation } from "./moderation";
 import { Outgoing } from "./outgoing";
 import { costOf } from "./rate-limit";
@@ -36,6 +38,17 @@ import { Sockets } from "./sockets";
 export type ShapedMessage = ReturnType<typeof shape>;
 
 export type PostResult = { ok: true; message: ShapedMessage } | { ok: false; status: 403 | 404 | 409; detail: string };
+
+/** A page of the history, as the Worker answers it (…/messages). */
+export type PageResult =
+  | { ok: true; page: { messages: ShapedMessage[]; next_before: string | null } }
+  | { ok: false; status: 404; detail: string };
+
+/**
+ * At most this much of the history in one page (UTF-8 bytes as stored): a page of
+ * a hundred big layers is cut short (never empty) and its next_before goes on from there.
+ */
+const PAGE_MAX_BYTES = 8_000_000;
 
 export interface BanResult {
   nickname: string;
@@ -61,6 +74,8 @@ export class Room extends DurableObject<Env> {
   private readonly moderation: Moderation;
   /** A cache of the space's limits, read from storage once per wake-up. */
   private spaceOverrides: Record<string, number> | undefined;
+  /** One alarm for all that expires in the room: bans and old messages. */
+  private readonly alarms: RoomAlarm;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -69,6 +84,10 @@ export class Room extends DurableObject<Env> {
     this.guard = new FloodGuard(ctx.storage, this.sockets, () => this.limits);
     this.history = new History(ctx.storage);
     this.moderation = new Moderation(ctx.storage, this.name);
+    this.alarms = new RoomAlarm(ctx.storage, [
+      this.moderation.expiringBans,
+      { nextExpiry: () => this.history.nextExpiry(this.retention), removeExpired: () => this.history.removeExpired(this.retention) },
+    ]);
     // Clients' keepalives are answered by the platform without waking the room.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair("ping", "pong"));
   }
@@ -91,6 +110,12 @@ export class Room extends DurableObject<Env> {
     if (this.place.spaceId === undefined) return limitsOf(config, this.name);
     this.spaceOverrides ??= this.ctx.storage.kv.get<Record<string, number>>(SPACE_LIMITS) ?? {};
     return limitsForSpace(config, this.spaceOverrides);
+  }
+
+  /** What this room's history keeps: its age, number and byte caps. */
+  private get retention(): Retention {
+    const { retentionDays, retentionMaxMessages, retentionMaxBytes } = this.limits;
+    return { days: retentionDays, maxMessages: retentionMaxMessages, maxBytes: retentionMaxBytes };
   }
 
   // -------------------------------------------------------------------------
@@ -283,7 +308,10 @@ export class Room extends DurableObject<Env> {
   private broadcastAndStore(message: WireMessage, threading: Threading = {}): Envelope {
     const stamped = envelope(message, { id: this.idFor(threading.clientId), inReplyTo: threading.inReplyTo });
     // Stored first: a message someone saw is a message a newcomer can replay.
-    if (isStorable(message)) this.history.append(stamped, this.limits.maxStoredMessages);
+    if (isStorable(message) && this.history.append(stamped, this.retention)) {
+      // The first message of an empty history is the first that can expire.
+      this.alarms.expect().catch((error: unknown) => logFailure("alarm_failed", error, { room: this.name }));
+    }
     this.sockets.send(this.sockets.live(), new Outgoing(stamped));
     return stamped;
   }
@@ -309,7 +337,7 @@ export class Room extends DurableObject<Env> {
   }
 
   private replayHistory(ws: WebSocket): void {
-    for (const stored of this.history.recent(this.limits.maxStoredMessages)) {
+    for (const stored of this.history.recent(this.limits.maxStoredMessages, this.retention)) {
       this.sockets.send([ws], new Outgoing(stored));
     }
   }
@@ -326,7 +354,30 @@ export class Room extends DurableObject<Env> {
   }
 
   recentMessages(family: Family): ShapedMessage[] {
-    return this.history.recent(this.limits.maxStoredMessages).map((stored) => shape(stored, family));
+    return this.history.recent(this.limits.maxStoredMessages, this.retention).map((stored) => shape(stored, family));
+  }
+
+  /** `GET …/messages`: `limit` messages older than `before` (or the newest), oldest first within the page. */
+  messagesPage(family: Family, before: string | undefined, limit: number): PageResult {
+    const page = this.history.page(before, limit, PAGE_MAX_BYTES, this.retention);
+    if (page === undefined) return { ok: false, status: 404, detail: sentences.unknownCursor(family, this.name, before ?? "") };
+    return {
+      ok: true,
+      page: { messages: page.messages.map((stored) => shape(stored, family)), next_before: page.nextBefore ?? null },
+    };
+  }
+
+  /** `GET …/export.geojson`: the geodata of the history, streamed as it is read. */
+  exportGeojson(): ReadableStream<Uint8Array> {
+    return exportStream(this.history, () => this.retention, this.name);
+  }
+
+  /** Deletes one stored message and tells every socket (gischat 1.x ones excepted): whether it existed. */
+  deleteMessage(id: string): boolean {
+    if (!this.history.delete(id)) return false;
+    this.sockets.broadcast({ type: "message_deleted", message_id: id });
+    this.moderation.log("delete_message", { message_id: id });
+    return true;
   }
 
   /** `PUT …/text`: the message was validated by the Worker; the author rule needs the room. */
@@ -340,14 +391,16 @@ export class Room extends DurableObject<Env> {
     return { ok: true, message: shape(this.broadcastAndStore(message, threading), family) };
   }
 
-  clearHistory(): void {
+  async clearHistory(): Promise<void> {
     this.history.clear();
     this.moderation.log("clear_history");
+    await this.alarms.schedule();
   }
 
   /** Closes the nickname's sockets, announces its exit, and refuses it here until the ban ends. */
   async ban(nickname: string, seconds: number): Promise<BanResult> {
-    const until = await this.moderation.ban(nickname, seconds);
+    const until = this.moderation.ban(nickname, seconds);
+    await this.alarms.schedule();
     const holders = this.sockets.holding(nickname);
     const minutes = Math.ceil((until - Date.now()) / 60_000);
     for (const ws of holders) this.closeByRoom(ws, POLICY_VIOLATION, sentences.closedByBan(minutes));
@@ -357,7 +410,7 @@ export class Room extends DurableObject<Env> {
   }
 
   override async alarm(): Promise<void> {
-    await this.moderation.onAlarm();
+    await this.alarms.ring();
   }
 
   // -------------------------------------------------------------------------

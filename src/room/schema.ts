@@ -20,6 +20,30 @@ const MIGRATIONS: readonly string[] = [
   `ALTER TABLE flooders ADD COLUMN refused_until INTEGER NOT NULL DEFAULT 0;`,
   // 5: messages found by id: a client's own id is kept only if no stored message has it.
   `CREATE INDEX messages_by_id ON messages (id);`,
+  // 6: the whole history up to the room's retention: when each message was stored
+  //    (Date.now() milliseconds, for expiry by age) and its size (UTF-8 bytes of its
+  //    JSON, for the byte cap), with the totals kept by triggers so that enforcing the
+  //    caps on every append reads one row instead of the whole table. Messages stored
+  //    before this migration (at most MAX_STORED_MESSAGES) get their own timestamp
+  //    when their JSON is one chunk, else the migration's time.
+  `ALTER TABLE messages ADD COLUMN created_at INTEGER NOT NULL DEFAULT 0;
+   ALTER TABLE messages ADD COLUMN bytes INTEGER NOT NULL DEFAULT 0;
+   UPDATE messages SET
+     bytes = (SELECT COALESCE(SUM(length(p.data)), 0) FROM message_parts p WHERE p.seq = messages.seq),
+     created_at = COALESCE(
+       (SELECT CASE WHEN json_valid(CAST(p.data AS TEXT)) THEN json_extract(CAST(p.data AS TEXT), '$.timestamp') * 1000 END
+        FROM message_parts p WHERE p.seq = messages.seq AND p.part = 0
+          AND NOT EXISTS (SELECT 1 FROM message_parts q WHERE q.seq = messages.seq AND q.part = 1)),
+       CAST(strftime('%s', 'now') AS INTEGER) * 1000);
+   CREATE INDEX messages_by_created_at ON messages (created_at);
+   CREATE TABLE history_totals (messages INTEGER NOT NULL, bytes INTEGER NOT NULL);
+   INSERT INTO history_totals SELECT COUNT(*), COALESCE(SUM(bytes), 0) FROM messages;
+   CREATE TRIGGER history_totals_insert AFTER INSERT ON messages BEGIN
+     UPDATE history_totals SET messages = messages + 1, bytes = bytes + NEW.bytes;
+   END;
+   CREATE TRIGGER history_totals_delete AFTER DELETE ON messages BEGIN
+     UPDATE history_totals SET messages = messages - 1, bytes = bytes - OLD.bytes;
+   END;`,
 ];
 
 export function migrate(storage: DurableObjectStorage): void {

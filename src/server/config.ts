@@ -66,6 +66,7 @@ function limitVariable(spec: LimitSpec) {
 function limitsFromVars(vars: Record<string, unknown>, ctx: z.RefinementCtx): Limits {
   const limits = Object.fromEntries(LIMIT_NAMES.map((name) => [name, vars[LIMITS[name].variable]])) as unknown as Limits;
   checkAuthorBounds(limits, "MIN_AUTHOR_LENGTH", "MAX_AUTHOR_LENGTH", ctx);
+  checkReplayWithinRetention(limits, "MAX_STORED_MESSAGES", "RETENTION_MAX_MESSAGES", ctx);
   return limits;
 }
 
@@ -74,6 +75,16 @@ function checkAuthorBounds(limits: Limits, minLabel: string, maxLabel: string, c
     ctx.addIssue({
       code: "custom",
       message: `${minLabel} (${limits.minAuthorLength}) must not be greater than ${maxLabel} (${limits.maxAuthorLength})`,
+    });
+  }
+}
+
+/** The replay is taken from the history: it cannot hold more than the history keeps. */
+function checkReplayWithinRetention(limits: Limits, replayLabel: string, retentionLabel: string, ctx: z.RefinementCtx): void {
+  if (limits.maxStoredMessages > limits.retentionMaxMessages) {
+    ctx.addIssue({
+      code: "custom",
+      message: `${replayLabel} (${limits.maxStoredMessages}) must not be greater than ${retentionLabel} (${limits.retentionMaxMessages}): the replay is taken from the history`,
     });
   }
 }
@@ -111,6 +122,7 @@ function withOverrides(defaults: Limits, overrides: Record<string, unknown>, lab
     }
   }
   checkAuthorBounds(limits, `${label}.min_author_length`, "max_author_length", ctx);
+  checkReplayWithinRetention(limits, `${label}.max_stored_messages`, "retention_max_messages", ctx);
   return limits;
 }
 

@@ -93,6 +93,11 @@ export const SERVER_MESSAGE_DOCS: ServerDocs = {
     description: "Why a frame was refused, as a sentence a person can act on. Sent to the sender alone; the socket stays open.",
     example: { type: "uncompliant", reason: "Field 'text' must be at most 255 characters long." },
   },
+  message_deleted: {
+    description:
+      "A moderator deleted the stored message with this id (DELETE …/{name}/messages/{id}): it is gone from the history, so hide it. Sent to every socket of the room but gischat 1.x ones; clients that do not know the type ignore it.",
+    example: { type: "message_deleted", message_id: "3f0c9a52-6f1e-4c8e-9a57-2d8b1e0f4c11" },
+  },
 };
 
 /** The id and timestamp the channels family adds, as an example. */

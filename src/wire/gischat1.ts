@@ -102,12 +102,15 @@ export function gischat1Frame(message: WireMessage): Gischat1Frame | undefined {
     case "exiter":
       // 1.x had no such frames: the count that follows says enough.
       return undefined;
+    case "message_deleted":
+      // QTribu 1.0 raises on a frame without author and message, and cannot hide a message anyway.
+      return undefined;
     default:
       return { message: summaryOf(message), author: NOTICE_AUTHOR, avatar: NOTICE_AVATAR };
   }
 }
 
-type Summarized = Exclude<WireMessage, { type: "text" | "nb_users" | "uncompliant" | "newcomer" | "exiter" }>;
+type Summarized = Exclude<WireMessage, { type: "text" | "nb_users" | "uncompliant" | "newcomer" | "exiter" | "message_deleted" }>;
 
 /** One line saying what was shared, and which plugin shows it. */
 export function summaryOf(message: Summarized): string {

@@ -12,7 +12,14 @@ export interface Limits {
   maxGeojsonFeatures: number;
   maxModelRawLength: number;
   maxScriptRawLength: number;
+  /** Messages replayed on connect and answered by GET …/last (the history keeps more: the retention below). */
   maxStoredMessages: number;
+  /** Days a stored message is kept; older ones are never shown and are deleted by the room's alarm. */
+  retentionDays: number;
+  /** Messages a room's history keeps at most; the oldest go first. */
+  retentionMaxMessages: number;
+  /** Bytes (UTF-8 JSON) a room's history keeps at most; the oldest go first. */
+  retentionMaxBytes: number;
   /** Largest WebSocket frame (in characters) read before it is even parsed. */
   maxFrameLength: number;
   /** Live sockets a room accepts; one more is closed with 1013. */
@@ -46,6 +53,10 @@ export const LIMITS = {
   maxModelRawLength: { variable: "MAX_MODEL_RAW_LENGTH", key: "max_model_raw_length", fallback: 1_000_000, min: 1 },
   maxScriptRawLength: { variable: "MAX_SCRIPT_RAW_LENGTH", key: "max_script_raw_length", fallback: 2_000_000, min: 1 },
   maxStoredMessages: { variable: "MAX_STORED_MESSAGES", key: "max_stored_messages", fallback: 5, min: 0 },
+  // A month, 10,000 messages, 50 MB: see the README (Configuration) for why.
+  retentionDays: { variable: "RETENTION_DAYS", key: "retention_days", fallback: 30, min: 1 },
+  retentionMaxMessages: { variable: "RETENTION_MAX_MESSAGES", key: "retention_max_messages", fallback: 10_000, min: 1 },
+  retentionMaxBytes: { variable: "RETENTION_MAX_BYTES", key: "retention_max_bytes", fallback: 50_000_000, min: 1 },
   maxFrameLength: { variable: "MAX_FRAME_LENGTH", key: "max_frame_length", fallback: 12_000_000, min: 1 },
   maxUsers: { variable: "MAX_USERS", key: "max_users", fallback: 1000, min: 1 },
   rateLimitBurst: { variable: "RATE_LIMIT_BURST", key: "rate_limit_burst", fallback: 20, min: 1 },

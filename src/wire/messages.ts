@@ -146,6 +146,8 @@ function buildSchemas(limits: Limits) {
 export const serverSchemas = {
   nb_users: z.object({ type: z.literal("nb_users"), nb_users: z.number().int().nonnegative() }),
   uncompliant: z.object({ type: z.literal("uncompliant"), reason: z.string() }),
+  /** A moderator deleted a stored message: clients that know the type hide it; the others ignore it. */
+  message_deleted: z.object({ type: z.literal("message_deleted"), message_id: z.string() }),
 };
 
 export type ClientSchemas = ReturnType<typeof buildSchemas>;
@@ -161,7 +163,7 @@ const UNSTORED_CLIENT_TYPES: ReadonlySet<ClientMessageType> = new Set(["newcomer
 
 /** Whether a message is kept in the room's history and replayed to newcomers. */
 export function isStorable(message: WireMessage): boolean {
-  if (message.type === "nb_users" || message.type === "uncompliant") return false;
+  if (message.type === "nb_users" || message.type === "uncompliant" || message.type === "message_deleted") return false;
   if (message.type === "text") return !CHEAT_CODES.has(message.text);
   return !UNSTORED_CLIENT_TYPES.has(message.type);
 }

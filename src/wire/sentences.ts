@@ -11,6 +11,11 @@ export const MAX_BAN_SECONDS = 365 * 24 * 3600;
 /** What `seconds` of DELETE …/users/{nickname} must be. */
 export const BAN_DURATION = `a whole number of seconds from 1 to ${MAX_BAN_SECONDS} (a year)`;
 
+/** The most messages one page of GET …/messages holds, and how many without `limit`. */
+export const MAX_PAGE_LIMIT = 100;
+export const DEFAULT_PAGE_LIMIT = 50;
+const PAGE_LIMIT_RULE = `a whole number from 1 to ${MAX_PAGE_LIMIT} (default ${DEFAULT_PAGE_LIMIT})`;
+
 export const sentences = {
   alreadyRegistered: (family: Family, room: string, nickname: string) =>
     `${alreadyRegisteredPrefix(nickname)} in ${FAMILIES[family].noun} ${room}`,
@@ -45,5 +50,11 @@ export const sentences = {
   notAWebSocketUpgrade: "Expected a WebSocket upgrade (Upgrade: websocket)",
   moderationDisabled: "Moderation is disabled on this server: no ADMIN_TOKEN secret is configured.",
   adminTokenRequired: "A valid 'Authorization: Bearer <ADMIN_TOKEN>' header is required.",
+  unknownCursor: (family: Family, room: string, id: string) =>
+    `No message with id '${id}' in the history of ${FAMILIES[family].noun} ${room}: it was deleted, or is past the retention, or never was. Ask again without 'before' for the newest page.`,
+  unknownMessage: (family: Family, room: string, id: string) =>
+    `No message with id '${id}' in the history of ${FAMILIES[family].noun} ${room}: it was already deleted, or is past the retention.`,
+  pageLimitInvalid: `Query parameter 'limit' must be ${PAGE_LIMIT_RULE}: how many messages the page holds.`,
+  pageBeforeInvalid: "Query parameter 'before' must be a message id (1 to 100 characters): the page holds the messages older than it.",
   banSecondsInvalid: `Query parameter 'seconds' must be ${BAN_DURATION}: how long the ban lasts.`,
 } as const;

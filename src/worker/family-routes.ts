@@ -9,7 +9,7 @@ import { CHANNEL_STAMP_EXAMPLE, CLIENT_MESSAGE_DOCS } from "../wire/examples";
 import { FAMILIES, type Family, unknownRoomDetail } from "../wire/families";
 import { type Gischat1Text, gischat1Text, parseGischat1 } from "../wire/gischat1";
 import { type Parsed, parseAs, schemasFor } from "../wire/messages";
-import { BAN_DURATION, MAX_BAN_SECONDS, sentences } from "../wire/sentences";
+import { BAN_DURATION, DEFAULT_PAGE_LIMIT, MAX_BAN_SECONDS, MAX_PAGE_LIMIT, sentences } from "../wire/sentences";
 import { realmModerator } from "./guards";
 import { receivedComponent } from "./openapi";
 import { RefusalCache } from "./refusal-cache";
@@ -25,8 +25,11 @@ export function familyRoutes(family: Family): RestRoute[] {
     rulesRoute(family, base, known),
     usersRoute(family, base, known),
     lastRoute(family, base, known),
+    pageRoute(family, base, known),
+    exportRoute(family, base, known),
     textRoute(family, base, known),
     clearRoute(family, base, known),
+    deleteMessageRoute(family, base, known),
     banRoute(family, base, known),
   ];
   // gischat 1.x's REST post (QTribu 1.0) is on the only path family 1.x had.
@@ -277,6 +280,146 @@ function lastRoute(family: Family, base: string, known: MiddlewareHandler<App>):
   };
 }
 
+/** `?limit=N` of GET …/messages: validated and documented by this schema. */
+const pageLimit = z.coerce.number().int().min(1).max(MAX_PAGE_LIMIT).default(DEFAULT_PAGE_LIMIT);
+/** `?before=<id>`: a message id (the server's and QChat's are UUIDs; any id the room has is accepted). */
+const pageBefore = z.string().min(1).max(100).optional();
+
+function pageRoute(family: Family, base: string, known: MiddlewareHandler<App>): RestRoute {
+  return {
+    method: "get",
+    path: `${base}/messages`,
+    guards: [known],
+    handler: async (c) => {
+      const limit = pageLimit.safeParse(c.req.query("limit"));
+      if (!limit.success) return unprocessable(c, "query.limit", sentences.pageLimitInvalid);
+      const before = pageBefore.safeParse(c.req.query("before"));
+      if (!before.success) return unprocessable(c, "query.before", sentences.pageBeforeInvalid);
+      const result = await stubOf(c).messagesPage(family, before.data, limit.data);
+      if (!result.ok) return c.json({ detail: result.detail }, result.status);
+      return c.json(result.page);
+    },
+    describe: (config) => {
+      const { tags, name, messageRef, textExample, exampleRoom } = familyDocs(family, config);
+      const limit = pageLimit.openapi({
+        param: { description: `How many messages: 1 to ${MAX_PAGE_LIMIT}, ${DEFAULT_PAGE_LIMIT} if left out.`, example: 50 },
+      });
+      const before = pageBefore.openapi({
+        param: {
+          description: "A message's id: the page holds the messages older than it. Left out: the newest messages.",
+          example: CHANNEL_STAMP_EXAMPLE.id,
+        },
+      });
+      return {
+        tags,
+        summary: "A page of the room's history",
+        operationId: `${family}_messages`,
+        description:
+          "The room's whole history, within its retention (RETENTION_DAYS, RETENTION_MAX_MESSAGES, RETENTION_MAX_BYTES), a page at a time from the newest backwards. " +
+          "A page holds the `limit` messages just older than `before` (the newest `limit` without it), oldest first within the page, like GET …/last; " +
+          "`next_before` is the id of its oldest message, to ask for the page before it, or null when there is nothing older. " +
+          "Messages that arrive meanwhile never make a page skip or repeat one: they are newer than every cursor. " +
+          "A page is cut short (never empty) past 8 MB of messages; next_before goes on from there.",
+        request: { params: z.object({ name }), query: z.object({ before, limit }) },
+        responses: {
+          200: json(
+            {
+              type: "object",
+              properties: {
+                messages: { type: "array", items: messageRef, maxItems: MAX_PAGE_LIMIT },
+                next_before: { type: ["string", "null"], description: "The id to pass as `before` for older messages; null: none left." },
+              },
+              required: ["messages", "next_before"],
+            },
+            "The page, oldest first.",
+            { messages: [textExample], next_before: null },
+          ),
+          404: {
+            ...detail(
+              `No such ${FAMILIES[family].noun}, or \`before\` names no message of its retained history (deleted, expired, or unknown).`,
+              sentences.unknownCursor(family, exampleRoom, CHANNEL_STAMP_EXAMPLE.id),
+            ),
+          },
+          422: validationError("A bad `limit` or `before`, naming the parameter.", "query.limit", sentences.pageLimitInvalid),
+          500: SERVER_ERROR,
+        },
+      };
+    },
+  };
+}
+
+function exportRoute(family: Family, base: string, known: MiddlewareHandler<App>): RestRoute {
+  return {
+    method: "get",
+    path: `${base}/export.geojson`,
+    guards: [known],
+    handler: async (c) => {
+      const stream = await stubOf(c).exportGeojson();
+      return new Response(stream, { headers: { "Content-Type": "application/geo+json" } });
+    },
+    describe: (config) => {
+      const { tags, params, unknown } = familyDocs(family, config);
+      return {
+        tags,
+        summary: "The room's geodata as GeoJSON",
+        operationId: `${family}_export_geojson`,
+        description:
+          "Everything geographic in the room's retained history, oldest first, as one RFC 7946 FeatureCollection in WGS 84 longitude/latitude: " +
+          "every feature of every shared layer (its properties kept, plus message_id, message_type, author, time and layer_name), every bbox as a Polygon, every position as a Point. " +
+          "Coordinates in EPSG:4326, OGC:CRS84 and EPSG:3857 (900913, 102100) are converted; what is in any other CRS is left out and counted in the foreign member `not_converted`. " +
+          "A geometry that is not valid GeoJSON, or not on the Earth, is exported as null. Add the URL to QGIS as a vector layer, or give it to GDAL (ogrinfo, ogr2ogr). The same for both families.",
+        request: { params },
+        responses: {
+          200: {
+            description: "A FeatureCollection (streamed as the history is read).",
+            content: {
+              "application/geo+json": {
+                schema: {
+                  type: "object",
+                  properties: {
+                    type: { const: "FeatureCollection" },
+                    name: { type: "string", description: "The room's name (GDAL names the layer after it)." },
+                    features: { type: "array", items: { type: "object" } },
+                    not_converted: {
+                      type: "array",
+                      description: "Per CRS the server cannot convert: the messages and features left out.",
+                      items: {
+                        type: "object",
+                        properties: { crs_authid: { type: "string" }, messages: { type: "integer" }, features: { type: "integer" } },
+                        required: ["crs_authid", "messages", "features"],
+                      },
+                    },
+                  },
+                  required: ["type", "name", "features", "not_converted"],
+                },
+                example: {
+                  type: "FeatureCollection",
+                  name: config.rooms[0] ?? "",
+                  features: [
+                    {
+                      type: "Feature",
+                      geometry: { type: "Point", coordinates: [2.3499, 48.853] },
+                      properties: {
+                        message_id: CHANNEL_STAMP_EXAMPLE.id,
+                        message_type: "position",
+                        author: "jane_doe",
+                        time: new Date(CHANNEL_STAMP_EXAMPLE.timestamp * 1000).toISOString(),
+                      },
+                    },
+                  ],
+                  not_converted: [{ crs_authid: "EPSG:2154", messages: 2, features: 120 }],
+                },
+              },
+            },
+          },
+          404: unknown,
+          500: SERVER_ERROR,
+        },
+      };
+    },
+  };
+}
+
 function textRoute(family: Family, base: string, known: MiddlewareHandler<App>): RestRoute {
   return {
     method: "put",
@@ -382,6 +525,45 @@ function clearRoute(family: Family, base: string, known: MiddlewareHandler<App>)
           204: { description: "Cleared. Connected sockets are not told." },
           ...MODERATION_RESPONSES,
           404: unknown,
+          500: SERVER_ERROR,
+        },
+      };
+    },
+  };
+}
+
+function deleteMessageRoute(family: Family, base: string, known: MiddlewareHandler<App>): RestRoute {
+  return {
+    method: "delete",
+    path: `${base}/messages/{id}`,
+    guards: moderatorOnly(known),
+    handler: async (c) => {
+      const id = c.req.param("id") ?? "";
+      if (!(await stubOf(c).deleteMessage(id)))
+        return c.json({ detail: sentences.unknownMessage(family, c.req.param("name") ?? "", id) }, 404);
+      return c.body(null, 204);
+    },
+    describe: (config) => {
+      const { tags, name, exampleRoom } = familyDocs(family, config);
+      const id = z.string().openapi({
+        param: { description: "The message's id, as the channels family and the pages show it.", example: CHANNEL_STAMP_EXAMPLE.id },
+      });
+      return {
+        tags,
+        summary: "Delete one stored message (moderation)",
+        operationId: `${family}_delete_message`,
+        description:
+          "Deletes the message from the room's storage, so that the replay, GET …/last, the pages and the export no longer have it, " +
+          "and sends every socket of the room MessageDeletedMessageReceived (gischat 1.x sockets excepted: they cannot read it).",
+        security: [{ adminToken: [] }],
+        request: { params: z.object({ name, id }) },
+        responses: {
+          204: { description: "Deleted, and the sockets told." },
+          ...MODERATION_RESPONSES,
+          404: detail(
+            `No such ${FAMILIES[family].noun}, or no stored message has this id.`,
+            sentences.unknownMessage(family, exampleRoom, CHANNEL_STAMP_EXAMPLE.id),
+          ),
           500: SERVER_ERROR,
         },
       };
