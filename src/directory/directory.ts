@@ -8,6 +8,7 @@
 // signed, see server/space-keys.ts).
 import { DurableObject } from "cloudflare:workers";
 import { logEvent } from "../server/log";
+import { applyMigrations } from "../server/migrations";
 import { roomObjectName } from "../server/room-names";
 import { importSecret, newOwnerToken, newSpaceId, randomBytes, sha256, signSpaceKey } from "../server/space-keys";
 import { sentences } from "../wire/sentences";
@@ -61,7 +62,7 @@ export class Directory extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
-    migrate(ctx.storage, MIGRATIONS);
+    applyMigrations(ctx.storage, MIGRATIONS);
   }
 
   /** The raw HMAC secret of space keys, made on first use. */
@@ -238,16 +239,3 @@ type SpaceRow = {
   limits: string;
   created_at: number;
 };
-
-/** Numbered migrations, applied once each, in order, each in its own transaction; append-only. */
-function migrate(storage: DurableObjectStorage, migrations: readonly string[]): void {
-  const { sql } = storage;
-  sql.exec("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY)");
-  const applied = sql.exec<{ version: number | null }>("SELECT MAX(version) AS version FROM schema_migrations").one().version ?? 0;
-  for (let version = applied + 1; version <= migrations.length; version++) {
-    storage.transactionSync(() => {
-      sql.exec(migrations[version - 1]!);
-      sql.exec("INSERT INTO schema_migrations (version) VALUES (?)", version);
-    });
-  }
-}

@@ -1,7 +1,7 @@
-// The room's SQLite schema, as numbered migrations applied once per object, in
-// order, each in its own transaction.
-//
-// Append-only: a deployed migration is never edited, a new one is added.
+// The room's SQLite schema (server/migrations.ts applies it). Append-only: a
+// deployed migration is never edited, a new one is added.
+import { applyMigrations } from "../server/migrations";
+
 const MIGRATIONS: readonly string[] = [
   // 1: recent messages, stored as chunks (a row holds at most 2 MB).
   `CREATE TABLE messages (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL);
@@ -47,13 +47,5 @@ const MIGRATIONS: readonly string[] = [
 ];
 
 export function migrate(storage: DurableObjectStorage): void {
-  const { sql } = storage;
-  sql.exec("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY)");
-  const applied = sql.exec<{ version: number | null }>("SELECT MAX(version) AS version FROM schema_migrations").one().version ?? 0;
-  for (let version = applied + 1; version <= MIGRATIONS.length; version++) {
-    storage.transactionSync(() => {
-      sql.exec(MIGRATIONS[version - 1]!);
-      sql.exec("INSERT INTO schema_migrations (version) VALUES (?)", version);
-    });
-  }
+  applyMigrations(storage, MIGRATIONS);
 }
