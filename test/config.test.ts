@@ -34,6 +34,7 @@ describe("parseConfig", () => {
         retentionDays: 30,
         retentionMaxMessages: 10_000,
         retentionMaxBytes: 50_000_000,
+        positionMaxAgeSeconds: 3600,
         maxFrameLength: 12_000_000,
         maxUsers: 1000,
         rateLimitBurst: 20,

@@ -6,6 +6,8 @@
 const PLAIN = pool("room", 120);
 /** A socket may send 5 messages at once, then one every 5 s. */
 const SLOW = pool("slow", 16, { rate_limit_burst: 5, rate_limit_per_second: 0.2 });
+/** A user's position counts for one second (test/positions.test.ts). */
+const BRIEF = pool("brief", 4, { position_max_age_seconds: 1 });
 /** test/hostile.test.ts sends thousands of frames from one socket. */
 const HOSTILE = pool("hostile", 16, { rate_limit_burst: 1_000_000, rate_limit_per_second: 1_000_000 });
 /** test/retention.test.ts: a history of at most 6 messages, and one of at most 2,000 bytes. */
@@ -17,19 +19,21 @@ const NAMED = ["QGIS", "Geotribu", "Field and mobile"];
 const SMALL_ROOM = "small room";
 
 export const TEST_ROOMS = {
-  names: [...NAMED, ...PLAIN.names, SMALL_ROOM, ...SLOW.names, ...HOSTILE.names, ...FEW.names, ...SMALL.names],
+  names: [...NAMED, ...PLAIN.names, SMALL_ROOM, ...SLOW.names, ...HOSTILE.names, ...FEW.names, ...SMALL.names, ...BRIEF.names],
   limits: {
     [SMALL_ROOM]: { max_users: 3 },
     ...SLOW.limits,
     ...HOSTILE.limits,
     ...FEW.limits,
     ...SMALL.limits,
+    ...BRIEF.limits,
   } as Record<string, Record<string, number>>,
 };
 
 export const freshRoom = PLAIN.next;
 export const freshSlowRoom = SLOW.next;
 export const freshHostileRoom = HOSTILE.next;
+export const freshBriefRoom = BRIEF.next;
 export const freshFewRoom = FEW.next;
 export const freshSmallRoom = SMALL.next;
 export { SMALL_ROOM };

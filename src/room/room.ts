@@ -11,6 +11,7 @@ import { clientNetwork, floodRefusal } from "../server/client-network";
 import { configOf, type Limits, limitsForSpace, limitsOf } from "../server/config";
 import { logEvent, logFailure } from "../server/log";
 import { parseRoomObjectName } from "../server/room-names";
+import { lonLatOf, toLonLatFor } from "../wire/crs";
 import { type Envelope, envelope, shape } from "../wire/envelope";
 import { FAMILIES, type Family, parseSocketPath } from "../wire/families";
 import { isGischat1Frame, parseGischat1 } from "../wire/gischat1";
@@ -32,7 +33,7 @@ import { Moderation } from "./moderation";
 import { Outgoing } from "./outgoing";
 import { costOf } from "./rate-limit";
 import { migrate } from "./schema";
-import { Sockets } from "./sockets";
+import { type LastPosition, Sockets } from "./sockets";
 
 /** A message as one family receives it, for the REST answers. */
 export type ShapedMessage = ReturnType<typeof shape>;
@@ -49,6 +50,10 @@ export type PageResult =
  * a hundred big layers is cut short (never empty) and its next_before goes on from there.
  */
 const PAGE_MAX_BYTES = 8_000_000;
+
+export interface UserPosition extends LastPosition {
+  nickname: string;
+}
 
 export interface BanResult {
   nickname: string;
@@ -253,7 +258,8 @@ export class Room extends DurableObject<Env> {
   /** Registers the socket under `nickname`, giving up the one it held: announced to everyone. */
   private takeNickname(ws: WebSocket, nickname: string): void {
     const previous = this.sockets.stateOf(ws).nickname;
-    this.sockets.update(ws, { nickname });
+    // A position belongs to a nickname: a new one starts with none.
+    this.sockets.update(ws, { nickname, position: undefined });
     if (previous !== null) this.sockets.broadcast({ type: "exiter", exiter: previous });
     this.sockets.broadcast({ type: "newcomer", newcomer: nickname });
   }
@@ -272,7 +278,7 @@ export class Room extends DurableObject<Env> {
   private unregister(ws: WebSocket, { exiter }: ClientMessageOf<"exiter">): void {
     const held = this.sockets.stateOf(ws).nickname;
     if (held !== exiter) return this.reject(ws, sentences.notYourExit(held, exiter));
-    this.sockets.update(ws, { nickname: null });
+    this.sockets.update(ws, { nickname: null, position: undefined });
     this.sockets.broadcast({ type: "exiter", exiter });
   }
 
@@ -286,7 +292,21 @@ export class Room extends DurableObject<Env> {
   private publish(ws: WebSocket, message: Published, threading: Threading): void {
     const refusal = this.authorRefusal(message.author, ws);
     if (refusal !== undefined) return this.reject(ws, refusal);
-    this.broadcastAndStore(message, threading);
+    const stamped = this.broadcastAndStore(message, threading);
+    if (message.type === "position") this.rememberPosition(ws, message, stamped);
+  }
+
+  /**
+   * A registered user's latest position, in WGS 84, kept in its socket's attachment:
+   * it goes with the socket (a user who leaves is forgotten) and ages out on read.
+   * A position in a CRS the server cannot convert is shown to everyone but not kept.
+   */
+  private rememberPosition(ws: WebSocket, position: ClientMessageOf<"position">, stamped: Envelope): void {
+    if (this.sockets.stateOf(ws).nickname !== position.author) return;
+    const toLonLat = toLonLatFor(position.crs_authid);
+    const lonLat = toLonLat === undefined ? undefined : lonLatOf(toLonLat, position.x, position.y);
+    if (lonLat === undefined) return;
+    this.sockets.update(ws, { position: { lon: lonLat[0], lat: lonLat[1], at: Date.now(), id: stamped.id } });
   }
 
   /**
@@ -347,6 +367,15 @@ export class Room extends DurableObject<Env> {
 
   connectedCount(): number {
     return this.sockets.live().length;
+  }
+
+  /** The registered users' last positions, those younger than the room's position_max_age_seconds. */
+  currentPositions(): UserPosition[] {
+    const oldest = Date.now() - this.limits.positionMaxAgeSeconds * 1000;
+    return this.sockets.live().flatMap((ws) => {
+      const { nickname, position } = this.sockets.stateOf(ws);
+      return nickname === null || position === undefined || position.at < oldest ? [] : [{ nickname, ...position }];
+    });
   }
 
   registeredUsers(): string[] {

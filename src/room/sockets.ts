@@ -17,11 +17,22 @@ export interface SocketState {
   bucket: Bucket;
   /** The client's network (CF-Connecting-IP, or its /64 for IPv6), to remember a flooder by. */
   address: string | null;
+  /** The registered user's latest position (positions, nearby). */
+  position?: LastPosition;
   /**
    * Its departure is announced: it closed, errored or was closed by the room. Close and
    * error can both fire, and frames a socket sent before the room closed it still arrive.
    */
   departed?: true;
+}
+
+/** A position in WGS 84, when it was shared, and the message that shared it. */
+export interface LastPosition {
+  lon: number;
+  lat: number;
+  /** Date.now() when it was shared. */
+  at: number;
+  id: string;
 }
 
 const NORMAL_CLOSURE = 1000;

@@ -20,6 +20,8 @@ export interface Limits {
   retentionMaxMessages: number;
   /** Bytes (UTF-8 JSON) a room's history keeps at most; the oldest go first. */
   retentionMaxBytes: number;
+  /** Seconds a user's last position counts for positions and nearby, with no newer one. */
+  positionMaxAgeSeconds: number;
   /** Largest WebSocket frame (in characters) read before it is even parsed. */
   maxFrameLength: number;
   /** Live sockets a room accepts; one more is closed with 1013. */
@@ -57,6 +59,9 @@ export const LIMITS = {
   retentionDays: { variable: "RETENTION_DAYS", key: "retention_days", fallback: 30, min: 1 },
   retentionMaxMessages: { variable: "RETENTION_MAX_MESSAGES", key: "retention_max_messages", fallback: 10_000, min: 1 },
   retentionMaxBytes: { variable: "RETENTION_MAX_BYTES", key: "retention_max_bytes", fallback: 50_000_000, min: 1 },
+  // An hour: a field session. Someone who shared a position an hour ago and nothing
+  // since is not "near" any more for the people looking for help around them.
+  positionMaxAgeSeconds: { variable: "POSITION_MAX_AGE_SECONDS", key: "position_max_age_seconds", fallback: 3600, min: 1 },
   maxFrameLength: { variable: "MAX_FRAME_LENGTH", key: "max_frame_length", fallback: 12_000_000, min: 1 },
   maxUsers: { variable: "MAX_USERS", key: "max_users", fallback: 1000, min: 1 },
   rateLimitBurst: { variable: "RATE_LIMIT_BURST", key: "rate_limit_burst", fallback: 20, min: 1 },

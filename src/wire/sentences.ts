@@ -42,6 +42,8 @@ export const sentences = {
   noSuchRoom: (room: string) => `There is no room named '${room}' here.`,
   tooManyRooms: (max: number) => `A space holds at most ${max} rooms: remove one before adding another.`,
   noSuchSpace: "No such space: it may have been revoked.",
+  noPosition: (nickname: string) =>
+    `'${nickname}' has no current position in this room (not connected, or no position shared within position_max_age_seconds): give lon and lat instead.`,
   /** Close reasons of the sockets of a room that goes away (at most 123 bytes). */
   roomRemoved: "This room was removed by its moderator.",
   spaceRevoked: "This space was closed by the instance's moderator.",

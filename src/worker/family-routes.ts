@@ -40,7 +40,7 @@ export function familyRoutes(family: Family): RestRoute[] {
 // What the routes of a family check first.
 
 /** Answers 404 for a room that is not configured. */
-function knownRoom(family: Family): MiddlewareHandler<App> {
+export function knownRoom(family: Family): MiddlewareHandler<App> {
   return async (c, next) => {
     const room = c.req.param("name") ?? "";
     if (!c.var.realm.rooms.includes(room)) return c.json({ detail: unknownRoomDetail(family, room) }, 404);
@@ -53,12 +53,12 @@ function moderatorOnly(known: MiddlewareHandler<App>): MiddlewareHandler<App>[] 
   return [realmModerator, known];
 }
 
-const stubOf = (c: Context<App>) => roomStub(c, c.req.param("name") ?? "");
+export const stubOf = (c: Context<App>) => roomStub(c, c.req.param("name") ?? "");
 
 // ---------------------------------------------------------------------------
 // What the descriptions of a family's routes share, for one configuration.
 
-function familyDocs(family: Family, config: Config) {
+export function familyDocs(family: Family, config: Config) {
   const { noun } = FAMILIES[family];
   const exampleRoom = config.rooms[0] ?? "";
   const name = z.string().openapi({

@@ -4,6 +4,7 @@ import packageJson from "../../package.json";
 import { familyRoutes } from "./family-routes";
 import { INSTANCE_ROUTES } from "./instance-routes";
 import { openApiDocument } from "./openapi";
+import { positionRoutes } from "./position-routes";
 import { json, type RestRoute, SERVER_ERROR } from "./rest-route";
 import { SPACE_ROUTES } from "./space-routes";
 
@@ -24,5 +25,7 @@ export const REST_ROUTES: readonly RestRoute[] = [
   ...INSTANCE_ROUTES,
   ...familyRoutes("rooms"),
   ...familyRoutes("channels"),
+  ...positionRoutes("rooms"),
+  ...positionRoutes("channels"),
   ...SPACE_ROUTES,
 ];

@@ -198,9 +198,9 @@ const addRoom: RestRoute = {
   guards: [realmModerator],
   handler: async (c) => {
     const body = await jsonBody(c);
-    const problem = roomNameProblem(body?.["name"]);
+    const problem = roomNameProblem(body?.name);
     if (problem !== undefined) return unprocessable(c, "name", problem);
-    const name = body?.["name"] as string;
+    const name = body?.name as string;
     const directory = directoryOf(c.env);
     const { spaceId } = c.var.realm;
     const change =
@@ -268,7 +268,7 @@ const setRules: RestRoute = {
   guards: [realmModerator],
   handler: async (c) => {
     const body = await jsonBody(c);
-    const rules = body?.["rules"];
+    const rules = body?.rules;
     if (typeof rules !== "string" || rules.length > MAX_RULES) {
       return unprocessable(c, "rules", `Field 'rules' must be a text of at most ${MAX_RULES} characters.`);
     }
