@@ -15,7 +15,7 @@ export function limitVars(limits: Partial<Limits>): Record<string, string> {
 }
 
 /** Messages a second and at once that no bench's sender reaches. */
-const UNLIMITED = 1_000_000;
+export const UNLIMITED = 1_000_000;
 
 /**
  * Vars that lift the per-socket rate limit (by default a burst of RATE_LIMIT_BURST, then
