@@ -83,9 +83,9 @@ export class Session {
   }
 }
 
-/** Opens the client through a deep link and waits until it is connected. */
-export async function joinByLink(page: Page, room: string, nickname: string): Promise<void> {
-  await page.goto(`/?room=${encodeURIComponent(room)}&nickname=${encodeURIComponent(nickname)}`);
+/** Opens the client through a deep link (in a space: `base` is its /s/{key}) and waits until it is connected. */
+export async function joinByLink(page: Page, room: string, nickname: string, base = ""): Promise<void> {
+  await page.goto(`${base}/?room=${encodeURIComponent(room)}&nickname=${encodeURIComponent(nickname)}`);
   await waitForConnection(page, "open");
   await page.locator("#users li", { hasText: nickname }).first().waitFor();
 }

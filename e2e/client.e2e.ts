@@ -5,7 +5,7 @@ import type { Browser, Locator, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { joinByLink, launchBrowser, Session, sendText, waitForConnection, waitForDisconnection } from "./browser.ts";
 import { solidPng } from "./png.ts";
-import { DevServer } from "./server.ts";
+import { ADMIN_TOKEN, DevServer } from "./server.ts";
 
 const ROOMS = {
   chat: "e2e-chat",
@@ -13,6 +13,9 @@ const ROOMS = {
   map: "e2e-map",
   xss: "e2e-xss",
   reconnect: "e2e-reconnect",
+  space: "e2e-space",
+  history: "e2e-history",
+  moderation: "e2e-moderation",
   docs: "QGIS",
 } as const;
 const XSS = "<img src=x onerror=alert(1)>";
@@ -89,6 +92,39 @@ async function settledWidth(locator: Locator): Promise<number> {
     await new Promise((resolve) => setTimeout(resolve, 300));
   }
   throw new Error("the map never stopped moving");
+}
+
+/** A REST call to the e2e server (as its moderator with `admin`), a JSON body sent as such. */
+function api(path: string, options: { method?: string; admin?: boolean; body?: unknown } = {}): Promise<Response> {
+  const headers: Record<string, string> = { Accept: "application/json" };
+  if (options.admin) headers.Authorization = `Bearer ${ADMIN_TOKEN}`;
+  if (options.body !== undefined) headers["Content-Type"] = "application/json";
+  const body = options.body === undefined ? undefined : JSON.stringify(options.body);
+  return fetch(`${server.baseUrl}${path}`, { method: options.method ?? "GET", headers, body });
+}
+
+/** Posts a text as a bot would (PUT …/text, not rate-limited like a socket), and gives the stored message's id. */
+async function putText(room: string, author: string, text: string): Promise<{ id: string }> {
+  const response = await api(`/channel/${encodeURIComponent(room)}/text`, { method: "PUT", body: { author, text } });
+  expect(response.status, `PUT text: ${await response.clone().text()}`).toBe(200);
+  return (await response.json()) as { id: string };
+}
+
+/** What a page asks the server for by script: its fetch() calls and its WebSockets. */
+function requestsOf(page: Page): { fetches: string[]; sockets: string[] } {
+  const asked = { fetches: [] as string[], sockets: [] as string[] };
+  page.on("request", (request) => {
+    if (request.resourceType() === "fetch") asked.fetches.push(request.url());
+  });
+  page.on("websocket", (socket) => asked.sockets.push(socket.url()));
+  return asked;
+}
+
+/** Where an item is in the conversation's box, in pixels from its top. */
+async function offsetInConversation(page: Page, item: Locator): Promise<number> {
+  const [list, box] = [await page.locator("#messages").boundingBox(), await item.boundingBox()];
+  if (!list || !box) throw new Error("the conversation or the item has no box");
+  return box.y - list.y;
 }
 
 /**
@@ -425,6 +461,148 @@ describe("hostile strings", () => {
     expect(await carol.locator("#join-nickname").inputValue()).toBe(XSS);
 
     await expectNoTrouble([alice, bob, carol]);
+  });
+});
+
+describe("a private space", () => {
+  it("works from its link alone: every path under /s/{key}, the key never shown, and the public room of the same name gets nothing", async () => {
+    const created = await api("/spaces", { method: "POST", admin: true, body: { name: "e2e mappers", rooms: [ROOMS.space] } });
+    expect(created.status).toBe(201);
+    const space = (await created.json()) as { key: string; path: string };
+    expect(space.path).toBe(`/s/${space.key}`);
+
+    const [alice, bob] = [await session.page(), await session.page()];
+    const asked = requestsOf(alice);
+    await joinByLink(alice, ROOMS.space, "alice_space", space.path);
+    await joinByLink(bob, ROOMS.space, "bob_space", space.path);
+    await alice.locator("#users li", { hasText: "bob_space" }).waitFor();
+    await expect.poll(() => alice.locator("#nb-users").textContent()).toBe("2 connected");
+
+    await sendText(alice, "only for the space @bob_space");
+    await bob.locator(".message.type-text", { hasText: "only for the space" }).waitFor();
+    await sendText(bob, "seen, in the space too");
+    await alice.locator(".message.type-text", { hasText: "seen, in the space too" }).waitFor();
+
+    // In a space, and says so discreetly: never the key in what is shown.
+    for (const page of [alice, bob]) {
+      expect(await page.locator("#space-badge").textContent()).toBe("private space");
+      expect(await page.locator("#space-badge").isVisible()).toBe(true);
+      expect(await page.locator("body").textContent()).not.toContain(space.key);
+      expect(await page.title()).toBe("gischat · private space");
+    }
+
+    // The public room of the same name got nothing; the space's room has both.
+    expect(await (await api(`/room/${ROOMS.space}/last`)).json()).toEqual([]);
+    const inSpace = (await (await api(`${space.path}/room/${ROOMS.space}/last`)).json()) as { text: string }[];
+    expect(inSpace.map((message) => message.text)).toEqual(["only for the space @bob_space", "seen, in the space too"]);
+
+    // "Load earlier" asks the space's room: nothing is older, and the button goes.
+    await alice.locator("#load-earlier").click();
+    await alice.locator("#load-earlier").waitFor({ state: "hidden" });
+
+    // The export is the space room's.
+    const exportLink = alice.locator("#export-link");
+    expect(await exportLink.textContent()).toBe("Export the room's geodata (GeoJSON)");
+    const href = await exportLink.getAttribute("href");
+    expect(href).toBe(`${space.path}/channel/${ROOMS.space}/export.geojson`);
+    expect(await exportLink.getAttribute("download")).toBe(`${ROOMS.space}.geojson`);
+    const exported = await api(href ?? "");
+    expect(exported.status).toBe(200);
+    expect(((await exported.json()) as { type: string }).type).toBe("FeatureCollection");
+
+    // Every call the page made went to the space: the rooms, the rules, the users, the page of history, the socket.
+    const paths = asked.fetches.map((url) => new URL(url).pathname);
+    for (const wanted of ["/channels", "/rules", `/channel/${ROOMS.space}/users`, `/channel/${ROOMS.space}/messages`]) {
+      expect(paths, wanted).toContain(`${space.path}${wanted}`);
+    }
+    for (const path of paths) expect(path.startsWith(`${space.path}/`), path).toBe(true);
+    expect(asked.sockets.map((url) => new URL(url).pathname)).toEqual([`${space.path}/channel/${ROOMS.space}/ws`]);
+
+    await expectNoTrouble([alice, bob]);
+  });
+});
+
+describe("load earlier messages", () => {
+  it("pages the history back from the replay, above it, each message once and in order, keeping the reader's place", async () => {
+    const texts = Array.from({ length: 70 }, (_, n) => `history ${String(n + 1).padStart(2, "0")}`);
+    for (const text of texts) await putText(ROOMS.history, "poster_e2e", text);
+
+    const page = await session.page();
+    await joinByLink(page, ROOMS.history, "reader_e2e");
+    const shown = () => page.locator(".message.type-text .text").allTextContents();
+    // The replay on connect: the newest (MAX_STORED_MESSAGES is 5).
+    await expect.poll(shown).toEqual(texts.slice(-5));
+
+    const button = page.locator("#load-earlier");
+    await button.click();
+    await expect.poll(async () => (await shown()).length).toBe(55);
+    expect(await shown()).toEqual(texts.slice(-55));
+    expect(await button.isVisible()).toBe(true);
+
+    // At the top of the conversation, load the rest: the message at the top stays where it is.
+    await page.locator("#messages").evaluate((list) => {
+      list.scrollTop = 0;
+    });
+    const top = page.locator(".message", { hasText: "history 16" });
+    const offsetBefore = await offsetInConversation(page, top);
+    let clicks = 1;
+    while (await button.isVisible()) {
+      const count = (await shown()).length;
+      await button.click();
+      clicks++;
+      await expect.poll(async () => (await shown()).length !== count || !(await button.isVisible())).toBe(true);
+    }
+    expect(clicks).toBe(2);
+    expect(await shown()).toEqual(texts);
+    expect(Math.abs((await offsetInConversation(page, top)) - offsetBefore)).toBeLessThan(2);
+    expect(await page.locator("#messages").evaluate((list) => list.scrollTop)).toBeGreaterThan(0);
+
+    // What arrives now goes below, as ever.
+    await putText(ROOMS.history, "poster_e2e", "history live");
+    await expect.poll(shown).toEqual([...texts, "history live"]);
+
+    await expectNoTrouble([page]);
+  });
+});
+
+describe("a message deleted by the moderator", () => {
+  it("disappears from an open page with its shape on the map, and a reply to it says the original is not shown", async () => {
+    const page = await session.page();
+    await joinByLink(page, ROOMS.moderation, "reader_mod");
+    const doomed = await putText(ROOMS.moderation, "poster_mod", "a misplaced paste");
+    await putText(ROOMS.moderation, "poster_mod", "this one stays");
+    await page.locator(".message", { hasText: "this one stays" }).waitFor();
+
+    await page.locator(`.message[data-id="${doomed.id}"] .reply-button`).click();
+    await sendText(page, "what was that?");
+    const reply = page.locator(".message.is-reply", { hasText: "what was that?" });
+    expect(await reply.locator("button.reply-quote .reply-snippet").textContent()).toBe("a misplaced paste");
+
+    await sendRaw(ROOMS.moderation, "qgis_mod", [
+      { type: "bbox", author: "qgis_mod", crs_wkt: "", crs_authid: "EPSG:4326", xmin: 2.3, xmax: 2.4, ymin: 48.83, ymax: 48.88 },
+    ]);
+    const extent = page.locator(".message.type-bbox");
+    await extent.waitFor();
+    const extentId = await extent.getAttribute("data-id");
+    await expect.poll(() => page.locator("#map path.shared-bbox").count()).toBe(1);
+
+    expect((await api(`/channel/${ROOMS.moderation}/messages/${doomed.id}`, { method: "DELETE", admin: true })).status).toBe(204);
+    await page.locator(`.message[data-id="${doomed.id}"]`).waitFor({ state: "detached" });
+    await reply.locator(".reply-quote.reply-missing", { hasText: "Reply to a message that is not shown here" }).waitFor();
+    expect(await page.locator(".message", { hasText: "this one stays" }).count()).toBe(1);
+
+    expect((await api(`/channel/${ROOMS.moderation}/messages/${extentId}`, { method: "DELETE", admin: true })).status).toBe(204);
+    await page.locator(".message.type-bbox").waitFor({ state: "detached" });
+    await expect.poll(() => page.locator("#map path.shared-bbox").count()).toBe(0);
+
+    // Gone from the history too: a page opened now does not show it.
+    const later = await session.page();
+    await joinByLink(later, ROOMS.moderation, "later_mod");
+    await later.locator(".message", { hasText: "what was that?" }).waitFor();
+    expect(await later.locator(".message", { hasText: "a misplaced paste" }).count()).toBe(0);
+    expect(await later.locator(".message.is-reply .reply-missing").count()).toBe(1);
+
+    await expectNoTrouble([page, later]);
   });
 });
 

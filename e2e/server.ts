@@ -8,6 +8,9 @@ export { freePort } from "../tools/dev-server.ts";
 // Slower than the benches' defaults: the tests may start while the machine is busy building.
 const TIMEOUT_MS = { start: 90_000, stop: 10_000 };
 
+/** The moderator's token of the e2e server (a var here; a secret on a real instance): spaces, deleting a message. */
+export const ADMIN_TOKEN = "e2e-moderator-token-0123456789abcdef";
+
 export class DevServer {
   private readonly server: WranglerDev;
 
@@ -27,7 +30,7 @@ export class DevServer {
   static async start(rooms: readonly string[]): Promise<DevServer> {
     const server = await WranglerDev.create({
       name: "e2e",
-      vars: { CHANNELS: rooms.join(",") },
+      vars: { CHANNELS: rooms.join(","), ADMIN_TOKEN },
       ready: answers("/version"),
       timeoutMs: TIMEOUT_MS,
     });

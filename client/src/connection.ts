@@ -3,6 +3,8 @@
 // exponential backoff and jitter (so a whole room does not reconnect in the same
 // millisecond), and a keepalive notices a connection that died silently.
 
+import { roomPath, spacePrefix } from "./history";
+
 export type ConnectionState =
   | { kind: "connecting"; attempt: number }
   | { kind: "open" }
@@ -138,8 +140,11 @@ export function backoffDelay(attempt: number): number {
   return Math.round(ceiling * (0.5 + Math.random() * 0.5));
 }
 
-/** ws: or wss: like the page itself, to the channels family (it carries ids and timestamps). */
-export function socketUrl(room: string, location: Location): string {
+/**
+ * ws: or wss: like the page itself, to the channels family (it carries ids and
+ * timestamps), in the page's realm: a space link's /s/{key} is kept.
+ */
+export function socketUrl(room: string, location: Pick<Location, "protocol" | "host" | "pathname">): string {
   const scheme = location.protocol === "https:" ? "wss:" : "ws:";
-  return `${scheme}//${location.host}/channel/${encodeURIComponent(room)}/ws`;
+  return `${scheme}//${location.host}${roomPath(spacePrefix(location.pathname), room, "ws")}`;
 }

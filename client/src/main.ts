@@ -4,8 +4,9 @@ import { AVATARS, authorColor } from "./avatars";
 import { type ConnectionState, RoomConnection, socketUrl } from "./connection";
 import { legacyGeojsonCrs } from "./crs";
 import { byId, el } from "./dom";
+import { pagePath, parsePage, roomPath, ShownHistory, spacePrefix } from "./history";
 import { ChatMap } from "./map";
-import { type MessageActions, renderAuthored, renderEvent } from "./messages";
+import { type MessageActions, refreshQuotesOf, renderAuthored, renderEvent } from "./messages";
 import {
   codePoints,
   type GeojsonMessage,
@@ -24,6 +25,8 @@ import { type Choice, deepLink, rememberChoice, rememberedChoice } from "./setti
 import { isThreadedType, type Quote, quoteOf, withReply } from "./threads";
 
 const ui = {
+  spaceBadge: byId("space-badge", HTMLSpanElement),
+  joinHintLink: byId("join-hint-link", HTMLElement),
   roomTitle: byId("room-title", HTMLSpanElement),
   connection: byId("connection", HTMLSpanElement),
   nbUsers: byId("nb-users", HTMLSpanElement),
@@ -36,6 +39,8 @@ const ui = {
   chat: byId("chat", HTMLElement),
   users: byId("users", HTMLUListElement),
   likes: byId("likes", HTMLUListElement),
+  loadEarlier: byId("load-earlier", HTMLButtonElement),
+  historyStatus: byId("history-status", HTMLSpanElement),
   messages: byId("messages", HTMLOListElement),
   replyBar: byId("reply-bar", HTMLDivElement),
   replyAuthor: byId("reply-author", HTMLElement),
@@ -48,6 +53,7 @@ const ui = {
   shareView: byId("share-view", HTMLButtonElement),
   composerError: byId("composer-error", HTMLParagraphElement),
   map: byId("map", HTMLDivElement),
+  exportLink: exportLink(byId("map", HTMLDivElement)),
   lightbox: byId("lightbox", HTMLDialogElement),
   lightboxImage: byId("lightbox-image", HTMLImageElement),
   lightboxClose: byId("lightbox-close", HTMLButtonElement),
@@ -58,6 +64,14 @@ const REGISTRATION_RETRY_MS = 3_000;
 const REGISTRATION_RETRIES = 10;
 /** How long a message stays highlighted after a click on a quote of it. */
 const REPLY_HIGHLIGHT_MS = 2_000;
+/** How many shown messages "load earlier" tries as its cursor when the server knows none of them (all expired). */
+const CURSOR_TRIES = 5;
+
+/**
+ * The page's realm: "/s/{key}" on a space link (https://host/s/{key}/), "" among
+ * the public rooms. Every path the page asks for starts with it.
+ */
+const PREFIX = spacePrefix(window.location.pathname);
 
 // ---------------------------------------------------------------------------
 // One stay in one room.
@@ -69,6 +83,10 @@ class ChatSession {
    * reply finds the message it answers here.
    */
   private readonly received = new Map<string, Received>();
+  /** The history's messages the conversation shows, oldest first: what "load earlier" continues from. */
+  private readonly history = new ShownHistory();
+  private loadingEarlier = false;
+  private left = false;
   /** The message the composer answers, while in reply mode. */
   private replyingTo: ReceivedOf<ThreadedType> | undefined;
   private readonly users = new Set<string>();
@@ -101,6 +119,7 @@ class ChatSession {
   /** Leaves like QField does: announce the exit, then close. */
   leave(): void {
     if (this.registered) this.connection.send({ type: "exiter", exiter: this.choice.nickname } satisfies OutgoingMessage);
+    this.left = true;
     this.connection.stop();
     clearInterval(this.countdown);
     this.cancelReply();
@@ -147,7 +166,7 @@ class ChatSession {
   private async loadUsers(): Promise<void> {
     this.pendingUserEvents = [];
     try {
-      const names = await getJson<string[]>(`/channel/${encodeURIComponent(this.choice.room)}/users`);
+      const names = await getJson<string[]>(roomPath(PREFIX, this.choice.room, "users"));
       this.users.clear();
       for (const name of names) this.users.add(name);
       for (const event of this.pendingUserEvents) this.applyUserEvent(event);
@@ -219,17 +238,82 @@ class ChatSession {
     appendToList(renderEvent(`♥ ${text}`, "like", message.timestamp));
   }
 
-  /** A moderator deleted a stored message: it goes from the conversation and the map. */
+  /** A moderator deleted a stored message: it goes from the conversation and the map, and replies to it say so. */
   private onDeleted(messageId: string): void {
     messageItem(messageId)?.remove();
     this.map.forget(messageId);
     this.received.delete(messageId);
+    this.history.remove(messageId);
+    if (this.replyingTo?.id === messageId) this.cancelReply();
+    refreshQuotesOf(ui.messages, messageId, this.actions);
   }
 
   private onAuthored(message: Received): void {
+    const item = this.render(message);
+    if (!item) return;
+    this.history.append(message.id);
+    appendToList(item);
+    // A reply shown earlier (in an older page, say) may quote this one.
+    refreshQuotesOf(ui.messages, message.id, this.actions);
+  }
+
+  /** The list item of an authored message, with its shape drawn on the map when it has one. */
+  private render(message: Received): HTMLLIElement | undefined {
     const located = isLocated(message) ? this.map.show(message) : undefined;
-    const item = renderAuthored(message, this.actions, located);
-    if (item) appendToList(item);
+    return renderAuthored(message, this.actions, located);
+  }
+
+  /**
+   * "Load earlier messages": the page of the room's history just older than the
+   * oldest message shown, above it, each message once; the reader stays where they
+   * were, and the button goes once nothing is older.
+   */
+  async loadEarlier(): Promise<void> {
+    if (this.loadingEarlier) return;
+    this.loadingEarlier = true;
+    ui.loadEarlier.disabled = true;
+    ui.historyStatus.textContent = "Loading…";
+    try {
+      for (let tries = 0; tries < CURSOR_TRIES; tries++) {
+        const before = this.history.cursor();
+        const response = await fetch(pagePath(PREFIX, this.choice.room, before), { headers: { Accept: "application/json" } });
+        if (this.left) return;
+        if (response.status === 404 && before !== undefined) {
+          // Not a message the room keeps (a cheat code is shown but never stored, or it expired): try the next one.
+          this.history.refuseCursor(before);
+          continue;
+        }
+        if (!response.ok) throw new Error(`the server answered ${response.status}`);
+        const page = parsePage<Received>(await response.json());
+        if (!page) throw new Error("the server's answer is not a page of messages");
+        if (this.left) return;
+        this.showEarlier(page.messages);
+        ui.historyStatus.textContent = "";
+        ui.loadEarlier.hidden = page.next_before === null;
+        return;
+      }
+      // None of the oldest messages shown is kept any more: nothing older is either.
+      ui.historyStatus.textContent = "";
+      ui.loadEarlier.hidden = true;
+    } catch (error) {
+      if (!this.left)
+        ui.historyStatus.textContent = `Could not load earlier messages: ${error instanceof Error ? error.message : String(error)}.`;
+    } finally {
+      this.loadingEarlier = false;
+      ui.loadEarlier.disabled = false;
+    }
+  }
+
+  /** Puts a page (oldest first) above the conversation, without any message already shown. */
+  private showEarlier(page: Received[]): void {
+    const added = this.history.prepend(page, (id) => this.received.has(id));
+    for (const message of added) this.received.set(message.id, message);
+    const items = added.flatMap((message) => this.render(message) ?? []);
+    const list = ui.messages;
+    const fromBottom = list.scrollHeight - list.scrollTop;
+    list.prepend(...items);
+    list.scrollTop = list.scrollHeight - fromBottom;
+    for (const message of added) refreshQuotesOf(list, message.id, this.actions);
   }
 
   private readonly actions: MessageActions = {
@@ -449,10 +533,11 @@ function formatMb(characters: number): string {
 // The page.
 
 async function main(): Promise<void> {
+  showRealm();
   let rooms: string[];
   let rules: Rules;
   try {
-    [rooms, rules] = await Promise.all([getJson<string[]>("/channels"), getJson<Rules>("/rules")]);
+    [rooms, rules] = await Promise.all([getJson<string[]>(`${PREFIX}/channels`), getJson<Rules>(`${PREFIX}/rules`)]);
   } catch (error) {
     ui.joinError.textContent = `The server could not be reached: ${error instanceof Error ? error.message : String(error)}. Reload to try again.`;
     return;
@@ -490,6 +575,11 @@ async function main(): Promise<void> {
     ui.likes.replaceChildren();
     ui.nbUsers.textContent = "";
     ui.roomTitle.textContent = `${choice.room} · ${choice.nickname}`;
+    ui.historyStatus.textContent = "";
+    ui.loadEarlier.hidden = false;
+    ui.exportLink.href = roomPath(PREFIX, choice.room, "export.geojson");
+    ui.exportLink.download = `${choice.room}.geojson`;
+    ui.exportLink.hidden = false;
     ui.join.hidden = true;
     ui.chat.hidden = false;
     ui.leave.hidden = false;
@@ -511,6 +601,7 @@ async function main(): Promise<void> {
     showJoinForm("");
   });
   wireComposer(() => session, rules, map);
+  ui.loadEarlier.addEventListener("click", () => void session?.loadEarlier());
   ui.lightboxClose.addEventListener("click", () => ui.lightbox.close());
   ui.lightbox.addEventListener("click", (event) => {
     if (event.target === ui.lightbox) ui.lightbox.close();
@@ -518,10 +609,33 @@ async function main(): Promise<void> {
 
   const remembered = rememberedChoice(window.localStorage);
   const link = deepLink(window.location.search);
-  ui.joinRoom.value = link?.room ?? remembered.room ?? rooms[0] ?? "";
+  // A room remembered from another realm (the public rooms, another space) may not be here.
+  const rememberedRoom = remembered.room !== undefined && rooms.includes(remembered.room) ? remembered.room : undefined;
+  ui.joinRoom.value = link?.room ?? rememberedRoom ?? rooms[0] ?? "";
   ui.joinNickname.value = link?.nickname ?? remembered.nickname ?? "";
   ui.joinAvatar.value = remembered.avatar ?? "";
   if (link) join({ ...link, avatar: remembered.avatar ?? null });
+}
+
+/** The link to the room's GeoJSON export, over the map (its address is set on joining a room). */
+function exportLink(map: HTMLElement): HTMLAnchorElement {
+  const link = el("a", {
+    className: "export-link",
+    text: "Export the room's geodata (GeoJSON)",
+    title: "Every layer, extent and position of the room's history, as one GeoJSON file (add its address to QGIS as a vector layer)",
+    attrs: { id: "export-link" },
+  });
+  link.hidden = true;
+  map.after(link);
+  return link;
+}
+
+/** A space link says so, discreetly: the header and the title say "private space", never the key. */
+function showRealm(): void {
+  if (PREFIX === "") return;
+  ui.spaceBadge.hidden = false;
+  document.title = "gischat · private space";
+  ui.joinHintLink.textContent = "…/?room=Room&nickname=jane_doe";
 }
 
 function fillJoinForm(rooms: string[]): void {
@@ -540,6 +654,9 @@ function showJoinForm(error: string): void {
   ui.leave.hidden = true;
   ui.roomTitle.textContent = "";
   ui.nbUsers.textContent = "";
+  ui.loadEarlier.hidden = true;
+  ui.historyStatus.textContent = "";
+  ui.exportLink.hidden = true;
 }
 
 function wireComposer(current: () => ChatSession | undefined, rules: Rules, map: ChatMap): void {

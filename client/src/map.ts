@@ -75,7 +75,6 @@ export class ChatMap {
     return this.items.has(messageId);
   }
 
-  /** Flies to a shared item and highlights it; false if it is not on the map. */
   /** Removes what a message drew (a moderator deleted it). */
   forget(messageId: string): void {
     this.items.get(messageId)?.remove();
@@ -83,6 +82,7 @@ export class ChatMap {
     if (this.highlighted === messageId) this.highlighted = undefined;
   }
 
+  /** Flies to a shared item and highlights it; false if it is not on the map. */
   flyTo(messageId: string): boolean {
     const item = this.items.get(messageId);
     if (!item) return false;

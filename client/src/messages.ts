@@ -55,6 +55,17 @@ export function renderAuthored(message: Received, actions: MessageActions, mapSt
   return item;
 }
 
+/**
+ * Quotes the message again in every reply to it shown in `list`: once it is shown
+ * (an earlier page brought it) the quote names it, once it is gone (a moderator
+ * deleted it) the quote says it is not shown.
+ */
+export function refreshQuotesOf(list: ParentNode, messageId: string, actions: MessageActions): void {
+  for (const reply of list.querySelectorAll<HTMLElement>(`li[data-reply-to="${CSS.escape(messageId)}"]`)) {
+    reply.querySelector(".reply-quote")?.replaceWith(replyQuote(messageId, actions));
+  }
+}
+
 /** A line about the room itself: arrivals, departures, likes, refusals. */
 export function renderEvent(text: string, kind: "info" | "like" | "error", timestamp?: number): HTMLLIElement {
   const item = el("li", { className: `event event-${kind}` }, el("span", { text }));
