@@ -9,6 +9,9 @@ export { LIMITS, type Limits };
 
 const LIMIT_NAMES = Object.keys(LIMITS) as (keyof Limits)[];
 
+/** Where a check says what is wrong: zod's refinement context, or a list (limitsWithOverrides). */
+type Problems = { addIssue(issue: { code: "custom"; message: string }): void };
+
 export interface Config {
   rooms: readonly string[];
   rules: string;
@@ -39,7 +42,7 @@ const httpUrl = z
   });
 
 /** A limit's value from a var (a string) or from ROOM_LIMITS (a JSON number); undefined when wrong. */
-function limitValue(spec: LimitSpec, raw: unknown, label: string, ctx: z.RefinementCtx): number | undefined {
+function limitValue(spec: LimitSpec, raw: unknown, label: string, ctx: Problems): number | undefined {
   const text = typeof raw === "number" ? String(raw) : typeof raw === "string" ? raw.trim() : "";
   const pattern = spec.fractional ? /^\d+(\.\d+)?$/ : /^\d+$/;
   const value = Number(text);
@@ -70,7 +73,7 @@ function limitsFromVars(vars: Record<string, unknown>, ctx: z.RefinementCtx): Li
   return limits;
 }
 
-function checkAuthorBounds(limits: Limits, minLabel: string, maxLabel: string, ctx: z.RefinementCtx): void {
+function checkAuthorBounds(limits: Limits, minLabel: string, maxLabel: string, ctx: Problems): void {
   if (limits.minAuthorLength > limits.maxAuthorLength) {
     ctx.addIssue({
       code: "custom",
@@ -80,7 +83,7 @@ function checkAuthorBounds(limits: Limits, minLabel: string, maxLabel: string, c
 }
 
 /** The replay is taken from the history: it cannot hold more than the history keeps. */
-function checkReplayWithinRetention(limits: Limits, replayLabel: string, retentionLabel: string, ctx: z.RefinementCtx): void {
+function checkReplayWithinRetention(limits: Limits, replayLabel: string, retentionLabel: string, ctx: Problems): void {
   if (limits.maxStoredMessages > limits.retentionMaxMessages) {
     ctx.addIssue({
       code: "custom",
@@ -111,7 +114,7 @@ function roomLimitsFrom(raw: string | undefined, rooms: string[], defaults: Limi
 }
 
 /** The defaults with some limits overridden by their /rules keys; every bad key or value is an issue naming it. */
-function withOverrides(defaults: Limits, overrides: Record<string, unknown>, label: string, ctx: z.RefinementCtx): Limits {
+function withOverrides(defaults: Limits, overrides: Record<string, unknown>, label: string, ctx: Problems): Limits {
   const limits = { ...defaults };
   for (const [key, value] of Object.entries(overrides)) {
     const name = LIMIT_BY_KEY.get(key);
@@ -136,8 +139,7 @@ export function limitsWithOverrides(
   label: string,
 ): { ok: true; limits: Limits } | { ok: false; problems: string[] } {
   const problems: string[] = [];
-  const ctx = { addIssue: (issue: { message?: string }) => problems.push(issue.message ?? "") } as unknown as z.RefinementCtx;
-  const limits = withOverrides(defaults, overrides, label, ctx);
+  const limits = withOverrides(defaults, overrides, label, { addIssue: (issue) => problems.push(issue.message) });
   return problems.length === 0 ? { ok: true, limits } : { ok: false, problems };
 }
 
