@@ -369,7 +369,7 @@ describe("the map", () => {
     await expectNoTrouble([alice, bob]);
   });
 
-  it("draws extents and points shared from the page and in EPSG:3857, and says when a CRS cannot be shown", async () => {
+  it("draws extents and points shared from the page, in EPSG:3857 and in Lambert-93, and says when a CRS cannot be shown", async () => {
     const [alice, bob] = [await session.page(), await session.page()];
     await joinByLink(alice, ROOMS.map, "alice_view");
     await joinByLink(bob, ROOMS.map, "bob_view");
@@ -394,17 +394,31 @@ describe("the map", () => {
         ymin: 6_243_000,
         ymax: 6_257_000,
       },
+      // Lambert-93, drawn since the client has proj4js; and a building's own grid (an engineering CRS), which no map can place.
       { type: "position", author: "qgis_user", crs_wkt: "", crs_authid: "EPSG:2154", x: 652_000, y: 6_862_000 },
+      {
+        type: "position",
+        author: "qgis_user",
+        crs_wkt: 'LOCAL_CS["Site grid",LOCAL_DATUM["Site datum",0],UNIT["metre",1],AXIS["X",EAST],AXIS["Y",NORTH]]',
+        crs_authid: "USER:100001",
+        x: 12,
+        y: 34,
+      },
     ]);
     const mercator = bob.locator(".message.type-bbox", { hasText: "EPSG:3857" });
     await mercator.waitFor();
     await mercator.click();
     expect(await settledWidth(bob.locator("#map path.shared-bbox").last())).toBeGreaterThan(150);
 
-    const notice = bob.locator(".crs-notice", { hasText: "EPSG:2154" });
+    const lambert = bob.locator(".message.type-position", { hasText: "EPSG:2154" });
+    await lambert.waitFor();
+    expect(await lambert.evaluate((item) => item.classList.contains("not-on-map"))).toBe(false);
+    await expect.poll(() => bob.locator("#map path.shared-position").count()).toBeGreaterThanOrEqual(2);
+    const notice = bob.locator(".crs-notice", { hasText: "USER:100001" });
     await notice.waitFor();
     expect(await notice.textContent()).toContain("cannot show");
-    expect(await bob.locator(".message.type-position.not-on-map .map-problem").textContent()).toContain("EPSG:2154");
+    expect(await bob.locator(".message.type-position.not-on-map .map-problem").textContent()).toContain("USER:100001");
+    expect(await bob.locator(".crs-notice", { hasText: "EPSG:2154" }).count()).toBe(0);
 
     await expectNoTrouble([alice, bob]);
   });

@@ -225,6 +225,9 @@ describe("DELETE /{family}/{name}/messages/{id} (moderation)", () => {
 
 describe("GET /{family}/{name}/export.geojson", () => {
   const WKT = "GEOGCRS[]";
+  const SITE_GRID_WKT = 'LOCAL_CS["Site grid",LOCAL_DATUM["Site datum",0],UNIT["metre",1],AXIS["X",EAST],AXIS["Y",NORTH]]';
+  const CUSTOM_TM_WKT =
+    'PROJCS["Chantier Nantes TM",GEOGCS["ETRS89",DATUM["European_Terrestrial_Reference_System_1989",SPHEROID["GRS 1980",6378137,298.257222101]],PRIMEM["Greenwich",0],UNIT["degree",0.0174532925199433]],PROJECTION["Transverse_Mercator"],PARAMETER["latitude_of_origin",47.2],PARAMETER["central_meridian",-1.55],PARAMETER["scale_factor",1.0001],PARAMETER["false_easting",10000],PARAMETER["false_northing",20000],UNIT["metre",1]]';
 
   async function shareGeodata(room: string) {
     const alice = await Client.join("channels", room, "alice");
@@ -306,12 +309,30 @@ describe("GET /{family}/{name}/export.geojson", () => {
         ],
       },
     });
+    // A CRS that cannot be converted: a building's own grid (an engineering CRS, as a QGIS custom CRS), on no place of the Earth.
+    await send({
+      type: "geojson",
+      author: "alice",
+      layer_name: "site plan",
+      crs_wkt: SITE_GRID_WKT,
+      crs_authid: "USER:100001",
+      geojson: {
+        type: "FeatureCollection",
+        features: [
+          { type: "Feature", properties: {}, geometry: { type: "Point", coordinates: [12, 34] } },
+          { type: "Feature", properties: {}, geometry: { type: "Point", coordinates: [56, 78] } },
+        ],
+      },
+    });
+    // A position in a CRS given only as WKT (a QGIS custom CRS has no authid to go by).
+    await send({ type: "position", author: "alice", crs_wkt: CUSTOM_TM_WKT, crs_authid: "", x: 10_000, y: 20_000 });
     return shared;
   }
 
   it.each(BOTH_FAMILIES)("is one RFC 7946 FeatureCollection of every layer, extent and position, in WGS 84 (%s)", async (family) => {
-    const room = freshRoom();
-    const [, layer4326, layer3857, bbox, position] = await shareGeodata(room);
+    // Four layers and four other messages in a row: more than the default rate limit lets one socket send.
+    const room = freshHostileRoom();
+    const [, layer4326, layer3857, bbox, position, lambert, , wktPosition] = await shareGeodata(room);
     const response = await request(roomPath(family, room, "export.geojson"));
     expect(response.status).toBe(200);
     expect(response.headers.get("Content-Type")).toBe("application/geo+json");
@@ -377,8 +398,21 @@ describe("GET /{family}/{name}/export.geojson", () => {
           properties: about(bbox!),
         },
         { type: "Feature", geometry: { type: "Point", coordinates: [lon, lat] }, properties: about(position!) },
+        // Lambert-93, converted since the server has proj4js (cs2cs gives the same figures).
+        {
+          type: "Feature",
+          geometry: { type: "Point", coordinates: [2.345811959, 48.856248141] },
+          properties: { ...about(lambert!), layer_name: "lambert" },
+        },
+        {
+          type: "Feature",
+          geometry: { type: "Point", coordinates: [2.359329695, 48.86531475] },
+          properties: { ...about(lambert!), layer_name: "lambert" },
+        },
+        { type: "Feature", geometry: { type: "Point", coordinates: [-1.55, 47.2] }, properties: about(wktPosition!) },
       ],
-      not_converted: [{ crs_authid: "EPSG:2154", messages: 1, features: 2 }],
+      // The site grid is the CRS here that cannot be converted (EPSG:2154 used to be, before proj4js).
+      not_converted: [{ crs_authid: "USER:100001", messages: 1, features: 2 }],
     });
   });
 

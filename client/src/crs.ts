@@ -1,38 +1,22 @@
 // Coordinates arrive in the CRS of the sender's QGIS project. The map shows
-// longitude/latitude (WGS 84); these are the CRSs it can convert from without a
-// projection library. Anything else is reported on the map as not shown, rather
-// than drawn in the wrong place.
+// longitude/latitude (WGS 84): the conversion is the server's own
+// (src/wire/crs.ts, proj4js), so the map and the export agree on every point.
+// A CRS it cannot convert is reported on the map as not shown, rather than drawn
+// in the wrong place.
+
+import { toLonLatFor } from "../../src/wire/crs";
 
 /** [latitude, longitude] from a message's (x, y). */
 export type ToLatLng = (x: number, y: number) => [number, number];
 
-/** Web Mercator's sphere radius (EPSG:3857 uses the WGS 84 semi-major axis). */
-const EARTH_RADIUS = 6378137;
-const DEGREES = 180 / Math.PI;
-
-/** EPSG:4326 as QGIS writes GeoJSON and extents: x is the longitude, y the latitude. */
-const fromLonLat: ToLatLng = (x, y) => [y, x];
-
-/** The inverse of the spherical Mercator projection of EPSG:3857. */
-export const fromWebMercator: ToLatLng = (x, y) => [
-  (2 * Math.atan(Math.exp(y / EARTH_RADIUS)) - Math.PI / 2) * DEGREES,
-  (x / EARTH_RADIUS) * DEGREES,
-];
-
-const SUPPORTED: Record<string, ToLatLng> = {
-  "EPSG:4326": fromLonLat,
-  "OGC:CRS84": fromLonLat,
-  "EPSG:3857": fromWebMercator,
-  // Older names of EPSG:3857, still found in QGIS projects.
-  "EPSG:900913": fromWebMercator,
-  "EPSG:102100": fromWebMercator,
-};
-
-export const SUPPORTED_CRS_LABEL = "EPSG:4326 and EPSG:3857";
-
-/** The conversion for a CRS authority id, or undefined when this map cannot show it. */
-export function toLatLngFor(crsAuthid: string): ToLatLng | undefined {
-  return SUPPORTED[crsAuthid.trim().toUpperCase()];
+/** The conversion for a message's CRS (its authid when it is a known one, else its WKT), or undefined when this map cannot show it. */
+export function toLatLngFor(crsWkt: string, crsAuthid: string): ToLatLng | undefined {
+  const toLonLat = toLonLatFor(crsWkt, crsAuthid);
+  if (toLonLat === undefined) return undefined;
+  return (x, y) => {
+    const [lng, lat] = toLonLat(x, y);
+    return [lat, lng];
+  };
 }
 
 /** A checked conversion: non-finite or off-the-globe results throw, so that nothing is drawn at a wrong place. */

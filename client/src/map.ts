@@ -9,7 +9,7 @@ import { feature } from "topojson-client";
 import type { Topology } from "topojson-specification";
 import land from "world-atlas/land-110m.json";
 import { authorColor } from "./avatars";
-import { checkedToLatLng, SUPPORTED_CRS_LABEL, type ToLatLng, toLatLngFor } from "./crs";
+import { checkedToLatLng, type ToLatLng, toLatLngFor } from "./crs";
 import { el } from "./dom";
 import type { Located } from "./protocol";
 import { rememberBasemap, rememberedBasemap } from "./settings";
@@ -52,9 +52,9 @@ export class ChatMap {
 
   /** Draws a located message, or says why it cannot. */
   show(message: Located): ShowResult {
-    const convert = toLatLngFor(message.crs_authid);
+    const convert = toLatLngFor(message.crs_wkt, message.crs_authid);
     if (!convert) {
-      const reason = `${describe(message)} is in ${message.crs_authid || "an unnamed CRS"}, which this map cannot show (it shows ${SUPPORTED_CRS_LABEL}).`;
+      const reason = `${describe(message)} is in ${message.crs_authid || "an unnamed CRS"}, which this map cannot show (not a CRS it knows, and no WKT it can read).`;
       this.notice(reason);
       return { shown: false, reason };
     }
@@ -131,7 +131,8 @@ export class ChatMap {
           className: "shared-position",
         }).bindTooltip(el("span", { text: `${message.author}: position` }));
       case "bbox":
-        return L.rectangle(L.latLngBounds(latLng(message.xmin, message.ymin), latLng(message.xmax, message.ymax)), {
+        // The extent's outline, each side cut in steps: a rectangle in Lambert-93 or UTM is not one in longitude/latitude.
+        return L.polygon(extentOutline(message, latLng), {
           ...style,
           // Outline only: an extent often covers the whole view, and a filled one would catch every click on the map.
           fill: false,
@@ -224,6 +225,21 @@ export class ChatMap {
     L.control.layers(basemaps, undefined, { position: "topright" }).addTo(this.map);
     this.map.on("baselayerchange", (event: L.LayersControlEvent) => rememberBasemap(this.storage, event.name));
   }
+}
+
+/** Points along each side of an extent, converted (16 steps a side: the curve of a projected side shows at any zoom a shared view is seen at). */
+function extentOutline(extent: Extent, latLng: (x: number, y: number) => L.LatLng): L.LatLng[] {
+  const { xmin, xmax, ymin, ymax } = extent;
+  const STEPS = 16;
+  const points: L.LatLng[] = [];
+  const side = (x0: number, y0: number, x1: number, y1: number) => {
+    for (let step = 0; step < STEPS; step++) points.push(latLng(x0 + ((x1 - x0) * step) / STEPS, y0 + ((y1 - y0) * step) / STEPS));
+  };
+  side(xmin, ymin, xmax, ymin);
+  side(xmax, ymin, xmax, ymax);
+  side(xmax, ymax, xmin, ymax);
+  side(xmin, ymax, xmin, ymin);
+  return points;
 }
 
 function describe(message: Located): string {

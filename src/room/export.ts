@@ -1,8 +1,9 @@
 // GET …/{name}/export.geojson: everything geographic in the room's retained
 // history as one RFC 7946 FeatureCollection in WGS 84 longitude/latitude: every
 // feature of every shared layer, every extent as a Polygon, every position as a
-// Point. What is in a CRS the server cannot convert (wire/crs.ts) is left out and
-// counted, per CRS, in the foreign member `not_converted`.
+// Point, converted from each message's CRS by wire/crs.ts (a known authid, else
+// its WKT). What is in a CRS the server cannot convert is left out and counted,
+// per CRS, in the foreign member `not_converted`.
 //
 // The history may hold tens of megabytes: it is read a batch at a time as the
 // answer is sent (a ReadableStream returned over RPC), never all at once.
@@ -55,7 +56,7 @@ export function featuresOf(stored: Envelope, tally: NotConvertedTally): ExportFe
   const { message } = stored;
   if (message.type !== "geojson" && message.type !== "bbox" && message.type !== "position") return [];
   const features = message.type === "geojson" ? message.geojson.features.length : 1;
-  const convert = toLonLatFor(message.crs_authid);
+  const convert = toLonLatFor(message.crs_wkt, message.crs_authid);
   if (convert === undefined) {
     tally.add(message.crs_authid, features);
     return [];
