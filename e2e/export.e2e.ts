@@ -14,7 +14,11 @@ const WKT = "GEOGCRS[]";
 const HAS_OGRINFO = spawnSync("ogrinfo", ["--version"]).status === 0;
 if (!HAS_OGRINFO) console.warn("e2e/export.e2e.ts skipped: GDAL's ogrinfo is not installed (apt-get install -y gdal-bin).");
 
-/** What one person shares: 3 points in EPSG:4326, an extent in EPSG:3857, a position, and a layer in Lambert 93 (not converted). */
+/**
+ * What one person shares: 3 points in EPSG:4326, an extent in EPSG:3857, a position,
+ * and a layer in a building's own grid (an engineering CRS, which no conversion can
+ * place: left out; Lambert-93 was, before the server had proj4js).
+ */
 const SHARED = [
   {
     type: "geojson",
@@ -37,12 +41,12 @@ const SHARED = [
   {
     type: "geojson",
     author: "alice",
-    layer_name: "lambert",
-    crs_wkt: WKT,
-    crs_authid: "EPSG:2154",
+    layer_name: "site plan",
+    crs_wkt: 'LOCAL_CS["Site grid",LOCAL_DATUM["Site datum",0],UNIT["metre",1],AXIS["X",EAST],AXIS["Y",NORTH]]',
+    crs_authid: "USER:100001",
     geojson: {
       type: "FeatureCollection",
-      features: [{ type: "Feature", properties: {}, geometry: { type: "Point", coordinates: [652_000, 6_862_000] } }],
+      features: [{ type: "Feature", properties: {}, geometry: { type: "Point", coordinates: [12, 34] } }],
     },
   },
 ];

@@ -4,6 +4,7 @@
 // where cs2cs's own figures are; the last digit may differ by 0.1 mm or so).
 import { describe, expect, it } from "vitest";
 import { fromLonLatFor, knownAuthids, lonLatOf, toLonLatFor } from "../src/wire/crs";
+import { Client, freshRoom, type Json, request, roomPath } from "./helpers";
 
 /** A QGIS custom CRS (USER:100000) as toWkt() writes it: a local transverse Mercator on ETRS89, no authority anywhere. */
 const CUSTOM_WKT =
@@ -113,5 +114,33 @@ describe("lonLatOf", () => {
     expect(lonLatOf(wgs84, 652_000, 6_862_000)).toBeUndefined(); // Lambert-93 metres sent as EPSG:4326
     expect(lonLatOf(toLonLatFor("", "EPSG:2154")!, Number.NaN, 0)).toBeUndefined();
     expect(lonLatOf(toLonLatFor("", "EPSG:2154")!, Number.POSITIVE_INFINITY, 0)).toBeUndefined();
+  });
+});
+
+describe("the room's positions, in every CRS it converts", () => {
+  it("keeps a position sent in Lambert-93, in British National Grid or as WKT only, in WGS 84, and nearby measures from it", async () => {
+    const room = freshRoom();
+    const join = async (nickname: string) => {
+      const client = await Client.open("channels", room);
+      client.send({ type: "newcomer", newcomer: nickname });
+      for (let message = await client.next(); message.newcomer !== nickname; message = await client.next());
+      return client;
+    };
+    const share = async (client: Client, author: string, crs_wkt: string, crs_authid: string, x: number, y: number) => {
+      client.send({ type: "position", author, crs_wkt, crs_authid, x, y });
+      await client.next();
+    };
+    const jane = await join("jane");
+    await share(jane, "jane", "", "EPSG:2154", 652_000, 6_862_000);
+    const bob = await join("bob");
+    await share(bob, "bob", "", "EPSG:27700", 530_000, 180_000);
+    const carol = await join("carol");
+    await share(carol, "carol", CUSTOM_WKT, "", 10_000, 20_000);
+    const response = await request(roomPath("channels", room, "positions"));
+    const { features } = (await response.json()) as { features: { geometry: { coordinates: number[] }; properties: Json }[] };
+    const at = Object.fromEntries(features.map((feature) => [feature.properties.nickname, feature.geometry.coordinates]));
+    expect(at).toEqual({ jane: [2.345811959, 48.856248141], bob: [-0.12835394, 51.503990834], carol: [-1.55, 47.2] });
+    const near = await request(`${roomPath("channels", room, "nearby")}?lon=2.345811959&lat=48.856248141&radius_m=1000`);
+    expect(((await near.json()) as { users: Json[] }).users.map((user) => user.nickname)).toEqual(["jane"]);
   });
 });

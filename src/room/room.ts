@@ -303,7 +303,7 @@ export class Room extends DurableObject<Env> {
    */
   private rememberPosition(ws: WebSocket, position: ClientMessageOf<"position">, stamped: Envelope): void {
     if (this.sockets.stateOf(ws).nickname !== position.author) return;
-    const toLonLat = toLonLatFor(position.crs_authid);
+    const toLonLat = toLonLatFor(position.crs_wkt, position.crs_authid);
     const lonLat = toLonLat === undefined ? undefined : lonLatOf(toLonLat, position.x, position.y);
     if (lonLat === undefined) return;
     this.sockets.update(ws, { position: { lon: lonLat[0], lat: lonLat[1], at: Date.now(), id: stamped.id } });
