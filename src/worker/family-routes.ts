@@ -366,7 +366,7 @@ function exportRoute(family: Family, base: string, known: MiddlewareHandler<App>
         description:
           "Everything geographic in the room's retained history, oldest first, as one RFC 7946 FeatureCollection in WGS 84 longitude/latitude: " +
           "every feature of every shared layer (its properties kept, plus message_id, message_type, author, time and layer_name), every bbox as a Polygon, every position as a Point. " +
-          "Coordinates in EPSG:4326, OGC:CRS84 and EPSG:3857 (900913, 102100) are converted; what is in any other CRS is left out and counted in the foreign member `not_converted`. " +
+          "Coordinates are converted with proj4js from the message's crs_authid when the server knows it (WGS 84, Web Mercator, every UTM zone, Lambert-93, British National Grid and other national grids), else from its crs_wkt (WKT1 as QGIS writes it, or WKT2); what is in a CRS it cannot convert (an engineering CRS, an unreadable WKT) is left out and counted in the foreign member `not_converted`. " +
           "A geometry that is not valid GeoJSON, or not on the Earth, is exported as null. Add the URL to QGIS as a vector layer, or give it to GDAL (ogrinfo, ogr2ogr). The same for both families.",
         request: { params },
         responses: {
@@ -407,7 +407,7 @@ function exportRoute(family: Family, base: string, known: MiddlewareHandler<App>
                       },
                     },
                   ],
-                  not_converted: [{ crs_authid: "EPSG:2154", messages: 2, features: 120 }],
+                  not_converted: [{ crs_authid: "USER:100001", messages: 2, features: 120 }],
                 },
               },
             },
