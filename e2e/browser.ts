@@ -3,7 +3,7 @@
 // Content-Security-Policy violations, and uncaught errors.
 import fs from "node:fs";
 import path from "node:path";
-import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
+import { type Browser, type BrowserContext, type BrowserContextOptions, chromium, type Page } from "playwright-core";
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const FAILURES_DIR = path.resolve(import.meta.dirname, "failures");
@@ -42,8 +42,9 @@ export class Session {
     this.context = context;
   }
 
-  static async open(browser: Browser, baseUrl: string): Promise<Session> {
-    const context = await browser.newContext({ baseURL: baseUrl, viewport: { width: 1400, height: 860 } });
+  /** A desktop-sized context, unless `options` say otherwise (a phone's viewport, a geolocation granted…). */
+  static async open(browser: Browser, baseUrl: string, options: BrowserContextOptions = {}): Promise<Session> {
+    const context = await browser.newContext({ baseURL: baseUrl, viewport: { width: 1400, height: 860 }, ...options });
     return new Session(context);
   }
 
@@ -87,7 +88,8 @@ export class Session {
 export async function joinByLink(page: Page, room: string, nickname: string, base = ""): Promise<void> {
   await page.goto(`${base}/?room=${encodeURIComponent(room)}&nickname=${encodeURIComponent(nickname)}`);
   await waitForConnection(page, "open");
-  await page.locator("#users li", { hasText: nickname }).first().waitFor();
+  // Attached, not visible: on a phone the list of users is behind the "People" tab.
+  await page.locator("#users li", { hasText: nickname }).first().waitFor({ state: "attached" });
 }
 
 export async function waitForConnection(page: Page, state: "open", timeout = 20_000): Promise<void> {

@@ -1,7 +1,8 @@
 // The browser client in a real browser against a real `wrangler dev`: two people
 // chat, share a layer and see it on the map, hostile strings stay text, and the
 // page comes back by itself when the server restarts.
-import type { Browser, Locator, Page } from "playwright-core";
+import path from "node:path";
+import type { Browser, BrowserContextOptions, Locator, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { joinByLink, launchBrowser, Session, sendText, waitForConnection, waitForDisconnection } from "./browser.ts";
 import { solidPng } from "./png.ts";
@@ -16,6 +17,9 @@ const ROOMS = {
   space: "e2e-space",
   history: "e2e-history",
   moderation: "e2e-moderation",
+  people: "e2e-people",
+  near: "e2e-near",
+  phone: "Field survey",
   docs: "QGIS",
 } as const;
 const XSS = "<img src=x onerror=alert(1)>";
@@ -73,6 +77,42 @@ afterEach(async (context) => {
   }
   await session.close();
 });
+
+/** This test's pages in another kind of browser (a phone, a geolocation granted): the session opened for it is closed. */
+async function reopenSession(options: BrowserContextOptions): Promise<void> {
+  await session.close();
+  session = await Session.open(browser, server.baseUrl, options);
+}
+
+/**
+ * A user of another client (QField in the field, say) who stays connected: registered
+ * under `author`, then sends what it is asked to, until closed.
+ */
+async function rawUser(room: string, author: string): Promise<{ send(message: Record<string, unknown>): void; close(): void }> {
+  const socket = new WebSocket(`${server.baseUrl.replace("http", "ws")}/channel/${encodeURIComponent(room)}/ws`);
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`raw user ${author}: not registered after 10 s`)), 10_000);
+    socket.addEventListener("open", () => socket.send(JSON.stringify({ type: "newcomer", newcomer: author })));
+    socket.addEventListener("message", (event) => {
+      const received = JSON.parse(String(event.data)) as { type: string; newcomer?: string; reason?: string };
+      if (received.type === "uncompliant") reject(new Error(`raw user ${author} refused: ${received.reason}`));
+      if (received.type === "newcomer" && received.newcomer === author) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    socket.addEventListener("error", () => reject(new Error(`raw user ${author}: socket failed`)));
+  });
+  return {
+    send: (message) => socket.send(JSON.stringify(message)),
+    close: () => socket.close(),
+  };
+}
+
+/** A `position` in WGS 84, as QField sends the device's location. */
+function wgs84Position(author: string, lon: number, lat: number): Record<string, unknown> {
+  return { type: "position", author, crs_wkt: "", crs_authid: "EPSG:4326", x: lon, y: lat };
+}
 
 /** Nothing ran that should not have: no dialog, no CSP violation, no uncaught error, no injected <img src=x>. */
 async function expectNoTrouble(pages: Page[]): Promise<void> {
@@ -423,6 +463,305 @@ describe("the map", () => {
     await expectNoTrouble([alice, bob]);
   });
 });
+
+describe("the background's land outline", () => {
+  it("draws no line across the map where land crosses the antimeridian (Chukotka, Fiji, Antarctica)", async () => {
+    const page = await session.page();
+    await joinByLink(page, ROOMS.map, "reader_land");
+    // Zoom 1: the whole world (512 px wide) in view, so that Leaflet clips nothing.
+    await page.locator(".leaflet-control-zoom-out").click();
+    await page.locator(".leaflet-control-zoom-out.leaflet-disabled").waitFor();
+    await page.waitForTimeout(500); // the end of the zoom's animation
+    const report = await page.locator("#map").evaluate((map) => {
+      const halfWorld = 256; // 180° of longitude at zoom 1
+      const wide: string[] = [];
+      const counts = { fill: 0, coast: 0 };
+      for (const path of map.querySelectorAll<SVGPathElement>("path.land-fill, path.land-coast")) {
+        const kind = path.classList.contains("land-fill") ? "fill" : "coast";
+        counts[kind]++;
+        const rings = (path.getAttribute("d") ?? "").split(/[Mz]/i).filter((ring) => ring.trim() !== "");
+        for (const ring of rings) {
+          const points = ring
+            .split("L")
+            .map((pair) => pair.trim().split(/[ ,]+/).map(Number))
+            .filter((point) => point.length === 2);
+          const bottom = Math.max(...points.map(([, y]) => y!));
+          for (let index = 1; index < points.length; index++) {
+            const [[x1, y1], [x2, y2]] = [points[index - 1]!, points[index]!];
+            if (Math.abs(x2! - x1!) <= halfWorld) continue;
+            // The one wide step allowed: the fill of Antarctica closed along the bottom of the world, where no stroke is drawn.
+            if (kind === "fill" && Math.abs(y1! - bottom) < 1 && Math.abs(y2! - bottom) < 1) continue;
+            wide.push(`${kind}: (${x1}, ${y1}) to (${x2}, ${y2})`);
+          }
+        }
+      }
+      return { counts, wide };
+    });
+    expect(report.counts).toEqual({ fill: 1, coast: 1 });
+    expect(report.wide).toEqual([]);
+    await expectNoTrouble([page]);
+  });
+});
+
+describe("the people layer", () => {
+  it("puts each user at their last position, live: shared on one page, on the other's map; gone when they leave", async () => {
+    const [alice, bob] = [await session.page(), await session.page()];
+    await joinByLink(alice, ROOMS.people, "alice_people");
+    await joinByLink(bob, ROOMS.people, "bob_people");
+    const marker = (page: Page, nickname: string) => page.locator(`#map path.person-marker[data-nickname="${nickname}"]`);
+
+    await alice.locator("#map").click({ position: { x: 300, y: 300 } });
+    await alice.locator(".share-point").click();
+    await marker(bob, "alice_people").waitFor();
+    await marker(alice, "alice_people").waitFor();
+    // The nickname beside it, as text; a position just shared is not faded.
+    await bob.locator(".leaflet-tooltip.person-label", { hasText: "alice_people" }).waitFor();
+    expect(await marker(bob, "alice_people").getAttribute("data-opacity")).toBe("1.00");
+
+    // Someone who comes later finds her there, from GET …/positions.
+    const carol = await session.page();
+    await joinByLink(carol, ROOMS.people, "carol_people");
+    await marker(carol, "alice_people").waitFor();
+
+    // A QField user on the move: one marker, at the newest place.
+    const qfield = await rawUser(ROOMS.people, "qfield_people");
+    qfield.send(wgs84Position("qfield_people", 2.35, 48.85));
+    await marker(bob, "qfield_people").waitFor();
+    const before = await marker(bob, "qfield_people").boundingBox();
+    qfield.send(wgs84Position("qfield_people", 30, -20));
+    await expect.poll(async () => (await marker(bob, "qfield_people").boundingBox())?.y).toBeGreaterThan((before?.y ?? 0) + 50);
+    expect(await bob.locator("#map path.person-marker").count()).toBe(2);
+
+    // The layer control switches the layer off and on.
+    await bob.locator(".leaflet-control-layers").hover();
+    const toggle = bob.locator(".leaflet-control-layers-overlays label", { hasText: "People (last positions)" }).locator("input");
+    await toggle.uncheck();
+    await expect.poll(() => bob.locator("#map path.person-marker").count()).toBe(0);
+    await toggle.check();
+    await expect.poll(() => bob.locator("#map path.person-marker").count()).toBe(2);
+
+    // Leaving (the Leave button, or a socket that closes): gone from every page, the messages stay.
+    await alice.locator("#leave").click();
+    await marker(bob, "alice_people").waitFor({ state: "detached" });
+    await marker(carol, "alice_people").waitFor({ state: "detached" });
+    qfield.close();
+    await marker(bob, "qfield_people").waitFor({ state: "detached" });
+    expect(await bob.locator(".message.type-position").count()).toBe(3);
+
+    await expectNoTrouble([alice, bob, carol]);
+  });
+});
+
+describe("near me", () => {
+  /** Two users of the field, at Notre-Dame (Paris) and at the Château de Versailles, 17 km apart. */
+  async function fieldUsers(suffix: string) {
+    const paris = await rawUser(ROOMS.near, `paris_${suffix}`);
+    const versailles = await rawUser(ROOMS.near, `versailles_${suffix}`);
+    paris.send(wgs84Position(`paris_${suffix}`, 2.3499, 48.853));
+    versailles.send(wgs84Position(`versailles_${suffix}`, 2.1204, 48.8049));
+    await expect
+      .poll(async () => ((await (await api(`/channel/${ROOMS.near}/positions`)).json()) as { features: unknown[] }).features.length)
+      .toBe(2);
+    return {
+      close: () => {
+        for (const user of [paris, versailles]) user.close();
+      },
+    };
+  }
+
+  it("lists who is within the radius of a point clicked on the map, nearest first, with distances and ages; a name flies there", async () => {
+    const users = await fieldUsers("click");
+    const page = await session.page();
+    await joinByLink(page, ROOMS.near, "reader_near");
+    await page.locator('#map path.person-marker[data-nickname="versailles_click"]').waitFor();
+
+    // To Paris (the position's message flies there), then a click just beside Notre-Dame.
+    await page.locator(".message.type-position", { hasText: "paris_click" }).click();
+    await settledBox(page.locator('#map path.person-marker[data-nickname="paris_click"]'));
+    const mapBox = (await page.locator("#map").boundingBox())!;
+    await page.locator("#map").click({ position: { x: mapBox.width / 2, y: mapBox.height / 2 + 60 } });
+    await page.locator(".near-point").click();
+
+    await expect.poll(() => listed(page)).toEqual(["paris_click"]);
+    expect(await page.locator("#near-status").textContent()).toBe("1 person within 5 km of the point clicked, nearest first:");
+    expect(await page.locator(".near-user .near-distance").first().textContent()).toMatch(/^\d+ m$|^\d\.\d km$/);
+    expect(await page.locator(".near-user .near-age").first().textContent()).toMatch(/^just now$|^\d+ s ago$/);
+    await expect.poll(() => page.locator("#map path.near-area").count()).toBe(1);
+
+    // A wider radius asks again: Versailles too, further.
+    await page.locator("#near-radius").selectOption("25000");
+    await expect.poll(() => listed(page)).toEqual(["paris_click", "versailles_click"]);
+    expect(await page.locator(".near-user .near-distance").nth(1).textContent()).toMatch(/^1[5-9](\.\d)? km$/);
+    expect(await page.locator("#near-status").textContent()).toBe("2 people within 25 km of the point clicked, nearest first:");
+
+    // A name flies the map to that user.
+    await page.locator(".near-name", { hasText: "versailles_click" }).click();
+    const box = await settledBox(page.locator('#map path.person-marker[data-nickname="versailles_click"]'));
+    expect(Math.abs(box.x + box.width / 2 - (mapBox.x + mapBox.width / 2))).toBeLessThan(20);
+    expect(Math.abs(box.y + box.height / 2 - (mapBox.y + mapBox.height / 2))).toBeLessThan(20);
+
+    users.close();
+    await expectNoTrouble([page]);
+  });
+
+  it("uses the browser's location when the user allows it, says so clearly when refused, and can share it", async () => {
+    const users = await fieldUsers("gps");
+    // Refused: this browser grants no permission.
+    const refused = await session.page();
+    await joinByLink(refused, ROOMS.near, "refused_near");
+    await refused.locator("#near-locate").click();
+    await refused.locator("#near-status.error", { hasText: "Your location was not shared" }).waitFor();
+    expect(await refused.locator("#near-status").textContent()).toContain("click a point on the map");
+    expect(await refused.locator("#near-list li").count()).toBe(0);
+    await expectNoTrouble([refused]);
+
+    // Allowed, at the gates of Versailles.
+    await reopenSession({ geolocation: { latitude: 48.8049, longitude: 2.1301 }, permissions: ["geolocation"] });
+    const page = await session.page();
+    await joinByLink(page, ROOMS.near, "walker_near");
+    await page.locator("#near-locate").click();
+    await expect.poll(() => listed(page)).toEqual(["versailles_gps"]);
+    expect(await page.locator("#near-status").textContent()).toBe("1 person within 5 km of your location, nearest first:");
+    expect(await page.locator(".near-user .near-distance").first().textContent()).toMatch(/^\d+ m$/);
+
+    // Shared as a position: the walker is on everyone's people layer, and 0 m from where they stand.
+    await page.locator("#near-share").click();
+    await page.locator('#map path.person-marker[data-nickname="walker_near"]').waitFor();
+    await page.locator("#near-locate").click();
+    await expect.poll(() => listed(page)).toEqual(["walker_near", "versailles_gps"]);
+    expect(await page.locator(".near-user.me .near-distance").textContent()).toBe("0 m");
+
+    users.close();
+    await expectNoTrouble([page]);
+  });
+});
+
+describe("on a phone", () => {
+  it("fits 390 × 844: nothing sideways, the count whole, the conversation tall on Chat, the map the whole view on Map, people on People", async () => {
+    await reopenSession({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+    const anna = await rawUser(ROOMS.phone, "anna_qfield");
+    const marc = await rawUser(ROOMS.phone, "marc_qfield");
+    const page = await session.page();
+    await joinByLink(page, ROOMS.phone, "jane_doe");
+    await sendRaw(ROOMS.phone, "bob_gis", [
+      { type: "text", author: "bob_gis", text: "Morning! The new trail layer is in the project, check the bridges" },
+    ]);
+    anna.send({ type: "text", author: "anna_qfield", text: "At the Sainte-Victoire trailhead: the path up is washed out" });
+    anna.send(wgs84Position("anna_qfield", 5.56, 43.529));
+    marc.send(wgs84Position("marc_qfield", 5.469, 43.455));
+    marc.send({ type: "text", author: "marc_qfield", text: "Same near Gardanne, I put a point where it starts" });
+    await page.locator(".message", { hasText: "Same near Gardanne" }).waitFor();
+    await sendText(page, "@anna_qfield thanks, on my way, 20 min");
+    await page.locator(".message", { hasText: "on my way" }).waitFor();
+
+    const layout = () =>
+      page.evaluate(() => {
+        const box = (selector: string) => document.querySelector(selector)!.getBoundingClientRect().toJSON() as DOMRect;
+        const count = document.querySelector("#nb-users")!;
+        return {
+          scrollWidth: document.documentElement.scrollWidth,
+          innerWidth,
+          innerHeight,
+          header: box(".topbar"),
+          count: box("#nb-users"),
+          countClipped: count.scrollWidth > count.clientWidth,
+          tabs: box(".view-tabs"),
+          messages: box("#messages"),
+          composer: box("#composer"),
+          map: box("#map"),
+        };
+      });
+    const inside = (inner: DOMRect, outer: DOMRect) =>
+      inner.width > 0 &&
+      inner.left >= outer.left - 0.5 &&
+      inner.right <= outer.right + 0.5 &&
+      inner.top >= outer.top - 0.5 &&
+      inner.bottom <= outer.bottom + 0.5;
+
+    // Chat: the conversation and the composer, nothing sideways, the header whole.
+    const chat = await layout();
+    expect(chat.scrollWidth).toBeLessThanOrEqual(chat.innerWidth);
+    await expect.poll(() => page.locator("#nb-users").textContent()).toBe("3 connected");
+    expect(inside(chat.count, chat.header)).toBe(true);
+    expect(chat.count.right).toBeLessThanOrEqual(chat.innerWidth);
+    expect(chat.countClipped).toBe(false);
+    expect(chat.messages.height).toBeGreaterThanOrEqual(chat.innerHeight / 2);
+    expect(chat.composer.bottom).toBeLessThanOrEqual(chat.innerHeight + 0.5);
+    expect(await page.locator("#map").isVisible()).toBe(false);
+    const chatShot = await page.screenshot();
+
+    // A position's message takes the reader to the map, which fills the view under the tabs.
+    await page.locator(".message.type-position", { hasText: "anna_qfield" }).click();
+    await expect.poll(() => page.locator("#chat").getAttribute("data-view")).toBe("map");
+    const map = await layout();
+    expect(map.scrollWidth).toBeLessThanOrEqual(map.innerWidth);
+    expect(map.map.left).toBeLessThanOrEqual(0.5);
+    expect(map.map.width).toBeGreaterThanOrEqual(map.innerWidth - 0.5);
+    expect(map.map.top).toBeLessThanOrEqual(map.tabs.bottom + 1);
+    expect(map.map.bottom).toBeGreaterThanOrEqual(map.innerHeight - 0.5);
+    expect(await page.locator("#messages").isVisible()).toBe(false);
+
+    // Who is near here: the People view lists them; the area searched is on the map when it is back.
+    await settledBox(page.locator('#map path.person-marker[data-nickname="anna_qfield"]'));
+    const box = (await page.locator("#map").boundingBox())!;
+    await page.locator("#map").tap({ position: { x: box.width / 2 + 40, y: box.height / 2 - 90 } });
+    await page.locator(".near-point").tap();
+    await expect.poll(() => page.locator("#chat").getAttribute("data-view")).toBe("people");
+    await expect.poll(() => listed(page)).toEqual(["anna_qfield"]);
+    await page.locator("#near-radius").selectOption("25000");
+    await expect.poll(() => listed(page)).toEqual(["anna_qfield", "marc_qfield"]);
+    const people = await layout();
+    expect(people.scrollWidth).toBeLessThanOrEqual(people.innerWidth);
+    const peopleShot = await page.screenshot();
+
+    await page.locator(".view-tab", { hasText: "Map" }).click();
+    await page.locator("#map path.near-area").waitFor();
+    await page.locator(".leaflet-tooltip.person-label", { hasText: "marc_qfield" }).waitFor();
+    await page.waitForTimeout(600);
+    const mapShot = await page.screenshot();
+
+    await page.locator(".view-tab", { hasText: "Chat" }).click();
+    await page.locator("#composer-text").waitFor();
+    expect((await layout()).messages.height).toBeGreaterThanOrEqual(chat.innerHeight / 2);
+
+    // The README's picture, made again only when asked: a test run leaves the tree as it was.
+    if (process.env["README_SCREENSHOTS"]) await saveSideBySide(PHONE_SCREENSHOT, [chatShot, mapShot, peopleShot]);
+    anna.close();
+    marc.close();
+    await expectNoTrouble([page]);
+  });
+});
+
+const PHONE_SCREENSHOT = path.resolve(import.meta.dirname, "..", "docs", "client-phone.png");
+
+const listed = (page: Page) => page.locator("#near-list .near-name").allTextContents();
+
+/** Screenshots of a phone side by side, in one PNG (the README's picture of the client on a phone). */
+async function saveSideBySide(file: string, shots: Buffer[]): Promise<void> {
+  const context = await browser.newContext({ viewport: { width: 100, height: 100 } });
+  try {
+    const page = await context.newPage();
+    const images = shots.map((shot) => `<img src="data:image/png;base64,${shot.toString("base64")}">`).join("");
+    await page.setContent(
+      `<style>body{margin:0;background:#e9eee4}div{display:flex;gap:24px;padding:24px;width:max-content}img{width:390px;height:844px;border-radius:18px;box-shadow:0 4px 16px rgba(0,0,0,.25)}</style><div>${images}</div>`,
+    );
+    await page.locator("div").screenshot({ path: file });
+  } finally {
+    await context.close();
+  }
+}
+
+/** An element's box once the map has stopped flying (two reads 300 ms apart agree). */
+async function settledBox(locator: Locator): Promise<{ x: number; y: number; width: number; height: number }> {
+  let previous: { x: number; y: number } | undefined;
+  for (let read = 0; read < 20; read++) {
+    const box = await locator.boundingBox();
+    if (box && previous && Math.abs(box.x - previous.x) < 0.5 && Math.abs(box.y - previous.y) < 0.5) return box;
+    previous = box ?? undefined;
+    await new Promise((resolve) => setTimeout(resolve, 300));
+  }
+  throw new Error("the map never stopped moving");
+}
 
 describe("hostile strings", () => {
   it(`stay text in messages, avatars, layer names, feature properties, likes and nicknames: ${XSS}`, async () => {

@@ -7,6 +7,8 @@ import { byId, el } from "./dom";
 import { pagePath, parsePage, roomPath, ShownHistory, spacePrefix } from "./history";
 import { ChatMap } from "./map";
 import { type MessageActions, refreshQuotesOf, renderAuthored, renderEvent } from "./messages";
+import { NearPanel } from "./near";
+import { parsePositions } from "./people";
 import {
   codePoints,
   type GeojsonMessage,
@@ -37,6 +39,7 @@ const ui = {
   joinAvatar: byId("join-avatar", HTMLSelectElement),
   joinError: byId("join-error", HTMLParagraphElement),
   chat: byId("chat", HTMLElement),
+  viewTabs: [...document.querySelectorAll<HTMLButtonElement>(".view-tab")],
   users: byId("users", HTMLUListElement),
   likes: byId("likes", HTMLUListElement),
   loadEarlier: byId("load-earlier", HTMLButtonElement),
@@ -73,6 +76,11 @@ const CURSOR_TRIES = 5;
  */
 const PREFIX = spacePrefix(window.location.pathname);
 
+/** The phone layout (client/app.css): one view at a time, Chat, Map or People. */
+const PHONE = window.matchMedia("(max-width: 640px)");
+
+type View = "chat" | "map" | "people";
+
 // ---------------------------------------------------------------------------
 // One stay in one room.
 
@@ -92,6 +100,8 @@ class ChatSession {
   private readonly users = new Set<string>();
   /** Arrivals and departures seen while GET …/users is on its way, replayed over its answer. */
   private pendingUserEvents: ReceivedOf<"newcomer" | "exiter">[] | undefined;
+  /** Departures seen while GET …/positions is on its way: not brought back by its answer. */
+  private departedWhileLoadingPositions: Set<string> | undefined;
   private registered = false;
   private everRegistered = false;
   private registrationRetries = 0;
@@ -101,6 +111,7 @@ class ChatSession {
     readonly choice: Choice,
     private readonly map: ChatMap,
     private readonly onRefused: (reason: string) => void,
+    private readonly showView: (view: View) => void,
   ) {
     this.connection = new RoomConnection(socketUrl(choice.room, window.location), {
       onState: (state) => this.showState(state),
@@ -161,6 +172,46 @@ class ChatSession {
     this.registered = false;
     this.connection.send({ type: "newcomer", newcomer: this.choice.nickname } satisfies OutgoingMessage);
     void this.loadUsers();
+    void this.loadPositions();
+  }
+
+  /**
+   * The people layer, from the room: its users' last positions (GET …/positions) and
+   * how long it keeps them (GET …/rules). Then kept live by the socket.
+   */
+  private async loadPositions(): Promise<void> {
+    this.departedWhileLoadingPositions = new Set();
+    try {
+      const [body, rules] = await Promise.all([
+        getJson<unknown>(roomPath(PREFIX, this.choice.room, "positions")),
+        getJson<Partial<Rules>>(roomPath(PREFIX, this.choice.room, "rules")).catch(() => undefined),
+      ]);
+      if (this.left) return;
+      if (typeof rules?.position_max_age_seconds === "number") this.map.people.setMaxAge(rules.position_max_age_seconds);
+      const departed = this.departedWhileLoadingPositions;
+      const people = parsePositions(body, Date.now()).filter((person) => !departed.has(person.nickname));
+      this.map.people.replaceAll(people);
+    } catch {
+      // The layer fills in from the positions shared from now on; the next connection tries again.
+    } finally {
+      this.departedWhileLoadingPositions = undefined;
+    }
+  }
+
+  /**
+   * A live position: the room keeps it as its author's last if they are registered
+   * here (the replay before this page registers is not live: GET …/positions has
+   * what is current of it).
+   */
+  private trackPosition(message: ReceivedOf<"position">): void {
+    if (!this.registered || !this.users.has(message.author)) return;
+    const at = this.map.positionOf(message.id);
+    if (!at) {
+      // Not drawn here (a CRS this map cannot convert): the server may know where it is.
+      void this.loadPositions();
+      return;
+    }
+    this.map.people.update({ nickname: message.author, lat: at[0], lon: at[1], at: Date.now(), messageId: message.id });
   }
 
   private async loadUsers(): Promise<void> {
@@ -228,8 +279,14 @@ class ChatSession {
   }
 
   private applyUserEvent(message: ReceivedOf<"newcomer" | "exiter">): void {
-    if (message.type === "newcomer") this.users.add(message.newcomer);
-    else this.users.delete(message.exiter);
+    if (message.type === "newcomer") {
+      this.users.add(message.newcomer);
+    } else {
+      this.users.delete(message.exiter);
+      // The room forgets the position of whoever leaves.
+      this.map.people.remove(message.exiter);
+      this.departedWhileLoadingPositions?.add(message.exiter);
+    }
   }
 
   private onLike(message: ReceivedOf<"like">): void {
@@ -253,6 +310,7 @@ class ChatSession {
     if (!item) return;
     this.history.append(message.id);
     appendToList(item);
+    if (message.type === "position") this.trackPosition(message);
     // A reply shown earlier (in an older page, say) may quote this one.
     refreshQuotesOf(ui.messages, message.id, this.actions);
   }
@@ -319,6 +377,8 @@ class ChatSession {
   private readonly actions: MessageActions = {
     me: () => this.choice.nickname,
     locate: (messageId) => {
+      if (!this.map.has(messageId)) return;
+      if (PHONE.matches) this.showView("map");
       if (this.map.flyTo(messageId)) ui.map.scrollIntoView({ block: "nearest", behavior: "smooth" });
     },
     like: (message) => this.send({ type: "like", liker_author: this.choice.nickname, liked_author: message.author, message: message.text }),
@@ -545,21 +605,48 @@ async function main(): Promise<void> {
   fillJoinForm(rooms);
 
   let session: ChatSession | undefined;
+  const sharePosition = (lat: number, lng: number) => {
+    if (!session) return;
+    const { nickname, avatar } = session.choice;
+    session.send({ type: "position", author: nickname, avatar, ...WGS84, x: lng, y: lat });
+  };
+  const findMessage = (messageId: string) => {
+    const item = messageItem(messageId);
+    if (item) {
+      scrollToItem(item);
+      flash(item, "flash", 1500);
+    }
+  };
   const map = new ChatMap(ui.map, window.localStorage, {
     onItemClick: (messageId) => {
-      const item = messageItem(messageId);
-      if (item) {
-        scrollToItem(item);
-        flash(item, "flash", 1500);
-      }
+      findMessage(messageId);
       // No flight here: the user is looking at the item already, and a popup may be opening on it.
       map.highlight(messageId);
     },
-    onSharePoint: (lat, lng) => {
-      if (!session) return;
-      const { nickname, avatar } = session.choice;
-      session.send({ type: "position", author: nickname, avatar, ...WGS84, x: lng, y: lat });
+    onSharePoint: sharePosition,
+    onNearPoint: (lat, lng) => {
+      if (PHONE.matches) showView("people");
+      void near.around(lat, lng);
     },
+    onPersonClick: (person) => findMessage(person.messageId),
+  });
+  const showView = (view: View) => {
+    ui.chat.dataset.view = view;
+    for (const tab of ui.viewTabs) tab.setAttribute("aria-pressed", String(tab.dataset.view === view));
+    if (view === "map") map.refreshSize();
+  };
+  for (const tab of ui.viewTabs) tab.addEventListener("click", () => showView((tab.dataset.view as View | undefined) ?? "chat"));
+  // Leaflet measures its container: again when the layout changes between phone and desktop.
+  PHONE.addEventListener("change", () => map.refreshSize());
+  const near = new NearPanel({
+    prefix: PREFIX,
+    current: () => session?.choice,
+    showArea: (lat, lon, radius) => map.people.showNearArea(lat, lon, radius),
+    flyTo: (nickname) => {
+      if (PHONE.matches) showView("map");
+      map.people.flyTo(nickname);
+    },
+    share: sharePosition,
   });
 
   const join = (choice: Choice) => {
@@ -570,6 +657,7 @@ async function main(): Promise<void> {
     rememberChoice(window.localStorage, choice);
     session?.leave();
     map.clear();
+    near.reset();
     ui.messages.replaceChildren();
     ui.users.replaceChildren();
     ui.likes.replaceChildren();
@@ -582,12 +670,18 @@ async function main(): Promise<void> {
     ui.exportLink.hidden = false;
     ui.join.hidden = true;
     ui.chat.hidden = false;
+    showView("chat");
     ui.leave.hidden = false;
     map.refreshSize();
-    session = new ChatSession(choice, map, (reason) => {
-      session = undefined;
-      showJoinForm(reason);
-    });
+    session = new ChatSession(
+      choice,
+      map,
+      (reason) => {
+        session = undefined;
+        showJoinForm(reason);
+      },
+      showView,
+    );
     session.start();
   };
 
@@ -598,6 +692,7 @@ async function main(): Promise<void> {
   ui.leave.addEventListener("click", () => {
     session?.leave();
     session = undefined;
+    near.reset();
     showJoinForm("");
   });
   wireComposer(() => session, rules, map);

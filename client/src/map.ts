@@ -8,9 +8,12 @@ import * as L from "leaflet";
 import { feature } from "topojson-client";
 import type { Topology } from "topojson-specification";
 import land from "world-atlas/land-110m.json";
+import { cutLand, type Position } from "./antimeridian";
 import { authorColor } from "./avatars";
 import { checkedToLatLng, type ToLatLng, toLatLngFor } from "./crs";
 import { el } from "./dom";
+import type { Person } from "./people";
+import { PeopleLayer } from "./people-layer";
 import type { Located } from "./protocol";
 import { rememberBasemap, rememberedBasemap } from "./settings";
 
@@ -19,6 +22,10 @@ export interface MapCallbacks {
   onItemClick(messageId: string): void;
   /** The user asked to share the point they clicked. */
   onSharePoint(lat: number, lng: number): void;
+  /** The user asked who is near the point they clicked. */
+  onNearPoint(lat: number, lng: number): void;
+  /** A user's marker on the people layer was clicked. */
+  onPersonClick(person: Person): void;
 }
 
 export type ShowResult = { shown: true } | { shown: false; reason: string };
@@ -31,6 +38,7 @@ export interface Extent {
 }
 
 const BASEMAPS = { plain: "Land outline (offline)", osm: "OpenStreetMap (online)" } as const;
+const PEOPLE_OVERLAY = "People (last positions)";
 const MAX_NOTICES = 4;
 
 export class ChatMap {
@@ -38,6 +46,8 @@ export class ChatMap {
   private readonly items = new Map<string, L.Layer & { getBounds?: () => L.LatLngBounds; getLatLng?: () => L.LatLng }>();
   private readonly notices: HTMLUListElement;
   private highlighted: string | undefined;
+  /** The room's users at their last positions. */
+  readonly people: PeopleLayer;
 
   constructor(
     container: HTMLElement,
@@ -45,6 +55,7 @@ export class ChatMap {
     private readonly callbacks: MapCallbacks,
   ) {
     this.map = L.map(container, { worldCopyJump: true, minZoom: 1 }).setView([30, 0], 2);
+    this.people = new PeopleLayer(this.map, (person) => this.callbacks.onPersonClick(person));
     this.addBackground();
     this.notices = this.addNoticeControl();
     this.map.on("click", (event: L.LeafletMouseEvent) => this.offerPoint(event.latlng));
@@ -69,6 +80,14 @@ export class ChatMap {
       this.notice(reason);
       return { shown: false, reason };
     }
+  }
+
+  /** Where a position message was drawn, [latitude, longitude], if it was. */
+  positionOf(messageId: string): [number, number] | undefined {
+    const item = this.items.get(messageId);
+    if (!(item instanceof L.CircleMarker)) return undefined;
+    const { lat, lng } = item.getLatLng();
+    return [lat, lng];
   }
 
   has(messageId: string): boolean {
@@ -109,6 +128,7 @@ export class ChatMap {
   clear(): void {
     for (const layer of this.items.values()) layer.remove();
     this.items.clear();
+    this.people.clear();
     this.notices.replaceChildren();
     this.notices.hidden = true;
   }
@@ -116,6 +136,7 @@ export class ChatMap {
   /** Leaflet measures its container once: call when the panel is shown or resized. */
   refreshSize(): void {
     this.map.invalidateSize();
+    this.people.resized();
   }
 
   private layerFor(message: Located, toLatLng: ToLatLng) {
@@ -166,13 +187,25 @@ export class ChatMap {
   private offerPoint(at: L.LatLng): void {
     const wrapped = at.wrap();
     const button = el("button", { text: "Share this point", attrs: { type: "button", class: "share-point" } });
+    const near = el("button", { text: "Who is near here?", attrs: { type: "button", class: "near-point" } });
     const popup = L.popup()
       .setLatLng(at)
-      .setContent(el("div", {}, el("div", { text: `${wrapped.lat.toFixed(5)}, ${wrapped.lng.toFixed(5)}` }), button))
+      .setContent(
+        el(
+          "div",
+          { className: "point-popup" },
+          el("div", { text: `${wrapped.lat.toFixed(5)}, ${wrapped.lng.toFixed(5)}` }),
+          el("div", { className: "point-actions" }, button, near),
+        ),
+      )
       .openOn(this.map);
     button.addEventListener("click", () => {
       this.callbacks.onSharePoint(wrapped.lat, wrapped.lng);
       popup.close();
+    });
+    near.addEventListener("click", () => {
+      popup.close();
+      this.callbacks.onNearPoint(wrapped.lat, wrapped.lng);
     });
   }
 
@@ -207,10 +240,19 @@ export class ChatMap {
     const topology = land as unknown as Topology;
     const landObject = topology.objects.land;
     if (landObject) {
-      L.geoJSON(feature(topology, landObject), {
+      // Cut at the antimeridian: filled without a stroke (the cut edges are not coasts), outlined along the coasts only.
+      const { fill, coast } = cutLand(polygonsOf(feature(topology, landObject)));
+      const fillShape: GeoJSON.MultiPolygon = { type: "MultiPolygon", coordinates: fill };
+      const coastShape: GeoJSON.MultiLineString = { type: "MultiLineString", coordinates: coast };
+      L.geoJSON(fillShape, {
         pane: "land",
         interactive: false,
-        style: { color: "#8a9a7b", weight: 1, fillColor: "#e4ead9", fillOpacity: 1 },
+        style: { stroke: false, fillColor: "#e4ead9", fillOpacity: 1, className: "land-fill" },
+      }).addTo(this.map);
+      L.geoJSON(coastShape, {
+        pane: "land",
+        interactive: false,
+        style: { color: "#8a9a7b", weight: 1, fill: false, className: "land-coast" },
       }).addTo(this.map);
     }
     const basemaps: Record<string, L.Layer> = {
@@ -222,7 +264,7 @@ export class ChatMap {
     };
     const chosen = rememberedBasemap(this.storage);
     (basemaps[chosen ?? ""] ?? basemaps[BASEMAPS.plain])!.addTo(this.map);
-    L.control.layers(basemaps, undefined, { position: "topright" }).addTo(this.map);
+    L.control.layers(basemaps, { [PEOPLE_OVERLAY]: this.people.group }, { position: "topright" }).addTo(this.map);
     this.map.on("baselayerchange", (event: L.LayersControlEvent) => rememberBasemap(this.storage, event.name));
   }
 }
@@ -240,6 +282,18 @@ function extentOutline(extent: Extent, latLng: (x: number, y: number) => L.LatLn
   side(xmax, ymax, xmin, ymax);
   side(xmin, ymax, xmin, ymin);
   return points;
+}
+
+/** The polygons of the land's features (Polygon or MultiPolygon geometries). */
+function polygonsOf(land: GeoJSON.Feature | GeoJSON.FeatureCollection): Position[][][] {
+  const features = land.type === "FeatureCollection" ? land.features : [land];
+  return features.flatMap(({ geometry }) =>
+    geometry.type === "Polygon"
+      ? [geometry.coordinates as unknown as Position[][]]
+      : geometry.type === "MultiPolygon"
+        ? (geometry.coordinates as unknown as Position[][][])
+        : [],
+  );
 }
 
 function describe(message: Located): string {

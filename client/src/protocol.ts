@@ -53,7 +53,12 @@ export type Located = ReceivedOf<"geojson"> | ReceivedOf<"bbox"> | ReceivedOf<"p
 /** The subset of GET /rules the client uses to check input before sending. */
 export type Rules = Pick<
   LimitsByKey,
-  "min_author_length" | "max_author_length" | "max_message_length" | "max_image_raw_length" | "max_geojson_features"
+  | "min_author_length"
+  | "max_author_length"
+  | "max_message_length"
+  | "max_image_raw_length"
+  | "max_geojson_features"
+  | "position_max_age_seconds"
 >;
 
 /** WGS 84 as OGC WKT, sent with the extents and points this client shares (it works in EPSG:4326). */

@@ -11,6 +11,7 @@ const RULES: Rules = {
   max_message_length: 255,
   max_image_raw_length: 5_000_000,
   max_geojson_features: 500,
+  position_max_age_seconds: 3600,
 };
 
 describe("nicknameProblem", () => {
