@@ -40,7 +40,7 @@ export function familyRoutes(family: Family): RestRoute[] {
 // What the routes of a family check first.
 
 /** Answers 404 for a room that is not configured. */
-function knownRoom(family: Family): MiddlewareHandler<App> {
+export function knownRoom(family: Family): MiddlewareHandler<App> {
   return async (c, next) => {
     const room = c.req.param("name") ?? "";
     if (!c.var.realm.rooms.includes(room)) return c.json({ detail: unknownRoomDetail(family, room) }, 404);

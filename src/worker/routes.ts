@@ -6,6 +6,7 @@ import { INSTANCE_ROUTES } from "./instance-routes";
 import { openApiDocument } from "./openapi";
 import { json, type RestRoute, SERVER_ERROR } from "./rest-route";
 import { SPACE_ROUTES } from "./space-routes";
+import { webhookRoutes } from "./webhook-routes";
 
 const openApi: RestRoute = {
   method: "get",
@@ -25,4 +26,6 @@ export const REST_ROUTES: readonly RestRoute[] = [
   ...familyRoutes("rooms"),
   ...familyRoutes("channels"),
   ...SPACE_ROUTES,
+  ...webhookRoutes("rooms"),
+  ...webhookRoutes("channels"),
 ];
