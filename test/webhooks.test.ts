@@ -241,6 +241,21 @@ describe("registering a webhook", () => {
     expect(gone.status).toBe(404);
     expect(await gone.json()).toEqual({ detail: `No webhook '${webhook.id}' in this room.` });
   });
+  it("goes with its room: a room removed and made again has none, and takes messages", async () => {
+    const name = `hooks-made-${crypto.randomUUID().slice(0, 8)}`;
+    const make = () => request("/rooms", { method: "POST", headers: ADMIN, body: JSON.stringify({ name }) });
+    expect((await make()).status).toBe(201);
+    const hook = receiver();
+    await registered(name, { url: hook.url(), secret: SECRET });
+    await putText(name, "before");
+    await hook.waitFor(1);
+    expect((await request(`/rooms/${encodeURIComponent(name)}`, { method: "DELETE", headers: ADMIN })).status).toBe(200);
+    expect((await make()).status).toBe(201);
+    expect((await putText(name, "after")).status).toBe(200);
+    expect((await list(name)).webhooks).toEqual([]);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect((await hook.received()).map((r) => JSON.parse(r.body).text)).toEqual(["before"]);
+  });
 });
 
 describe("what a webhook receives", () => {

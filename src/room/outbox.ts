@@ -69,6 +69,8 @@ export const OUTBOX_MAX_BYTES = 64_000_000;
 /** What one ring of the alarm sends to one endpoint at most, and for how long: then the alarm rings again. */
 const BATCH = 100;
 const BATCH_MS = 30_000;
+/** Deliveries sent before what was delivered is written (see drainEndpoint). */
+const FLUSH_EVERY = 20;
 /** Well under the 2 MB limit of one SQLite row (as history.ts). */
 const CHUNK_BYTES = 1_000_000;
 
@@ -175,7 +177,13 @@ export class Outbox {
           bytes.subarray(offset, offset + CHUNK_BYTES).slice().buffer,
         );
       }
+      let queued = 0;
       for (const endpoint of endpointIds) {
+        // Gone since the cache was read (the room's storage deleted when it was removed): forget the cache.
+        if (this.sql.exec("SELECT 1 FROM hook_endpoints WHERE id = ?", endpoint).toArray().length === 0) {
+          this.enabledCache = undefined;
+          continue;
+        }
         this.sql.exec(
           "INSERT INTO outbox (endpoint, body, delivery, created_at) VALUES (?, ?, ?, ?)",
           endpoint,
@@ -183,11 +191,13 @@ export class Outbox {
           crypto.randomUUID(),
           now,
         );
+        queued++;
         const { pending } = this.sql.exec<{ pending: number }>("SELECT pending FROM hook_endpoints WHERE id = ?", endpoint).one();
         if (pending > policy.outboxMax) {
           this.dropOldest("WHERE endpoint = ?", pending - policy.outboxMax, endpoint);
         }
       }
+      if (queued === 0) this.sql.exec("DELETE FROM outbox_bodies WHERE id = ?", bodyId);
       while (this.totalBytes() > OUTBOX_MAX_BYTES && this.dropOldest("", 1) > 0) {
         // Each pass drops the room's oldest delivery.
       }
@@ -240,8 +250,24 @@ export class Outbox {
     await Promise.all(due.map(({ id }) => this.drainEndpoint(id, send)));
   }
 
+  /**
+   * Sends an endpoint's deliveries in order until one fails or the batch is done. What
+   * was delivered is written (deleted, counted) every FLUSH_EVERY deliveries rather than
+   * after each: a storage write holds the room's next outgoing request until it is
+   * confirmed (the output gate), so writing between two fetches would make each
+   * delivery wait for a commit. A room evicted meanwhile sends those again, with their
+   * delivery ids: at least once.
+   */
   private async drainEndpoint(id: string, send: Send): Promise<void> {
     this.inFlight.add(id);
+    let deliveredUpTo = 0;
+    let unwritten = 0;
+    let lastStatus = "";
+    const flush = () => {
+      if (unwritten === 0) return;
+      this.writeDelivered(id, deliveredUpTo, unwritten, lastStatus);
+      unwritten = 0;
+    };
     try {
       const started = Date.now();
       for (let sent = 0; sent < BATCH && Date.now() - started < BATCH_MS; sent++) {
@@ -250,19 +276,43 @@ export class Outbox {
         if (endpoint === undefined || endpoint.disabled_at !== null) return;
         const head = this.sql
           .exec<{ seq: number; body: number; delivery: string; attempts: number }>(
-            "SELECT seq, body, delivery, attempts FROM outbox WHERE endpoint = ? ORDER BY seq LIMIT 1",
+            "SELECT seq, body, delivery, attempts FROM outbox WHERE endpoint = ? AND seq > ? ORDER BY seq LIMIT 1",
             id,
+            deliveredUpTo,
           )
           .toArray()[0];
         if (head === undefined) return;
-        const body = this.readBody(head.body);
-        this.sql.exec("UPDATE outbox SET attempts = attempts + 1 WHERE seq = ?", head.seq);
-        const outcome = await send(endpoint, { id: head.delivery, body, attempt: head.attempts + 1 });
-        if (!this.recordOutcome(endpoint, head.seq, outcome)) return;
+        const outcome = await send(endpoint, { id: head.delivery, body: this.readBody(head.body), attempt: head.attempts + 1 });
+        if (!outcome.ok) {
+          flush();
+          this.recordFailure(id, head.seq, outcome);
+          return;
+        }
+        deliveredUpTo = head.seq;
+        lastStatus = outcome.status;
+        if (++unwritten >= FLUSH_EVERY) flush();
       }
     } finally {
+      flush();
       this.inFlight.delete(id);
     }
+  }
+
+  /** `count` deliveries up to `upTo` went through: deleted, counted, the endpoint's failures forgotten. */
+  private writeDelivered(id: string, upTo: number, count: number, status: string): void {
+    const now = Date.now();
+    this.storage.transactionSync(() => {
+      this.sql.exec("DELETE FROM outbox WHERE endpoint = ? AND seq <= ?", id, upTo);
+      this.sql.exec(
+        `UPDATE hook_endpoints SET delivered = delivered + ?, failures = 0, failing_since = NULL, next_attempt_at = 0,
+           last_attempt_at = ?, last_status = ?, last_success_at = ? WHERE id = ?`,
+        count,
+        now,
+        status,
+        now,
+        id,
+      );
+    });
   }
 
   private readBody(id: number): string {
@@ -280,60 +330,45 @@ export class Outbox {
     return decoder.decode(joined);
   }
 
-  /** Writes what an attempt came to: whether to go on with the endpoint's next delivery. */
-  private recordOutcome(endpoint: EndpointRow, seq: number, outcome: Outcome): boolean {
+  /** A failed attempt: the endpoint waits longer for its next one, and is disabled after a day of them. */
+  private recordFailure(id: string, seq: number, outcome: Outcome): void {
+    const endpoint = this.endpoint(id);
+    if (endpoint === undefined) return;
     const now = Date.now();
-    if (outcome.ok) {
-      this.storage.transactionSync(() => {
-        this.sql.exec("DELETE FROM outbox WHERE seq = ?", seq);
-        this.sql.exec(
-          `UPDATE hook_endpoints SET delivered = delivered + 1, failures = 0, failing_since = NULL, next_attempt_at = 0,
-             last_attempt_at = ?, last_status = ?, last_success_at = ? WHERE id = ?`,
-          now,
-          outcome.status,
-          now,
-          endpoint.id,
-        );
-      });
-      return true;
-    }
     const failures = endpoint.failures + 1;
     const failingSince = endpoint.failing_since ?? now;
     const disable = endpoint.kind === "webhook" && failures >= DISABLE_AFTER_FAILURES && now - failingSince >= DISABLE_AFTER_MS;
     const reason = disable
       ? `${failures} failed deliveries in a row over ${Math.floor((now - failingSince) / 3_600_000)} h (last: ${outcome.status}): register it again, or enable it, once it answers.`
       : null;
-    this.sql.exec(
-      `UPDATE hook_endpoints SET failures = ?, failing_since = ?, next_attempt_at = ?, last_attempt_at = ?, last_status = ?,
-         disabled_at = ?, disabled_reason = ? WHERE id = ?`,
-      failures,
-      failingSince,
-      now + retryDelay(failures),
-      now,
-      outcome.status,
-      disable ? now : null,
-      reason,
-      endpoint.id,
-    );
+    this.storage.transactionSync(() => {
+      this.sql.exec("UPDATE outbox SET attempts = attempts + 1 WHERE seq = ?", seq);
+      this.sql.exec(
+        `UPDATE hook_endpoints SET failures = ?, failing_since = ?, next_attempt_at = ?, last_attempt_at = ?, last_status = ?,
+           disabled_at = ?, disabled_reason = ? WHERE id = ?`,
+        failures,
+        failingSince,
+        now + retryDelay(failures),
+        now,
+        outcome.status,
+        disable ? now : null,
+        reason,
+        id,
+      );
+    });
     if (disable) {
       this.enabledCache = undefined;
       // Once: a disabled endpoint is not sent to again until a moderator enables it.
       logEvent("webhook_disabled", {
         room: this.room(),
-        webhook: endpoint.id,
+        webhook: id,
         origin: originOf(endpoint.url),
         failures,
         last_status: outcome.status,
       });
     } else if (failures === 1) {
-      logEvent(`${endpoint.kind}_failing`, {
-        room: this.room(),
-        endpoint: endpoint.id,
-        origin: originOf(endpoint.url),
-        status: outcome.status,
-      });
+      logEvent(`${endpoint.kind}_failing`, { room: this.room(), endpoint: id, origin: originOf(endpoint.url), status: outcome.status });
     }
-    return false;
   }
 }
 
