@@ -336,10 +336,18 @@ export class Room extends DurableObject<Env> {
     this.heard(stamped);
   }
 
-  /** Queued for the webhooks and the Matrix ping that hear it; sent by the alarm, never here. */
+  /**
+   * Queued for the webhooks and the Matrix ping that hear it; sent by the alarm, never
+   * here. The message has reached the room already: a failure to queue it is logged, not
+   * the sender's refusal.
+   */
   private heard(stamped: Envelope): void {
-    if (this.hooks.heard(stamped)) {
-      this.alarms.expect().catch((error: unknown) => logFailure("alarm_failed", error, { room: this.name }));
+    try {
+      if (this.hooks.heard(stamped)) {
+        this.alarms.expect().catch((error: unknown) => logFailure("alarm_failed", error, { room: this.name }));
+      }
+    } catch (error) {
+      logFailure("outbox_failed", error, { room: this.name, type: stamped.message.type });
     }
   }
 
