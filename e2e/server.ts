@@ -26,11 +26,11 @@ export class DevServer {
     return this.server.baseUrl;
   }
 
-  /** Starts `wrangler dev` with these rooms on a free port, and waits until it answers. */
-  static async start(rooms: readonly string[]): Promise<DevServer> {
+  /** Starts `wrangler dev` with these rooms (and other vars) on a free port, and waits until it answers. */
+  static async start(rooms: readonly string[], vars: Readonly<Record<string, string>> = {}): Promise<DevServer> {
     const server = await WranglerDev.create({
       name: "e2e",
-      vars: { CHANNELS: rooms.join(","), ADMIN_TOKEN },
+      vars: { CHANNELS: rooms.join(","), ADMIN_TOKEN, ...vars },
       ready: answers("/version"),
       timeoutMs: TIMEOUT_MS,
     });

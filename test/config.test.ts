@@ -19,6 +19,8 @@ describe("parseConfig", () => {
       mainLang: "en",
       adminToken: undefined,
       qfieldPluginUrl: "https://github.com/geotribu/qchat-qfield-plugin/releases/latest/download/qfchat-latest.zip",
+      webhooks: { allowHttpLocal: false, outboxMax: 1000 },
+      matrixPing: undefined,
       roomLimits: expect.any(Map),
       limits: {
         minAuthorLength: 3,

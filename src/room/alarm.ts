@@ -1,12 +1,17 @@
-// The room's one alarm, shared by everything in it that expires: bans (bans.ts)
-// and stored messages past their age (history.ts). It is set to the earliest
-// expiry of all of them, exists only while something can expire, and when it
-// rings deletes what has expired in each, then is set again for what is left.
+// The room's one alarm, shared by everything in it that is due at a time: bans
+// (bans.ts) and stored messages past their age (history.ts) expire, deliveries in
+// the outbox (outbox.ts) fall due. It is set to the earliest time of all of them,
+// exists only while something is due, and when it rings lets each do what is due
+// now, then is set again for what is left.
 export interface Expiring {
-  /** When the next thing expires (Date.now() milliseconds), if anything can. */
+  /** When the next thing is due (Date.now() milliseconds), if anything is. */
   nextExpiry(): number | undefined;
-  /** Deletes what has expired now. */
-  removeExpired(): void;
+  /**
+   * Does what is due now: deletes what has expired, or (the outbox) sends what is due.
+   * A promise is awaited before the alarm is set again; while it waits on I/O (a
+   * fetch), the room goes on taking its other events.
+   */
+  removeExpired(): void | Promise<void>;
 }
 
 export class RoomAlarm {
@@ -45,8 +50,17 @@ export class RoomAlarm {
   async ring(): Promise<void> {
     // The runtime has just cleared the alarm that rang.
     this.scheduled = undefined;
-    for (const source of this.sources) source.removeExpired();
+    // One source's failure must not keep the others from their work, nor the alarm from being set again.
+    const failures: unknown[] = [];
+    for (const source of this.sources) {
+      try {
+        await source.removeExpired();
+      } catch (error) {
+        failures.push(error);
+      }
+    }
     await this.schedule();
+    if (failures.length > 0) throw failures[0];
   }
 
   private earliest(): number | undefined {

@@ -34,6 +34,7 @@ import { Outgoing } from "./outgoing";
 import { costOf } from "./rate-limit";
 import { migrate } from "./schema";
 import { type LastPosition, Sockets } from "./sockets";
+import { type AddWebhookResult, RoomHooks, type WebhookList, type WebhookView } from "./webhooks";
 
 /** A message as one family receives it, for the REST answers. */
 export type ShapedMessage = ReturnType<typeof shape>;
@@ -79,8 +80,10 @@ export class Room extends DurableObject<Env> {
   private readonly moderation: Moderation;
   /** A cache of the space's limits, read from storage once per wake-up. */
   private spaceOverrides: Record<string, number> | undefined;
-  /** One alarm for all that expires in the room: bans and old messages. */
+  /** One alarm for all that is due in the room: bans and old messages expiring, deliveries to webhooks. */
   private readonly alarms: RoomAlarm;
+  /** Webhooks and the Matrix ping: what the room publishes, queued in its outbox. */
+  private readonly hooks: RoomHooks;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -89,9 +92,18 @@ export class Room extends DurableObject<Env> {
     this.guard = new FloodGuard(ctx.storage, this.sockets, () => this.limits);
     this.history = new History(ctx.storage);
     this.moderation = new Moderation(ctx.storage, this.name);
+    this.hooks = new RoomHooks(
+      ctx.storage,
+      () => this.place,
+      () => {
+        const { webhooks, matrixPing } = configOf(this.env);
+        return { outboxMax: webhooks.outboxMax, matrixPing };
+      },
+    );
     this.alarms = new RoomAlarm(ctx.storage, [
       this.moderation.expiringBans,
       { nextExpiry: () => this.history.nextExpiry(this.retention), removeExpired: () => this.history.removeExpired(this.retention) },
+      this.hooks.expiring,
     ]);
     // Clients' keepalives are answered by the platform without waking the room.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair("ping", "pong"));
@@ -224,7 +236,7 @@ export class Room extends DurableObject<Env> {
   private depart(ws: WebSocket): void {
     const state = this.sockets.leave(ws);
     if (state === undefined) return;
-    if (state.nickname !== null) this.sockets.broadcast({ type: "exiter", exiter: state.nickname });
+    if (state.nickname !== null) this.announce({ type: "exiter", exiter: state.nickname });
     this.sockets.broadcast({ type: "nb_users", nb_users: this.sockets.live().length });
   }
 
@@ -260,8 +272,8 @@ export class Room extends DurableObject<Env> {
     const previous = this.sockets.stateOf(ws).nickname;
     // A position belongs to a nickname: a new one starts with none.
     this.sockets.update(ws, { nickname, position: undefined });
-    if (previous !== null) this.sockets.broadcast({ type: "exiter", exiter: previous });
-    this.sockets.broadcast({ type: "newcomer", newcomer: nickname });
+    if (previous !== null) this.announce({ type: "exiter", exiter: previous });
+    this.announce({ type: "newcomer", newcomer: nickname });
   }
 
   /**
@@ -279,7 +291,7 @@ export class Room extends DurableObject<Env> {
     const held = this.sockets.stateOf(ws).nickname;
     if (held !== exiter) return this.reject(ws, sentences.notYourExit(held, exiter));
     this.sockets.update(ws, { nickname: null, position: undefined });
-    this.sockets.broadcast({ type: "exiter", exiter });
+    this.announce({ type: "exiter", exiter });
   }
 
   private deliverLike(ws: WebSocket, like: ClientMessageOf<"like">, threading: Threading): void {
@@ -333,7 +345,30 @@ export class Room extends DurableObject<Env> {
       this.alarms.expect().catch((error: unknown) => logFailure("alarm_failed", error, { room: this.name }));
     }
     this.sockets.send(this.sockets.live(), new Outgoing(stamped));
+    this.heard(stamped);
     return stamped;
+  }
+
+  /** A newcomer or an exiter: to every socket, and to the webhooks that asked for arrivals and departures. */
+  private announce(message: ClientMessageOf<"newcomer"> | ClientMessageOf<"exiter">): void {
+    const stamped = envelope(message);
+    this.sockets.send(this.sockets.live(), new Outgoing(stamped));
+    this.heard(stamped);
+  }
+
+  /**
+   * Queued for the webhooks and the Matrix ping that hear it; sent by the alarm, never
+   * here. The message has reached the room already: a failure to queue it is logged, not
+   * the sender's refusal.
+   */
+  private heard(stamped: Envelope): void {
+    try {
+      if (this.hooks.heard(stamped)) {
+        this.alarms.expect().catch((error: unknown) => logFailure("alarm_failed", error, { room: this.name }));
+      }
+    } catch (error) {
+      logFailure("outbox_failed", error, { room: this.name, type: stamped.message.type });
+    }
   }
 
   /**
@@ -440,6 +475,27 @@ export class Room extends DurableObject<Env> {
 
   override async alarm(): Promise<void> {
     await this.alarms.ring();
+  }
+
+  // -------------------------------------------------------------------------
+  // RPC for the moderator's webhook routes (worker/webhook-routes.ts)
+
+  addWebhook(input: { url: string; secret: string; presence: boolean }): AddWebhookResult {
+    return this.hooks.add(input);
+  }
+
+  webhooks(): WebhookList {
+    return this.hooks.list();
+  }
+
+  removeWebhook(id: string): boolean {
+    return this.hooks.remove(id);
+  }
+
+  async enableWebhook(id: string): Promise<WebhookView | undefined> {
+    const webhook = this.hooks.enable(id);
+    if (webhook !== undefined) await this.alarms.expect();
+    return webhook;
   }
 
   // -------------------------------------------------------------------------

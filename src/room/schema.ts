@@ -44,6 +44,58 @@ const MIGRATIONS: readonly string[] = [
    CREATE TRIGGER history_totals_delete AFTER DELETE ON messages BEGIN
      UPDATE history_totals SET messages = messages - 1, bytes = bytes - OLD.bytes;
    END;`,
+  // 7: the endpoints that hear the room (webhooks, and the Matrix ping as the endpoint
+  //    'matrix') with their delivery state, and the outbox: one row per delivery due to
+  //    an endpoint, its body stored once however many endpoints share it (as chunks: a
+  //    row holds at most 2 MB). Triggers keep each endpoint's pending count and the
+  //    bodies' total bytes, and delete a body when its last delivery goes.
+  `CREATE TABLE hook_endpoints (
+     id TEXT PRIMARY KEY,
+     kind TEXT NOT NULL,
+     url TEXT NOT NULL,
+     secret TEXT NOT NULL,
+     presence INTEGER NOT NULL DEFAULT 0,
+     created_at INTEGER NOT NULL,
+     disabled_at INTEGER,
+     disabled_reason TEXT,
+     failures INTEGER NOT NULL DEFAULT 0,
+     failing_since INTEGER,
+     next_attempt_at INTEGER NOT NULL DEFAULT 0,
+     last_attempt_at INTEGER,
+     last_status TEXT,
+     last_success_at INTEGER,
+     delivered INTEGER NOT NULL DEFAULT 0,
+     dropped INTEGER NOT NULL DEFAULT 0,
+     pending INTEGER NOT NULL DEFAULT 0
+   );
+   CREATE TABLE outbox_bodies (id INTEGER PRIMARY KEY AUTOINCREMENT, bytes INTEGER NOT NULL);
+   CREATE TABLE outbox_body_parts (body INTEGER NOT NULL, part INTEGER NOT NULL, data BLOB NOT NULL, PRIMARY KEY (body, part));
+   CREATE TABLE outbox (
+     seq INTEGER PRIMARY KEY AUTOINCREMENT,
+     endpoint TEXT NOT NULL,
+     body INTEGER NOT NULL,
+     delivery TEXT NOT NULL,
+     created_at INTEGER NOT NULL,
+     attempts INTEGER NOT NULL DEFAULT 0
+   );
+   CREATE INDEX outbox_by_endpoint ON outbox (endpoint, seq);
+   CREATE INDEX outbox_by_body ON outbox (body);
+   CREATE TABLE outbox_totals (bytes INTEGER NOT NULL);
+   INSERT INTO outbox_totals VALUES (0);
+   CREATE TRIGGER outbox_insert AFTER INSERT ON outbox BEGIN
+     UPDATE hook_endpoints SET pending = pending + 1 WHERE id = NEW.endpoint;
+   END;
+   CREATE TRIGGER outbox_delete AFTER DELETE ON outbox BEGIN
+     UPDATE hook_endpoints SET pending = pending - 1 WHERE id = OLD.endpoint;
+     DELETE FROM outbox_bodies WHERE id = OLD.body AND NOT EXISTS (SELECT 1 FROM outbox WHERE body = OLD.body);
+   END;
+   CREATE TRIGGER outbox_bodies_insert AFTER INSERT ON outbox_bodies BEGIN
+     UPDATE outbox_totals SET bytes = bytes + NEW.bytes;
+   END;
+   CREATE TRIGGER outbox_bodies_delete AFTER DELETE ON outbox_bodies BEGIN
+     UPDATE outbox_totals SET bytes = bytes - OLD.bytes;
+     DELETE FROM outbox_body_parts WHERE body = OLD.id;
+   END;`,
 ];
 
 export function migrate(storage: DurableObjectStorage): void {

@@ -24,6 +24,32 @@ export interface Config {
   adminToken: string | undefined;
   /** Where GET /qfield sends people: the QChat QField plugin's latest release. */
   qfieldPluginUrl: string;
+  /** What webhooks may be and how much a room keeps for them (room/webhooks.ts). */
+  webhooks: WebhookSettings;
+  /** The Matrix room that texts starting with the prefix are also sent to; undefined: off. */
+  matrixPing: MatrixPing | undefined;
+}
+
+export interface WebhookSettings {
+  /**
+   * WEBHOOK_ALLOW_HTTP_LOCAL="true": also http:// URLs on this machine (127.0.0.1, localhost,
+   * [::1]), for `wrangler dev` and the tests. Production takes https:// only.
+   */
+  allowHttpLocal: boolean;
+  /** WEBHOOK_OUTBOX_MAX: deliveries a room keeps waiting per endpoint; past it the oldest is dropped (and counted). */
+  outboxMax: number;
+}
+
+/** The original server's MATRIX_PING_* settings. */
+export interface MatrixPing {
+  /** A text that starts with this is also sent to the Matrix room (default @matrixping). */
+  prefix: string;
+  /** The homeserver's base URL, e.g. https://matrix.org (no trailing slash). */
+  homeserver: string;
+  /** The Matrix room's id, e.g. !abcdef:matrix.org. */
+  roomId: string;
+  /** The access token of the Matrix account that posts (a secret). */
+  token: string;
 }
 
 export class ConfigError extends Error {
@@ -33,6 +59,83 @@ export class ConfigError extends Error {
 const DEFAULT_ROOMS = "QGIS,Geotribu";
 /** The original server's: the latest release of the QChat QField plugin. */
 export const DEFAULT_QFIELD_PLUGIN_URL = "https://github.com/geotribu/qchat-qfield-plugin/releases/latest/download/qfchat-latest.zip";
+
+export const DEFAULT_MATRIX_PING_PREFIX = "@matrixping";
+export const DEFAULT_WEBHOOK_OUTBOX_MAX = 1000;
+
+/** The local host names an http:// URL may name under WEBHOOK_ALLOW_HTTP_LOCAL. */
+const LOCAL_HOSTS = new Set(["127.0.0.1", "localhost", "[::1]"]);
+
+/**
+ * Why a URL may not receive the room's messages, or undefined when it may: https://
+ * only, except http:// on this machine where the instance allows it (wrangler dev, tests).
+ * No user:password@ (the URL is listed to moderators and logged by its origin).
+ */
+export function endpointUrlProblem(raw: string, allowHttpLocal: boolean, label = "Field 'url'"): string | undefined {
+  if (!URL.canParse(raw)) return `${label} must be an absolute URL, e.g. https://bots.example.org/gischat.`;
+  const url = new URL(raw);
+  if (url.username !== "" || url.password !== "")
+    return `${label} must not carry a user name or password: put a token in the path instead.`;
+  if (url.protocol === "https:") return undefined;
+  if (url.protocol === "http:" && allowHttpLocal && LOCAL_HOSTS.has(url.hostname)) return undefined;
+  return allowHttpLocal
+    ? `${label} must be an https:// URL (or http:// on 127.0.0.1, localhost or [::1] here).`
+    : `${label} must be an https:// URL.`;
+}
+
+/** Empty and absent are the same: "not set", as in the original server's environment. */
+const optionalText = z
+  .string()
+  .optional()
+  .transform((raw) => (raw === undefined || raw.trim() === "" ? undefined : raw.trim()));
+
+function booleanVar(name: string) {
+  return z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      const value = raw?.trim().toLowerCase() ?? "";
+      if (value === "" || value === "false") return false;
+      if (value === "true") return true;
+      ctx.addIssue({ code: "custom", message: `${name} must be "true" or "false", got ${JSON.stringify(raw)}` });
+      return false;
+    });
+}
+
+const MATRIX_ROOM_ID = /^![^:\s]+:\S+$/;
+
+/** MATRIX_PING_*: all three of homeserver, room id and token, or none (off); each checked. */
+function matrixPingFrom(
+  vars: { prefix: string | undefined; homeserver?: string; roomId?: string; token?: string },
+  allowHttpLocal: boolean,
+  ctx: z.RefinementCtx,
+): MatrixPing | undefined {
+  const { homeserver, roomId, token } = vars;
+  const given = { MATRIX_PING_HOMESERVER: homeserver, MATRIX_PING_ROOMID: roomId, MATRIX_PING_TOKEN: token };
+  const missing = Object.entries(given).filter(([, value]) => value === undefined);
+  if (missing.length === 3) return undefined;
+  if (missing.length > 0) {
+    const names = missing.map(([name]) => name).join(" and ");
+    ctx.addIssue({
+      code: "custom",
+      message: `The Matrix ping needs MATRIX_PING_HOMESERVER, MATRIX_PING_ROOMID and the secret MATRIX_PING_TOKEN: ${names} ${missing.length > 1 ? "are" : "is"} not set (set all three, or none to turn it off)`,
+    });
+    return undefined;
+  }
+  const problem = endpointUrlProblem(homeserver ?? "", allowHttpLocal, "MATRIX_PING_HOMESERVER");
+  if (problem !== undefined) ctx.addIssue({ code: "custom", message: problem.replace(/\.$/, "") });
+  if (!MATRIX_ROOM_ID.test(roomId ?? "")) {
+    ctx.addIssue({
+      code: "custom",
+      message: `MATRIX_PING_ROOMID must be a Matrix room id like !abcdef:matrix.org (not an alias like #room:server), got ${JSON.stringify(roomId)}`,
+    });
+  }
+  const prefix = vars.prefix ?? DEFAULT_MATRIX_PING_PREFIX;
+  if (prefix.trim() === "") {
+    ctx.addIssue({ code: "custom", message: "MATRIX_PING_MESSAGE_PREFIX must not be empty: every text would go to Matrix" });
+  }
+  return { prefix, homeserver: (homeserver ?? "").replace(/\/+$/, ""), roomId: roomId ?? "", token: token ?? "" };
+}
 
 const httpUrl = z
   .string()
@@ -191,6 +294,13 @@ const envSchema = z
     ROOM_LIMITS: z.string().optional(),
     ADMIN_TOKEN: z.string().optional(),
     QFIELD_PLUGIN_URL: httpUrl.default(DEFAULT_QFIELD_PLUGIN_URL),
+    WEBHOOK_ALLOW_HTTP_LOCAL: booleanVar("WEBHOOK_ALLOW_HTTP_LOCAL"),
+    WEBHOOK_OUTBOX_MAX: limitVariable({ variable: "WEBHOOK_OUTBOX_MAX", key: "", fallback: DEFAULT_WEBHOOK_OUTBOX_MAX, min: 1 }),
+    // The prefix is kept as written (a space after it is part of it); unset or empty is the default.
+    MATRIX_PING_MESSAGE_PREFIX: z.string().optional(),
+    MATRIX_PING_HOMESERVER: optionalText,
+    MATRIX_PING_ROOMID: optionalText,
+    MATRIX_PING_TOKEN: optionalText,
     ...Object.fromEntries(LIMIT_NAMES.map((name) => [LIMITS[name].variable, limitVariable(LIMITS[name])])),
   })
   .transform((vars, ctx): Config => {
@@ -207,6 +317,17 @@ const envSchema = z
       mainLang: vars.MAIN_LANG,
       adminToken: adminToken ? adminToken : undefined,
       qfieldPluginUrl: vars.QFIELD_PLUGIN_URL,
+      webhooks: { allowHttpLocal: vars.WEBHOOK_ALLOW_HTTP_LOCAL, outboxMax: vars.WEBHOOK_OUTBOX_MAX },
+      matrixPing: matrixPingFrom(
+        {
+          prefix: vars.MATRIX_PING_MESSAGE_PREFIX === "" ? undefined : vars.MATRIX_PING_MESSAGE_PREFIX,
+          homeserver: vars.MATRIX_PING_HOMESERVER,
+          roomId: vars.MATRIX_PING_ROOMID,
+          token: vars.MATRIX_PING_TOKEN,
+        },
+        vars.WEBHOOK_ALLOW_HTTP_LOCAL,
+        ctx,
+      ),
       limits,
       roomLimits: roomLimitsFrom(vars.ROOM_LIMITS, rooms, limits, ctx),
     };

@@ -7,6 +7,7 @@ import { openApiDocument } from "./openapi";
 import { positionRoutes } from "./position-routes";
 import { json, type RestRoute, SERVER_ERROR } from "./rest-route";
 import { SPACE_ROUTES } from "./space-routes";
+import { webhookRoutes } from "./webhook-routes";
 
 const openApi: RestRoute = {
   method: "get",
@@ -28,4 +29,6 @@ export const REST_ROUTES: readonly RestRoute[] = [
   ...positionRoutes("rooms"),
   ...positionRoutes("channels"),
   ...SPACE_ROUTES,
+  ...webhookRoutes("rooms"),
+  ...webhookRoutes("channels"),
 ];
