@@ -8,6 +8,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { parseConfig } from "../src/server/config";
 import { Client, freshRoom, request, roomPath, roomStub } from "./helpers";
+import { type Received, receiverAt } from "./receiver";
 
 const ADMIN = { Authorization: `Bearer ${env.ADMIN_TOKEN}` };
 const HOMESERVER = env.MATRIX_PING_HOMESERVER;
@@ -18,36 +19,18 @@ const SEND_PATH = new RegExp(
   `^/_matrix/client/v3/rooms/${escapeRegExp(encodeURIComponent(env.MATRIX_PING_ROOMID))}/send/m\\.room\\.message/([0-9a-f-]{36})$`,
 );
 
-interface Received {
-  method: string;
-  url: string;
-  headers: Record<string, string>;
-  body: string;
-  answered: number;
-}
-
-async function received(): Promise<Received[]> {
-  return (await fetch(`https://${MATRIX_HOST}/__records`)).json();
-}
+const homeserver = receiverAt(MATRIX_HOST);
 
 /** What the homeserver received about this gischat room (the body names it). */
 async function pingsOf(room: string): Promise<Received[]> {
-  return (await received()).filter((r) => r.body.includes(`**${room}**`));
+  return (await homeserver.received()).filter((r) => r.body.includes(`**${room}**`));
 }
 
-async function waitForPings(room: string, count: number, timeoutMs = 5_000): Promise<Received[]> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const got = await pingsOf(room);
-    if (got.length >= count) return got;
-    if (Date.now() > deadline) throw new Error(`the homeserver received ${got.length} pings about ${room}, not ${count}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+function waitForPings(room: string, count: number, timeoutMs = 5_000): Promise<Received[]> {
+  return homeserver.waitFor(count, timeoutMs, (r) => r.body.includes(`**${room}**`));
 }
 
-async function failMatrix(count: number, status = 502): Promise<void> {
-  await fetch(`https://${MATRIX_HOST}/__control`, { method: "POST", body: JSON.stringify({ fail: count, status }) });
-}
+const failMatrix = (count: number, status = 502) => homeserver.fail(count, status);
 
 function putText(room: string, author: string, text: string, prefix = "") {
   return request(roomPath("channels", room, "text", prefix), { method: "PUT", body: JSON.stringify({ author, text }) });

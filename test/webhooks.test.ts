@@ -12,20 +12,13 @@ import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { DISABLE_AFTER_MS, RETRY_BASE_MS } from "../src/room/outbox";
 import { Client, freshRoom, type Json, request, roomPath, roomStub } from "./helpers";
+import { freshReceiver, type Received } from "./receiver";
 
 const ADMIN = { Authorization: `Bearer ${env.ADMIN_TOKEN}` };
 const SECRET = "a-secret-of-at-least-16-characters";
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const OUTBOX_MAX = Number(env.WEBHOOK_OUTBOX_MAX);
 const WAIT_MS = 5_000;
-
-interface Received {
-  method: string;
-  url: string;
-  headers: Record<string, string>;
-  body: string;
-  answered: number;
-}
 
 interface Webhook {
   id: string;
@@ -45,30 +38,7 @@ interface Webhook {
   };
 }
 
-/** A receiver of its own for one test: https://t-<uuid>.hooks.test. */
-function receiver() {
-  const host = `t-${crypto.randomUUID()}.hooks.test`;
-  return {
-    url: (path = "/hook") => `https://${host}${path}`,
-    /** The next `count` requests fail with `status` (-1: all of them, until told otherwise). */
-    async fail(count: number, status = 503) {
-      await fetch(`https://${host}/__control`, { method: "POST", body: JSON.stringify({ fail: count, status }) });
-    },
-    async received(): Promise<Received[]> {
-      return (await fetch(`https://${host}/__records`)).json();
-    },
-    /** Waits until it has received `count` requests, failing after a timeout. */
-    async waitFor(count: number, timeoutMs = WAIT_MS): Promise<Received[]> {
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        const got = await this.received();
-        if (got.length >= count) return got;
-        if (Date.now() > deadline) throw new Error(`${host} received ${got.length} requests, not ${count}, within ${timeoutMs} ms`);
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
-    },
-  };
-}
+const receiver = freshReceiver;
 
 function register(room: string, body: Json, headers: Record<string, string> = ADMIN, prefix = "") {
   return request(roomPath("channels", room, "webhooks", prefix), { method: "POST", headers, body: JSON.stringify(body) });
