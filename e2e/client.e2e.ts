@@ -725,7 +725,7 @@ describe("on a phone", () => {
     expect((await layout()).messages.height).toBeGreaterThanOrEqual(chat.innerHeight / 2);
 
     // The README's picture, made again only when asked: a test run leaves the tree as it was.
-    if (process.env["README_SCREENSHOTS"]) await saveSideBySide(PHONE_SCREENSHOT, [chatShot, mapShot, peopleShot]);
+    if (process.env.README_SCREENSHOTS) await saveSideBySide(PHONE_SCREENSHOT, [chatShot, mapShot, peopleShot]);
     anna.close();
     marc.close();
     await expectNoTrouble([page]);
