@@ -12,7 +12,7 @@ import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { DISABLE_AFTER_MS, RETRY_BASE_MS } from "../src/room/outbox";
 import { Client, freshRoom, type Json, request, roomPath, roomStub } from "./helpers";
-import { freshReceiver, } from "./receiver";
+import { freshReceiver } from "./receiver";
 
 const ADMIN = { Authorization: `Bearer ${env.ADMIN_TOKEN}` };
 const SECRET = "a-secret-of-at-least-16-characters";
