@@ -334,7 +334,19 @@ async function abort(signal: NodeJS.Signals): Promise<void> {
   process.exit(130);
 }
 
-if (process.argv[2] === "--memory-child") {
+const pathMode = process.argv.slice(2).find((arg) => arg === "--path" || arg === "--e2e");
+if (pathMode) {
+  const { endToEnd, pathBreakdown } = await import("./image-path.ts");
+  const runsArg = process.argv.find((arg) => arg.startsWith("--runs="));
+  const runs = runsArg ? Number(runsArg.slice("--runs=".length)) : 7;
+  try {
+    if (pathMode === "--path") await pathBreakdown(runs);
+    else await endToEnd(runs, process.argv.includes("--direct"));
+  } catch (error) {
+    console.error(isExplained(error) ? `\n${error.message}` : error);
+    process.exitCode = 1;
+  }
+} else if (process.argv[2] === "--memory-child") {
   const name = process.argv[3];
   if (!isInputName(name)) throw new BenchError(`--memory-child: no input ${JSON.stringify(name)}`);
   await memoryChild(name);

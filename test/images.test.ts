@@ -3,7 +3,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { codecs } from "../src/images/entrypoint";
-import { type Codecs, IMAGE_REJECTED_REASON, shrinkImage } from "../src/images/pipeline";
+import { type Codecs, decodeBase64, IMAGE_REJECTED_REASON, shrinkImage } from "../src/images/pipeline";
 import { Client, expectNothingBefore, freshRoom, withoutStamp } from "./helpers";
 import { base64, decodeSentPng, gradient, jpegBytes, pixels, pngBytes, pngHeaderOnly, withExifOrientation } from "./image-fixtures";
 
@@ -178,6 +178,17 @@ describe("image: sharing the room's thread", () => {
     const result = await shrinkImage(base64(await pngBytes(source)), limits, codecs);
     expect(result).toMatchObject({ ok: true, width: 800, height: 200 });
     expect(events).toEqual(["decode", "a room message", "resize", "encode"]);
+  });
+});
+
+describe("image: strict base64, natively", () => {
+  it("takes the standard alphabet, padded, and nothing else", () => {
+    expect(Array.from(decodeBase64("QUJD") ?? [])).toEqual([65, 66, 67]);
+    expect(Array.from(decodeBase64("QUI=") ?? [])).toEqual([65, 66]);
+    expect(Array.from(decodeBase64("QQ==") ?? [])).toEqual([65]);
+    for (const bad of ["QUJ", "QQ", "QU I=", "QUJD QUJD   ", "QUJD\nQUJ=", "QQ==QUJD", "Q===", "QU-_", "QUJD!!!!", "===="]) {
+      expect(decodeBase64(bad), JSON.stringify(bad)).toBeUndefined();
+    }
   });
 });
 
