@@ -20,8 +20,9 @@
 // 1013 and refuse the closed loop's sender after its first 20 messages. The flooder bench
 // (flood.ts) measures the rate limits themselves.
 //
-// Joining is slow: every arrival sends nb_users to the whole room (the contract asks for
-// it), so N sockets joining cost N²/2 frames. Sockets are opened CONNECT_BATCH at a time.
+// Counts are coalesced (docs/protocol.md, §5): a newcomer is told its own count, and the rest
+// of the room one count per 250 ms at most, so N sockets joining cost O(N) frames, not N²/2.
+// Sockets are opened CONNECT_BATCH at a time (--storm opens them all at once).
 //
 // Modes:
 //   npm run bench                       N = 100 and 500, each a fresh room (join, measure, leave)
@@ -36,6 +37,11 @@
 //   npm run bench -- --memory           workerd's resident memory (VmRSS in /proc) with the
 //                                       room empty, then grown to 100, 500 and 1000 sockets
 //                                       (or the sizes given), and bytes per socket
+//   npm run bench -- --storm=5000       the reconnect storm after a deploy: N sockets open at
+//                                       once to the empty room, then half of them drop at once;
+//                                       the time until every socket has seen the right count,
+//                                       and the nb_users frames that took (--storm-timeout=<s>,
+//                                       default 120, gives up on a phase, printing how far it got)
 //   --direct                            sockets straight to the workerd that runs the Worker,
 //                                       bypassing wrangler's dev proxy (a workerd of its own
 //                                       that relays every frame and holds 6 descriptors per
@@ -130,9 +136,10 @@ function scaled(baseMs: number, n: number): number {
 // Command line
 
 const USAGE =
-  "Usage: npm run bench -- [N ...] [--interval=<ms>] [--deflate] [--direct] [--find-max [--p99=<ms>] [--budget=<s>]] [--memory]";
+  "Usage: npm run bench -- [N ...] [--interval=<ms>] [--deflate] [--direct] [--find-max [--p99=<ms>] [--budget=<s>]] [--memory]" +
+  " [--storm=<N> [--storm-timeout=<s>]]";
 
-type Mode = "sizes" | "find-max" | "memory";
+type Mode = "sizes" | "find-max" | "memory" | "storm";
 
 interface Options {
   sizes: number[];
@@ -143,6 +150,9 @@ interface Options {
   mode: Mode;
   p99Ms: number;
   budgetS: number;
+  /** --storm: sockets, and how long each phase may take. */
+  storm: number;
+  stormTimeoutS: number;
 }
 
 function parseArgs(argv: readonly string[]): Options {
@@ -154,6 +164,8 @@ function parseArgs(argv: readonly string[]): Options {
     mode: "sizes",
     p99Ms: FIND_MAX.p99Ms,
     budgetS: FIND_MAX.budgetS,
+    storm: 0,
+    stormTimeoutS: 120,
   };
   for (const arg of argv) {
     const [, name, value] = /^--([a-z0-9-]+)(?:=(\d+(?:\.\d+)?))?$/.exec(arg) ?? [];
@@ -165,8 +177,13 @@ function parseArgs(argv: readonly string[]): Options {
     else if (name === "direct" && value === undefined) options.direct = true;
     else if (name === "find-max" && value === undefined) options.mode = "find-max";
     else if (name === "memory" && value === undefined) options.mode = "memory";
+    else if (name === "storm" && value !== undefined && Number(value) >= 2) {
+      options.mode = "storm";
+      options.storm = Math.round(Number(value));
+    } else if (name === "storm-timeout" && value !== undefined) options.stormTimeoutS = Number(value);
     else throw new BenchError(`Unknown argument ${JSON.stringify(arg)}. ${USAGE}`);
   }
+  if (options.mode === "storm" && options.sizes.length > 0) throw new BenchError(`--storm takes no sizes. ${USAGE}`);
   if (options.mode === "find-max" && options.sizes.length > 0) throw new BenchError(`--find-max takes no sizes. ${USAGE}`);
   if (options.sizes.length === 0) options.sizes = options.mode === "memory" ? MEMORY_SIZES : DEFAULT_SIZES;
   options.sizes.sort((a, b) => a - b);
@@ -520,6 +537,116 @@ async function findMax(server: DevServer, openSocket: () => BenchSocket, { inter
   return passing;
 }
 
+// ---------------------------------------------------------------------------
+// --storm: the reconnect storm after a deploy
+
+interface StormPhase {
+  what: string;
+  /** Sockets that must see the count, and the count. */
+  sockets: number;
+  count: number;
+  /** Until every one of them had it; NaN if it did not happen within the timeout. */
+  ms: number;
+  /** nb_users frames the sockets received during the phase. */
+  frames: number;
+  /** The most any one socket received. */
+  maxPerSocket: number;
+  /** Sockets with the right count at the end (all of them unless it timed out). */
+  right: number;
+  /** When the phase gave up (a timeout, or a socket that failed): NaN if it did not. */
+  failedAfter: number;
+}
+
+/**
+ * Every deploy drops every socket, and the clients that reconnect (browsers, scripts; QGIS users
+ * by hand) come back at once to a room that starts empty. Phase 1: N sockets open at once; timed
+ * until every one has seen nb_users = N. Phase 2: half of them drop at once (terminated, as a
+ * network does it: the room sees 1006); timed until the other half has seen nb_users = N/2.
+ */
+async function storm(server: DevServer, openSocket: () => BenchSocket, { storm: n, stormTimeoutS }: Options): Promise<Result[]> {
+  const half = Math.floor(n / 2);
+  console.log(`\nReconnect storm: ${n} sockets at once, then ${half} of them dropped at once (each phase at most ${stormTimeoutS} s)`);
+  await waitForEmptyRoom(server, TIMEOUT_MS.close);
+  const run = createRun(server, openSocket);
+  const frames = new Map<Client, number>();
+
+  const phase = async (what: string, sockets: () => Client[], count: number): Promise<StormPhase> => {
+    const started = performance.now();
+    let ms = NaN;
+    let failedAfter = NaN;
+    try {
+      await waitUntil(() => sockets().every((client) => client.nbUsers === count), {
+        timeoutMs: stormTimeoutS * 1000,
+        what: `${what}: every socket seeing nb_users = ${count}`,
+        abortReason: abortReasonOf(run),
+        pollMs: 5,
+      });
+      ms = performance.now() - started;
+    } catch (error) {
+      if (!(error instanceof BenchError)) throw error;
+      failedAfter = performance.now() - started;
+      console.log(`  ! after ${seconds(failedAfter)}: ${error.message}`);
+    }
+    const watched = sockets();
+    const received = watched.map((client) => frames.get(client) ?? 0);
+    const result: StormPhase = {
+      what,
+      sockets: watched.length,
+      count,
+      ms,
+      frames: received.reduce((sum, k) => sum + k, 0),
+      maxPerSocket: Math.max(...received),
+      right: watched.filter((client) => client.nbUsers === count).length,
+      failedAfter,
+    };
+    console.log(
+      `  ${what}: ${result.right} / ${result.sockets} sockets seeing nb_users = ${count}` +
+        `${Number.isNaN(ms) ? ` (gave up after ${seconds(failedAfter)})` : ` in ${seconds(ms)}`};` +
+        ` ${result.frames.toLocaleString("en-US")} nb_users frames (at most ${result.maxPerSocket} to one socket)`,
+    );
+    return result;
+  };
+
+  // Phase 1: every socket opened in one go, none waiting for another.
+  for (let index = 0; index < n; index++) {
+    const { client, opened } = connectClient(run, index);
+    run.clients.push(client);
+    frames.set(client, 0);
+    client.ws.addEventListener("message", (event) => {
+      if (String(event.data).startsWith('{"type":"nb_users"')) frames.set(client, (frames.get(client) ?? 0) + 1);
+    });
+    // A socket that fails to open is the run's fatal error (watchSocket), reported by the phase.
+    opened.catch(() => undefined);
+  }
+  const arrive = await phase(`${n} sockets open at once`, () => run.clients, n);
+
+  // Phase 2: half of them dropped at once, abruptly.
+  const [dropped, staying] = [run.clients.slice(half), run.clients.slice(0, half)];
+  for (const client of staying) frames.set(client, 0);
+  run.closing = true;
+  for (const { ws } of dropped) {
+    if (ws.terminate) ws.terminate();
+    else ws.close();
+  }
+  const leave = await phase(`${dropped.length} sockets dropped at once`, () => staying, staying.length);
+
+  console.log(`\nReconnect storm, N = ${n}`);
+  printTable(
+    ["phase", "sockets seeing the right count", "until all had it", "nb_users frames", "most to one socket"],
+    [arrive, leave].map((p) => [
+      p.what,
+      `${p.right} / ${p.sockets} (nb_users = ${p.count})`,
+      Number.isNaN(p.ms) ? `gave up after ${seconds(p.failedAfter)}` : seconds(p.ms),
+      p.frames.toLocaleString("en-US"),
+      String(p.maxPerSocket),
+    ]),
+  );
+  await closeAll({ ...run, clients: staying }, scaled(TIMEOUT_MS.close, staying.length)).catch((error: unknown) =>
+    console.error(`  (closing: ${messageOf(error)})`),
+  );
+  return [];
+}
+
 /** Open descriptors / limit of wrangler's two workerd processes. */
 function describeOpenFiles(server: DevServer): string {
   const { runtime, proxy } = workerdProcesses(server);
@@ -793,11 +920,13 @@ async function main(): Promise<void> {
     const url = `${base.replace(/^http/, "ws")}/room/${ROOM}/ws`;
     const openSocket = () => socketTo(url);
     const results =
-      options.mode === "find-max"
-        ? await findMax(server, openSocket, options)
-        : options.mode === "memory"
-          ? await memory(server, openSocket, options)
-          : await benchSizes(server, openSocket, options);
+      options.mode === "storm"
+        ? await storm(server, openSocket, options)
+        : options.mode === "find-max"
+          ? await findMax(server, openSocket, options)
+          : options.mode === "memory"
+            ? await memory(server, openSocket, options)
+            : await benchSizes(server, openSocket, options);
     reportServerComplaints(server);
     const incomplete = results.filter((r) => !complete(r));
     if (incomplete.length > 0) {

@@ -26,6 +26,7 @@ import {
 } from "../wire/messages";
 import { sentences } from "../wire/sentences";
 import { RoomAlarm } from "./alarm";
+import { Counts } from "./counts";
 import { exportStream } from "./export";
 import { FloodGuard } from "./flood-guard";
 import { History, type Retention } from "./history";
@@ -75,6 +76,8 @@ type Published = Exclude<ClientMessage, { type: "newcomer" | "exiter" | "like" }
 
 export class Room extends DurableObject<Env> {
   private readonly sockets: Sockets;
+  /** nb_users, coalesced: the newcomer's at once, everyone else's at most every 250 ms. */
+  private readonly counts: Counts;
   private readonly guard: FloodGuard;
   private readonly history: History;
   private readonly moderation: Moderation;
@@ -89,6 +92,7 @@ export class Room extends DurableObject<Env> {
     super(ctx, env);
     migrate(ctx.storage);
     this.sockets = new Sockets(ctx);
+    this.counts = new Counts(ctx.storage, this.sockets, (error) => logFailure("count_failed", error, { room: this.name }));
     this.guard = new FloodGuard(ctx.storage, this.sockets, () => this.limits);
     this.history = new History(ctx.storage);
     this.moderation = new Moderation(ctx.storage, this.name);
@@ -158,7 +162,7 @@ export class Room extends DurableObject<Env> {
       return new Response(null, { status: 101, webSocket: client });
     }
     this.sockets.accept(server, { family: target.family, nickname: null, bucket: this.guard.startingBucket(standing), address });
-    this.sockets.broadcast({ type: "nb_users", nb_users: this.sockets.live().length });
+    this.counts.arrived(server);
     this.replayHistory(server);
     return new Response(null, { status: 101, webSocket: client });
   }
@@ -195,7 +199,7 @@ export class Room extends DurableObject<Env> {
     if (state.family !== "rooms") return false;
     if (!state.gischat1) {
       this.sockets.update(ws, { gischat1: true });
-      this.sockets.send([ws], new Outgoing(envelope({ type: "nb_users", nb_users: this.sockets.live().length })));
+      this.counts.tell(ws);
     }
     return true;
   }
@@ -237,7 +241,7 @@ export class Room extends DurableObject<Env> {
     const state = this.sockets.leave(ws);
     if (state === undefined) return;
     if (state.nickname !== null) this.announce({ type: "exiter", exiter: state.nickname });
-    this.sockets.broadcast({ type: "nb_users", nb_users: this.sockets.live().length });
+    this.counts.departed();
   }
 
   // -------------------------------------------------------------------------
