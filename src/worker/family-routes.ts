@@ -13,7 +13,18 @@ import { BAN_DURATION, DEFAULT_PAGE_LIMIT, MAX_BAN_SECONDS, MAX_PAGE_LIMIT, sent
 import { realmModerator } from "./guards";
 import { receivedComponent } from "./openapi";
 import { RefusalCache } from "./refusal-cache";
-import { type App, detail, json, type RestRoute, ref, roomStub, SERVER_ERROR, unprocessable, validationError } from "./rest-route";
+import {
+  type App,
+  detail,
+  json,
+  jsonObjectBody,
+  type RestRoute,
+  ref,
+  roomStub,
+  SERVER_ERROR,
+  unprocessable,
+  validationError,
+} from "./rest-route";
 import { type BanBody, rulesBody } from "./rest-schemas";
 
 export function familyRoutes(family: Family): RestRoute[] {
@@ -426,11 +437,9 @@ function textRoute(family: Family, base: string, known: MiddlewareHandler<App>):
     path: `${base}/text`,
     guards: [known],
     handler: async (c) => {
-      const body = await c.req.json().catch(() => undefined);
-      if (typeof body !== "object" || body === null || Array.isArray(body)) {
-        return unprocessable(c, "", 'The body must be a JSON object: {"author", "avatar"?, "text"}.');
-      }
-      const { type = "text" } = body as { type?: unknown };
+      const body = await jsonObjectBody(c);
+      if (body === undefined) return unprocessable(c, "", 'The body must be a JSON object: {"author", "avatar"?, "text"}.');
+      const { type = "text" } = body;
       if (type !== "text") return unprocessable(c, "type", "Field 'type' must be \"text\" on this path (or left out).");
       const parsed = parseAs("text", { ...body, type }, c.var.realm.limitsOf(c.req.param("name") ?? ""));
       if (!parsed.ok) return unprocessable(c, parsed.field ?? "", parsed.reason);
@@ -471,10 +480,8 @@ function gischat1PostRoute(base: string, known: MiddlewareHandler<App>): RestRou
     path: `${base}/message`,
     guards: [known],
     handler: async (c) => {
-      const body = await c.req.json().catch(() => undefined);
-      if (typeof body !== "object" || body === null || Array.isArray(body)) {
-        return unprocessable(c, "", 'The body must be a JSON object: {"message", "author", "avatar"?}.');
-      }
+      const body = await jsonObjectBody(c);
+      if (body === undefined) return unprocessable(c, "", 'The body must be a JSON object: {"message", "author", "avatar"?}.');
       const parsed = parseGischat1(body, c.var.realm.limitsOf(c.req.param("name") ?? ""));
       if (!parsed.ok) return unprocessable(c, parsed.field ?? "", parsed.reason);
       const result = await stubOf(c).postText("rooms", parsed.message);

@@ -74,6 +74,12 @@ export function validationErrorBody(field: string, message: string): ValidationE
   return { detail: [{ loc, msg: message, type: "value_error" }] };
 }
 
+/** The request's body when it is a JSON object; undefined for anything else (the route answers its 422). */
+export async function jsonObjectBody(c: Context<App>): Promise<Record<string, unknown> | undefined> {
+  const body: unknown = await c.req.json().catch(() => undefined);
+  return typeof body === "object" && body !== null && !Array.isArray(body) ? (body as Record<string, unknown>) : undefined;
+}
+
 export function unprocessable(c: Context<App>, field: string, message: string) {
   return c.json(validationErrorBody(field, message), 422);
 }

@@ -10,7 +10,7 @@ import { MAX_ROOM_NAME, roomNameProblem } from "../server/room-names";
 import { sentences } from "../wire/sentences";
 import { instanceModerator, realmModerator } from "./guards";
 import { directoryOf, forgetRealm } from "./realms";
-import { type App, detail, json, type RestRoute, SERVER_ERROR, unprocessable, validationError } from "./rest-route";
+import { type App, detail, json, jsonObjectBody, type RestRoute, SERVER_ERROR, unprocessable, validationError } from "./rest-route";
 
 /** Rooms a space may hold: every room is listed by every client, and each is an object. */
 export const MAX_SPACE_ROOMS = 50;
@@ -78,11 +78,6 @@ function credentialsOf({ record, key, ownerToken }: SpaceCredentials) {
   return { ...summaryOf(record), key, path: `/s/${key}`, ...(ownerToken === undefined ? {} : { owner_token: ownerToken }) };
 }
 
-async function jsonBody(c: Context<App>): Promise<Record<string, unknown> | undefined> {
-  const body: unknown = await c.req.json().catch(() => undefined);
-  return typeof body === "object" && body !== null && !Array.isArray(body) ? (body as Record<string, unknown>) : undefined;
-}
-
 /** A new space's fields, checked one by one so that the 422 names the field and says what to do. */
 function checkSpace(body: Record<string, unknown>, c: Context<App>) {
   const { name, rules = c.var.config.rules, rooms, limits = {} } = body;
@@ -123,7 +118,7 @@ const createSpace: RestRoute = {
   scope: "instance",
   guards: [instanceModerator],
   handler: async (c) => {
-    const body = await jsonBody(c);
+    const body = await jsonObjectBody(c);
     if (body === undefined) return unprocessable(c, "", 'The body must be a JSON object: {"name", "rooms", "rules"?, "limits"?}.');
     const checked = checkSpace(body, c);
     if (checked.space === undefined) return unprocessable(c, checked.field, checked.reason);
@@ -197,7 +192,7 @@ const addRoom: RestRoute = {
   path: "/rooms",
   guards: [realmModerator],
   handler: async (c) => {
-    const body = await jsonBody(c);
+    const body = await jsonObjectBody(c);
     const problem = roomNameProblem(body?.name);
     if (problem !== undefined) return unprocessable(c, "name", problem);
     const name = body?.name as string;
@@ -267,7 +262,7 @@ const setRules: RestRoute = {
   scope: "space",
   guards: [realmModerator],
   handler: async (c) => {
-    const body = await jsonBody(c);
+    const body = await jsonObjectBody(c);
     const rules = body?.rules;
     if (typeof rules !== "string" || rules.length > MAX_RULES) {
       return unprocessable(c, "rules", `Field 'rules' must be a text of at most ${MAX_RULES} characters.`);

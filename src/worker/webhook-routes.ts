@@ -11,7 +11,17 @@ import { FAMILIES, type Family, unknownRoomDetail } from "../wire/families";
 import { sentences } from "../wire/sentences";
 import { knownRoom } from "./family-routes";
 import { realmModerator } from "./guards";
-import { type App, detail, json, type RestRoute, roomStub, SERVER_ERROR, unprocessable, validationError } from "./rest-route";
+import {
+  type App,
+  detail,
+  json,
+  jsonObjectBody,
+  type RestRoute,
+  roomStub,
+  SERVER_ERROR,
+  unprocessable,
+  validationError,
+} from "./rest-route";
 
 const MIN_SECRET = 16;
 const MAX_SECRET = 256;
@@ -122,11 +132,9 @@ export function webhookRoutes(family: Family): RestRoute[] {
     path: base,
     guards,
     handler: async (c) => {
-      const body: unknown = await c.req.json().catch(() => undefined);
-      if (typeof body !== "object" || body === null || Array.isArray(body)) {
-        return unprocessable(c, "", 'The body must be a JSON object: {"url", "secret"?, "presence"?}.');
-      }
-      const { url, secret, presence = false } = body as Record<string, unknown>;
+      const body = await jsonObjectBody(c);
+      if (body === undefined) return unprocessable(c, "", 'The body must be a JSON object: {"url", "secret"?, "presence"?}.');
+      const { url, secret, presence = false } = body;
       if (typeof url !== "string" || url.length > MAX_URL) {
         return unprocessable(c, "url", `Field 'url' must be a URL of at most ${MAX_URL} characters.`);
       }
