@@ -18,6 +18,10 @@
 //
 //   npm run bench:flood -- --first-socket --direct
 //   npm run bench:flood -- --first-socket --chatters=5 --bursts=20 --frames=400
+//   npm run bench:flood -- --first-socket --direct --floor  the same against a bare room that does the
+//                                                          least the contract allows with each frame
+//                                                          (flood-floor-worker.ts): what workerd itself
+//                                                          charges for receiving the burst
 import fs from "node:fs";
 import os from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -39,6 +43,7 @@ import {
   socketFactory,
   type BaseRun,
   type BenchSocket,
+  type OpenSocket,
   type TimedText,
   watchSocket,
 } from "./room-client.ts";
@@ -53,6 +58,7 @@ const TOO_FAST = /too fast/i;
 const TIMEOUT_MS = { connect: 30_000, window: 30_000, flooderClose: 15_000, close: 15_000 };
 /** After the flooder's socket opens: its nb_users reaches the chatters within 250 ms (coalesced), before the window. */
 const SETTLE_MS = 400;
+const FLOOR_CONFIG = "bench/flood-floor.wrangler.toml";
 
 export interface FirstSocketOptions {
   chatters: number;
@@ -61,15 +67,17 @@ export interface FirstSocketOptions {
   probes: number;
   windowMs: number;
   direct: boolean;
+  /** Against the bare room of flood-floor-worker.ts instead of the real one. */
+  floor: boolean;
 }
 
 const DEFAULTS = { chatters: 5, bursts: 10, frames: 400, probes: 20, windowMs: 200 };
 
 const USAGE =
-  "Usage: npm run bench:flood -- --first-socket [--chatters=N] [--bursts=N] [--frames=N] [--probes=N] [--window=<ms>] [--direct]";
+  "Usage: npm run bench:flood -- --first-socket [--chatters=N] [--bursts=N] [--frames=N] [--probes=N] [--window=<ms>] [--direct] [--floor]";
 
 export function parseFirstSocketArgs(argv: readonly string[]): FirstSocketOptions {
-  const options: FirstSocketOptions = { ...DEFAULTS, direct: false };
+  const options: FirstSocketOptions = { ...DEFAULTS, direct: false, floor: false };
   for (const arg of argv) {
     const [, name, value] = /^--([a-z-]+)(?:=(\d+))?$/.exec(arg) ?? [];
     const number = Number(value);
@@ -80,6 +88,7 @@ export function parseFirstSocketArgs(argv: readonly string[]): FirstSocketOption
     else if (name === "probes" && number > 0) options.probes = number;
     else if (name === "window" && number > 0) options.windowMs = number;
     else if (name === "direct" && value === undefined) options.direct = true;
+    else if (name === "floor" && value === undefined) options.floor = true;
     else throw new BenchError(`Unknown argument ${JSON.stringify(arg)}. ${USAGE}`);
   }
   return options;
@@ -221,7 +230,10 @@ interface Window {
 }
 
 interface Run extends BaseRun, FirstSocketOptions {
+  label: string;
   url: string;
+  windows: Window[];
+  flooder: Flooder | null;
   runtimePid: number | undefined;
   clients: RegisteredClient[];
   sent: Map<number, TimedText & { window: Window }>;
@@ -277,7 +289,9 @@ function refillMs(run: Run): number {
   return Math.ceil((run.probes / run.clients.length / 2) * 1000) + 500;
 }
 
-async function runWindow(run: Run, withBurst: boolean, flooder: Flooder, address: string): Promise<Window> {
+async function runWindow(run: Run, withBurst: boolean, address: string): Promise<Window> {
+  const flooder = run.flooder;
+  if (!flooder) throw new BenchError("No flooder");
   const window: Window = { withBurst, latencies: [], floodDeliveries: 0, burst: null, stats: summary([]), runtimeCpuMs: NaN };
   if (withBurst) await flooder.open(address);
   await sleep(SETTLE_MS);
@@ -315,10 +329,11 @@ function cpuNs(pid: number | undefined): number {
 // ---------------------------------------------------------------------------
 // Figures
 
-function printResults(run: Run, windows: Window[]): void {
+function printResults(run: Run): void {
+  const { windows } = run;
   const pairs = windows.filter((w) => !w.withBurst).map((without, i) => [without, windows.filter((w) => w.withBurst)[i]!] as const);
   console.log(
-    `\n${run.chatters} chatters, ${run.probes} texts per window (one every ${ms(run.windowMs / run.probes)} ms over ${run.windowMs} ms),` +
+    `\n${run.label}: ${run.chatters} chatters, ${run.probes} texts per window (one every ${ms(run.windowMs / run.probes)} ms over ${run.windowMs} ms),` +
       ` each received by every chatter; with: a fresh socket writes ${run.frames} texts back to back as the window starts`,
   );
   printTable(
@@ -356,7 +371,7 @@ function printResults(run: Run, windows: Window[]): void {
   );
   const ratio = withBurst.p99 / without.p99;
   console.log(
-    `\nA flooder's first socket (${run.frames} texts back to back) vs ${run.chatters} chatters' p99 (pooled over ${pairs.length} bursts):` +
+    `\n${run.label}: a flooder's first socket (${run.frames} texts back to back) vs ${run.chatters} chatters' p99 (pooled over ${pairs.length} bursts):` +
       ` ${ms(without.p99)} -> ${ms(withBurst.p99)} ms, ${ratio.toFixed(2)}x (goal: at most ${GOAL_RATIO}x: ${ratio <= GOAL_RATIO ? "met" : "NOT met"});` +
       ` max ${ms(without.max)} -> ${ms(withBurst.max)} ms, p50 ${ms(without.p50)} -> ${ms(withBurst.p50)} ms.`,
   );
@@ -374,34 +389,75 @@ function printResults(run: Run, windows: Window[]): void {
 
 export async function runFirstSocket(options: FirstSocketOptions): Promise<void> {
   const openSocket = await socketFactory(false);
-  await withServer({ name: "flood-first-socket", ready: roomListed(ROOM) }, async (server: DevServer) => {
-    const baseUrl = options.direct ? await runtimeBaseUrl(server) : server.baseUrl;
-    console.log(options.direct ? `Sockets straight to the workerd runtime (${baseUrl})` : `Sockets through wrangler's dev proxy (${baseUrl})`);
-    const run: Run = { server, ...options, url: `${baseUrl.replace(/^http/, "ws")}/room/${ROOM}/ws`, runtimePid: workerdProcesses(server).runtime?.pid, clients: [], sent: new Map(), current: null, ...runState() };
-    await openRoom(run, openSocket);
-    console.log(`${run.chatters} chatters connected and registered`);
-    const flooder = startFlooder(run.url, run.frames);
-    const windows: Window[] = [];
-    try {
-      await sleep(refillMs(run));
-      for (let burst = 1; burst <= run.bursts; burst++) {
-        // 198.18.0.0/15 is for benchmarks: one address per burst, each the room's first sight of it.
-        const address = `198.18.${burst >> 8}.${burst & 255}`;
-        windows.push(await runWindow(run, false, flooder, address));
-        windows.push(await runWindow(run, true, flooder, address));
-        const last = windows.at(-1)!;
-        console.log(`  burst ${burst}: p99 ${ms(windows.at(-2)!.stats.p99)} ms without, ${ms(last.stats.p99)} ms with; ${JSON.stringify(last.burst)}`);
-      }
-    } catch (error) {
-      throw new BenchError(`${messageOf(error)}`);
-    } finally {
-      await flooder.stop();
-    }
-    printResults(run, windows);
-    for (const line of run.unexpected.slice(0, 5)) console.log(`! unexpected: ${line}`);
-    reportServerComplaints(server);
-    await closeAll(run, TIMEOUT_MS.close);
+  const real = { name: "flood-first-socket", ready: roomListed(ROOM) };
+  // The runtime's own port is found while wrangler's proxy still holds its connection to it: at once.
+  const target = async (label: string, server: DevServer): Promise<Target> => ({
+    label,
+    server,
+    baseUrl: options.direct ? await runtimeBaseUrl(server) : server.baseUrl,
   });
+  await withServer(real, async (realServer) => {
+    const room = await target("the room", realServer);
+    if (!options.floor) return burstAgainst([room], options, openSocket);
+    await withServer({ ...real, name: "flood-floor", config: FLOOR_CONFIG }, async (floorServer) =>
+      burstAgainst([room, await target("the bare room (floor)", floorServer)], options, openSocket),
+    );
+  });
+}
+
+interface Target {
+  label: string;
+  server: DevServer;
+  baseUrl: string;
+}
+
+/** Each burst against each server in turn, so that all see the same load on the machine. */
+async function burstAgainst(targets: Target[], options: FirstSocketOptions, openSocket: OpenSocket): Promise<void> {
+  const runs: Run[] = [];
+  for (const { label, server, baseUrl } of targets) {
+    console.log(`${label}: sockets ${options.direct ? "straight to the workerd runtime" : "through wrangler's dev proxy"} (${baseUrl})`);
+    const url = `${baseUrl.replace(/^http/, "ws")}/room/${ROOM}/ws`;
+    const run: Run = {
+      server,
+      label,
+      ...options,
+      url,
+      runtimePid: workerdProcesses(server).runtime?.pid,
+      clients: [],
+      sent: new Map(),
+      current: null,
+      windows: [],
+      flooder: null,
+      ...runState(),
+    };
+    await openRoom(run, openSocket);
+    run.flooder = startFlooder(url, options.frames);
+    runs.push(run);
+  }
+  console.log(`${options.chatters} chatters connected and registered in each room`);
+  try {
+    await sleep(refillMs(runs[0]!));
+    for (let burst = 1; burst <= options.bursts; burst++) {
+      // 198.18.0.0/15 is for benchmarks: one address per burst, each the room's first sight of it.
+      const address = `198.18.${burst >> 8}.${burst & 255}`;
+      for (const run of runs) {
+        const without = await runWindow(run, false, address);
+        const withBurst = await runWindow(run, true, address);
+        run.windows.push(without, withBurst);
+        console.log(
+          `  burst ${burst}, ${run.label}: p99 ${ms(without.stats.p99)} ms without, ${ms(withBurst.stats.p99)} ms with; ${JSON.stringify(withBurst.burst)}`,
+        );
+      }
+    }
+  } finally {
+    for (const run of runs) await run.flooder?.stop();
+  }
+  for (const run of runs) printResults(run);
+  for (const run of runs) {
+    for (const line of run.unexpected.slice(0, 5)) console.log(`! unexpected (${run.label}): ${line}`);
+    reportServerComplaints(run.server);
+    await closeAll(run, TIMEOUT_MS.close);
+  }
 }
 
 if (!isMainThread && (workerData as { role?: string } | null)?.role === ROLE) await flooderThread(workerData as FlooderData);

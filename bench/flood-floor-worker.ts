@@ -1,0 +1,70 @@
+// Bench-only Worker, started by `npm run bench:flood -- --first-socket --floor` with
+// `wrangler dev -c bench/flood-floor.wrangler.toml`: the floor under the room's flood path.
+//
+// One bare room, "QGIS", holding its sockets hibernating as the real room does, that does the
+// least the contract allows with every frame: charged to its socket's token bucket (the room's
+// own rate-limit.ts, kept in memory only), then broadcast as it came (no parsing, no validation,
+// no storage), refused with a constant `uncompliant`, or, past the strikes, its socket closed
+// with 1008; frames of a closed socket are dropped at once. What a flooder's burst still costs
+// here is what workerd charges the room's thread for each frame it delivers.
+import { DurableObject } from "cloudflare:workers";
+import { type Bucket, charge, fullBucket, type RatePolicy } from "../src/room/rate-limit";
+
+const ROOM = "QGIS";
+/** The instance's defaults (src/wire/limits.ts) and the flood guard's strikes (src/room/flood-guard.ts). */
+const POLICY: RatePolicy = { burst: 20, perSecond: 2, maxStrikes: 10 };
+const TOO_FAST = JSON.stringify({ type: "uncompliant", reason: "You are sending messages too fast." });
+
+interface FloorEnv {
+  BARE_ROOM: DurableObjectNamespace<BareRoom>;
+}
+
+export default {
+  async fetch(request: Request, env: FloorEnv): Promise<Response> {
+    const { pathname } = new URL(request.url);
+    if (pathname === "/rooms") return Response.json([ROOM]);
+    if (pathname === `/room/${ROOM}/ws`) return env.BARE_ROOM.getByName(ROOM).fetch(request);
+    return Response.json({ detail: "Not Found" }, { status: 404 });
+  },
+};
+
+export class BareRoom extends DurableObject {
+  private readonly buckets = new WeakMap<WebSocket, Bucket>();
+  private readonly condemned = new WeakSet<WebSocket>();
+
+  override async fetch(): Promise<Response> {
+    const { 0: client, 1: server } = new WebSocketPair();
+    this.ctx.acceptWebSocket(server);
+    this.buckets.set(server, fullBucket(POLICY, Date.now()));
+    const open = this.open();
+    const count = JSON.stringify({ type: "nb_users", nb_users: open.length });
+    for (const ws of open) ws.send(count);
+    return new Response(null, { status: 101, webSocket: client });
+  }
+
+  override async webSocketMessage(ws: WebSocket, frame: string | ArrayBuffer): Promise<void> {
+    if (this.condemned.has(ws)) return;
+    const verdict = charge(this.buckets.get(ws) ?? fullBucket(POLICY, Date.now()), 1, POLICY, Date.now());
+    this.buckets.set(ws, verdict.bucket);
+    if (verdict.kind === "allowed") {
+      for (const other of this.open()) other.send(frame);
+    } else if (verdict.kind === "refused") {
+      ws.send(TOO_FAST);
+    } else {
+      this.condemned.add(ws);
+      ws.close(1008, "Closed for flooding.");
+    }
+  }
+
+  private open(): WebSocket[] {
+    return this.ctx.getWebSockets().filter((ws) => ws.readyState === WebSocket.OPEN && !this.condemned.has(ws));
+  }
+
+  override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
+    try {
+      ws.close(code === 1005 || code === 1006 ? 1000 : code, reason);
+    } catch {
+      // Already closed.
+    }
+  }
+}
