@@ -22,6 +22,8 @@
 //                                                          least the contract allows with each frame
 //                                                          (flood-floor-worker.ts): what workerd itself
 //                                                          charges for receiving the burst
+//   npm run bench:flood -- --first-socket --direct --floor-store  the bare room also stores each text it
+//                                                                broadcasts (one SQLite INSERT)
 import fs from "node:fs";
 import os from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -30,10 +32,13 @@ import { runtimeBaseUrl, workerdProcesses } from "../tools/dev-processes.ts";
 import { type DevServer, roomListed } from "../tools/dev-server.ts";
 import { reportServerComplaints, withServer } from "./bench-server.ts";
 import {
+  type BaseRun,
+  type BenchSocket,
   closeAll,
   type FrameHandlers,
   joinAndRegister,
   OPEN,
+  type OpenSocket,
   onRoomFrame,
   type RegisteredClient,
   type RoomFrame,
@@ -41,9 +46,6 @@ import {
   sendTimedText,
   sentTextOf,
   socketFactory,
-  type BaseRun,
-  type BenchSocket,
-  type OpenSocket,
   type TimedText,
   watchSocket,
 } from "./room-client.ts";
@@ -67,17 +69,19 @@ export interface FirstSocketOptions {
   probes: number;
   windowMs: number;
   direct: boolean;
-  /** Against the bare room of flood-floor-worker.ts instead of the real one. */
+  /** Also against the bare room of flood-floor-worker.ts, side by side. */
   floor: boolean;
+  /** ...which then stores every frame it broadcasts. */
+  floorStores: boolean;
 }
 
 const DEFAULTS = { chatters: 5, bursts: 10, frames: 400, probes: 20, windowMs: 200 };
 
 const USAGE =
-  "Usage: npm run bench:flood -- --first-socket [--chatters=N] [--bursts=N] [--frames=N] [--probes=N] [--window=<ms>] [--direct] [--floor]";
+  "Usage: npm run bench:flood -- --first-socket [--chatters=N] [--bursts=N] [--frames=N] [--probes=N] [--window=<ms>] [--direct] [--floor] [--floor-store]";
 
 export function parseFirstSocketArgs(argv: readonly string[]): FirstSocketOptions {
-  const options: FirstSocketOptions = { ...DEFAULTS, direct: false, floor: false };
+  const options: FirstSocketOptions = { ...DEFAULTS, direct: false, floor: false, floorStores: false };
   for (const arg of argv) {
     const [, name, value] = /^--([a-z-]+)(?:=(\d+))?$/.exec(arg) ?? [];
     const number = Number(value);
@@ -89,6 +93,7 @@ export function parseFirstSocketArgs(argv: readonly string[]): FirstSocketOption
     else if (name === "window" && number > 0) options.windowMs = number;
     else if (name === "direct" && value === undefined) options.direct = true;
     else if (name === "floor" && value === undefined) options.floor = true;
+    else if (name === "floor-store" && value === undefined) options.floor = options.floorStores = true;
     else throw new BenchError(`Unknown argument ${JSON.stringify(arg)}. ${USAGE}`);
   }
   return options;
@@ -404,9 +409,9 @@ export async function runFirstSocket(options: FirstSocketOptions): Promise<void>
   await withServer(real, async (realServer) => {
     const room = await target("the room", realServer);
     if (!options.floor) return burstAgainst([room], options, openSocket);
-    await withServer({ ...real, name: "flood-floor", config: FLOOR_CONFIG }, async (floorServer) =>
-      burstAgainst([room, await target("the bare room (floor)", floorServer)], options, openSocket),
-    );
+    const floor = { ...real, name: "flood-floor", config: FLOOR_CONFIG, vars: { FLOOR_STORE: String(options.floorStores) } };
+    const label = options.floorStores ? "the bare room storing each text (floor + SQLite)" : "the bare room (floor)";
+    await withServer(floor, async (floorServer) => burstAgainst([room, await target(label, floorServer)], options, openSocket));
   });
 }
 

@@ -6,7 +6,9 @@
 // own rate-limit.ts, kept in memory only), then broadcast as it came (no parsing, no validation,
 // no storage), refused with a constant `uncompliant`, or, past the strikes, its socket closed
 // with 1008; frames of a closed socket are dropped at once. What a flooder's burst still costs
-// here is what workerd charges the room's thread for each frame it delivers.
+// here is what workerd charges the room's thread for each frame it delivers. With the var
+// FLOOR_STORE=true (--floor-store), it also stores every frame it broadcasts in SQLite, one
+// INSERT each, as the room keeps every text: what storage adds under a burst.
 import { DurableObject } from "cloudflare:workers";
 import { type Bucket, charge, fullBucket, type RatePolicy } from "../src/room/rate-limit";
 
@@ -17,6 +19,7 @@ const TOO_FAST = JSON.stringify({ type: "uncompliant", reason: "You are sending 
 
 interface FloorEnv {
   BARE_ROOM: DurableObjectNamespace<BareRoom>;
+  FLOOR_STORE?: string;
 }
 
 export default {
@@ -28,9 +31,16 @@ export default {
   },
 };
 
-export class BareRoom extends DurableObject {
+export class BareRoom extends DurableObject<FloorEnv> {
   private readonly buckets = new WeakMap<WebSocket, Bucket>();
   private readonly condemned = new WeakSet<WebSocket>();
+  private readonly stores: boolean;
+
+  constructor(ctx: DurableObjectState, env: FloorEnv) {
+    super(ctx, env);
+    this.stores = env.FLOOR_STORE === "true";
+    if (this.stores) ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS messages (seq INTEGER PRIMARY KEY, frame TEXT NOT NULL)");
+  }
 
   override async fetch(): Promise<Response> {
     const { 0: client, 1: server } = new WebSocketPair();
@@ -47,6 +57,7 @@ export class BareRoom extends DurableObject {
     const verdict = charge(this.buckets.get(ws) ?? fullBucket(POLICY, Date.now()), 1, POLICY, Date.now());
     this.buckets.set(ws, verdict.bucket);
     if (verdict.kind === "allowed") {
+      if (this.stores) this.ctx.storage.sql.exec("INSERT INTO messages (frame) VALUES (?)", String(frame));
       for (const other of this.open()) other.send(frame);
     } else if (verdict.kind === "refused") {
       ws.send(TOO_FAST);
