@@ -18,10 +18,11 @@
 //
 //   npm run bench:flood -- --first-socket --direct
 //   npm run bench:flood -- --first-socket --chatters=5 --bursts=20 --frames=400
-//   npm run bench:flood -- --first-socket --direct --floor  the same against a bare room that does the
-//                                                          least the contract allows with each frame
-//                                                          (flood-floor-worker.ts): what workerd itself
-//                                                          charges for receiving the burst
+//   npm run bench:flood -- --first-socket --direct --floor  also, side by side (bursts alternate), a bare
+//                                                          room doing the least the contract allows with
+//                                                          each frame (flood-floor-worker.ts, its own
+//                                                          wrangler dev): what workerd itself charges
+//                                                          for receiving the burst
 //   npm run bench:flood -- --first-socket --direct --floor-store  the bare room also stores each text it
 //                                                                broadcasts (one SQLite INSERT)
 import fs from "node:fs";
