@@ -2,6 +2,6 @@
 // is not a dependency): a WebSocket with the browser's event methods, plus terminate().
 declare module "ws" {
   export class WebSocket {
-    constructor(url: string, options?: { perMessageDeflate?: boolean });
+    constructor(url: string, options?: { perMessageDeflate?: boolean; headers?: Record<string, string> });
   }
 }

@@ -3,7 +3,7 @@
 import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { networkOf } from "../src/server/client-network";
-import { BOTH_FAMILIES, Client, evictForReal, expectNothingBefore, freshRoom, request, roomPath, roomStub } from "./helpers";
+import { BOTH_FAMILIES, Client, evictForReal, expectNothingBefore, freshRoom, type Json, request, roomPath, roomStub } from "./helpers";
 import { freshSlowRoom } from "./rooms";
 
 const FAMILIES = BOTH_FAMILIES;
@@ -141,6 +141,31 @@ describe("rate limit", () => {
     ]);
     expect(watcher.isOpen).toBe(true);
     // The frames still in flight when it was closed were dropped, not broadcast.
+    await expectNothingBefore(watcher, watcher, "watcher");
+  });
+
+  it("lets a fresh socket's first 20 of 400 texts sent at once through, refuses 10, closes it, and drops the rest unread", async () => {
+    const room = freshRoom(); // the defaults: a burst of 20
+    const watcher = await Client.join("rooms", room, "watcher");
+    const flooder = await Client.open("rooms", room, from(FLOODER_ADDRESS));
+    expect(await flooder.next()).toMatchObject({ type: "nb_users" });
+    const flood = Array.from({ length: 400 }, (_, i) => ({ type: "text", author: "flooder", avatar: null, text: `flood ${i + 1}` }));
+    for (const text of flood) flooder.send(text);
+    const first20 = flood.slice(0, 20);
+
+    const answered = await flooder.take(30);
+    expect(answered.slice(0, 20)).toEqual(first20);
+    for (const refusal of answered.slice(20)) expect(refusal).toEqual({ type: "uncompliant", reason: expect.stringMatching(TOO_FAST) });
+    expect(await flooder.closed).toEqual({ code: 1008, reason: "Closed for flooding: too many messages after warnings to slow down." });
+    // The 370 frames after the one that closed it were dropped unanswered.
+    await expect(flooder.next(300)).rejects.toThrow(/no message within/);
+
+    const seen: Json[] = [];
+    for (let message = await watcher.next(); !(message.type === "nb_users" && message.nb_users === 1); message = await watcher.next()) {
+      seen.push(message);
+    }
+    expect(seen.filter((message) => message.type !== "nb_users")).toEqual(first20);
+    // Its other 380 frames reached no one, and the room still answers the others at once.
     await expectNothingBefore(watcher, watcher, "watcher");
   });
 
