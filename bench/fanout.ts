@@ -47,10 +47,16 @@
 //                                       that relays every frame and holds 6 descriptors per
 //                                       socket: with the usual limit of 20,000 open files it
 //                                       stops a room at about 3,300 sockets)
+//   npm run bench -- --compare-selfhost the same sizes, in one run, against wrangler dev (through
+//                                       its dev proxy), wrangler dev's own workerd (--direct), and
+//                                       the self-hosted server (`npm run selfhost`'s build under
+//                                       workerd alone: its front worker, no proxy process), one
+//                                       after the other; then the three side by side, as ratios
 //   --deflate                           Node's own WebSocket, which offers permessage-deflate
 //                                       as browsers do (default: the ws package without
 //                                       compression, like QGIS and QField)
 import { setTimeout as sleep } from "node:timers/promises";
+import { buildSelfhost } from "../selfhost/build.ts";
 import { openFilesOf, processMemory, runtimeBaseUrl, type ServerProcess, workerdProcesses } from "../tools/dev-processes.ts";
 import { type DevServer, roomListed } from "../tools/dev-server.ts";
 import { reportServerComplaints, withServer } from "./bench-server.ts";
@@ -137,9 +143,9 @@ function scaled(baseMs: number, n: number): number {
 
 const USAGE =
   "Usage: npm run bench -- [N ...] [--interval=<ms>] [--deflate] [--direct] [--find-max [--p99=<ms>] [--budget=<s>]] [--memory]" +
-  " [--storm=<N> [--storm-timeout=<s>]]";
+  " [--storm=<N> [--storm-timeout=<s>]] [--compare-selfhost]";
 
-type Mode = "sizes" | "find-max" | "memory" | "storm";
+type Mode = "sizes" | "find-max" | "memory" | "storm" | "compare-selfhost";
 
 interface Options {
   sizes: number[];
@@ -177,6 +183,7 @@ function parseArgs(argv: readonly string[]): Options {
     else if (name === "direct" && value === undefined) options.direct = true;
     else if (name === "find-max" && value === undefined) options.mode = "find-max";
     else if (name === "memory" && value === undefined) options.mode = "memory";
+    else if (name === "compare-selfhost" && value === undefined) options.mode = "compare-selfhost";
     else if (name === "storm" && value !== undefined && Number(value) >= 2) {
       options.mode = "storm";
       options.storm = Math.round(Number(value));
@@ -898,9 +905,81 @@ function printResults(
 // ---------------------------------------------------------------------------
 // Main: the server is always stopped, whatever happens (see withServer)
 
+/** One server of --compare-selfhost: how it is started and reached. */
+interface Contender {
+  label: string;
+  selfhost: boolean;
+  direct: boolean;
+}
+
+const CONTENDERS: readonly Contender[] = [
+  { label: "wrangler dev (dev proxy)", selfhost: false, direct: false },
+  { label: "wrangler dev's workerd (--direct)", selfhost: false, direct: true },
+  { label: "self-hosted (npm run selfhost)", selfhost: true, direct: false },
+];
+
+/** A ratio "x.xx×" (NaN as "-"). */
+function times(ratio: number): string {
+  return Number.isFinite(ratio) ? `${ratio.toFixed(2)}×` : "-";
+}
+
+/** --compare-selfhost: the same rounds against each contender, one after the other, then side by side. */
+async function compareSelfhost(options: Options, socketTo: (url: string) => BenchSocket): Promise<void> {
+  await buildSelfhost();
+  const measured: { contender: Contender; results: Result[] }[] = [];
+  for (const contender of CONTENDERS) {
+    console.log(`\n=== ${contender.label}`);
+    const name = contender.selfhost ? "fanout-selfhost" : "fanout";
+    const serverOptions = { name, ready: roomListed(ROOM), vars: BENCH_VARS, openFiles: OPEN_FILES, selfhost: contender.selfhost };
+    await withServer(serverOptions, async (server) => {
+      const base = contender.direct ? await runtimeBaseUrl(server) : server.baseUrl;
+      const url = `${base.replace(/^http/, "ws")}/room/${ROOM}/ws`;
+      const results = await benchSizes(server, () => socketTo(url), options);
+      reportServerComplaints(server);
+      measured.push({ contender, results });
+    });
+  }
+  const [proxied, direct, selfhosted] = measured;
+  if (!proxied || !direct || !selfhosted) throw new BenchError("a contender was not measured");
+  console.log(`\nSide by side, same machine, same run (${describePacing(options.intervalMs)}):`);
+  const rows = options.sizes.flatMap((n, index) =>
+    measured.map(({ contender, results }) => {
+      const r = results[index];
+      return [
+        n.toLocaleString("en-US"),
+        contender.label,
+        ms(r?.p50 ?? NaN),
+        ms(r?.p99 ?? NaN),
+        Math.round(r?.perSecond ?? NaN).toLocaleString("en-US"),
+      ];
+    }),
+  );
+  printTable(["sockets", "server", "p50 ms", "p99 ms", "deliveries/s"], rows);
+  console.log("\nRatios (how many times better the self-hosted server is: latency theirs / ours, throughput ours / theirs):");
+  const ratioRows = options.sizes.flatMap((n, index) =>
+    [proxied, direct].map(({ contender, results }) => {
+      const theirs = results[index];
+      const ours = selfhosted.results[index];
+      return [
+        n.toLocaleString("en-US"),
+        `self-hosted vs ${contender.label}`,
+        times((theirs?.p50 ?? NaN) / (ours?.p50 ?? NaN)),
+        times((theirs?.p99 ?? NaN) / (ours?.p99 ?? NaN)),
+        times((ours?.perSecond ?? NaN) / (theirs?.perSecond ?? NaN)),
+      ];
+    }),
+  );
+  printTable(["sockets", "comparison", "p50", "p99", "deliveries/s"], ratioRows);
+  const incomplete = measured.flatMap(({ contender, results }) =>
+    results.filter((r) => !complete(r)).map((r) => `${contender.label} N = ${r.sockets}`),
+  );
+  if (incomplete.length > 0) throw new BenchError(`Deliveries missing or out of order for ${incomplete.join(", ")}`);
+}
+
 async function main(): Promise<void> {
   const options = parseArgs(process.argv.slice(2));
   const socketTo = await socketFactory(options.deflate);
+  if (options.mode === "compare-selfhost") return compareSelfhost(options, socketTo);
   await withServer({ name: "fanout", ready: roomListed(ROOM), vars: BENCH_VARS, openFiles: OPEN_FILES }, async (server) => {
     console.log(`Pacing: ${describePacing(options.intervalMs)}`);
     console.log(`WebSocket client: ${describeClient(options.deflate)}`);

@@ -3,19 +3,22 @@
 // What a user does (both families, a registration, a text, an image resized, the browser client),
 // the alarm (a webhook delivery is sent in it), the client's address and who may name it, the
 // data kept across a stop and a rebuilt bundle, and a bad variable answered as on Cloudflare.
-import { spawnSync } from "node:child_process";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
+import { once } from "node:events";
 import fs from "node:fs";
 import http from "node:http";
+import os from "node:os";
 import path from "node:path";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WebSocket as HeaderedSocket } from "ws";
 import { buildSelfhost } from "../selfhost/build.ts";
 import { BUILD_DIR, PROJECT_DIR } from "../selfhost/manifest.ts";
+import { staticFiles } from "../selfhost/workerd-config.ts";
 import { WebhookReceiver } from "../tools/webhook-receiver.ts";
 import { joinByLink, launchBrowser, Session, sendText } from "./browser.ts";
 import { solidPng } from "./png.ts";
-import { ADMIN_TOKEN, DevServer } from "./server.ts";
+import { ADMIN_TOKEN, DevServer, freePort } from "./server.ts";
 
 const ROOMS = { chat: "e2e-chat", history: "e2e-history", hooks: "e2e-hooks", client: "e2e-client" } as const;
 const SECRET = "e2e-webhook-secret-0123456789";
@@ -196,6 +199,11 @@ describe("the self-hosted server (workerd alone, on the build)", () => {
       expect(response.headers.get("content-type"), page).toBe("text/html; charset=utf-8");
       expect(response.headers.get("content-security-policy"), page).toContain("default-src 'none'");
     }
+    for (const file of staticFiles(path.join(PROJECT_DIR, "build", "client"))) {
+      const response = await fetch(`${server.baseUrl}${file}`, { method: "HEAD" });
+      expect(response.status, file).toBe(200);
+      expect(response.headers.get("content-type"), file).not.toBe("application/octet-stream");
+    }
     const missing = await fetch(`${server.baseUrl}/nothing-here.js`);
     expect(missing.status).toBe(404);
     expect(await missing.json()).toEqual({ detail: "Not Found" });
@@ -250,7 +258,7 @@ describe("the self-hosted server (workerd alone, on the build)", () => {
     });
   });
 
-  it("keeps history and bans across a stop and a rebuilt bundle on the same DATA_DIR", async () => {
+  it("keeps history and bans across a stop, a backup restored and a rebuilt bundle", async () => {
     const writer = await User.open(server.baseUrl, "room", ROOMS.history);
     await writer.register("writer");
     for (const n of [1, 2, 3]) writer.send({ type: "text", author: "writer", avatar: null, text: `before the restart ${n}` });
@@ -263,7 +271,13 @@ describe("the self-hosted server (workerd alone, on the build)", () => {
     expect(ban.status, await ban.clone().text()).toBe(200);
 
     await server.stop();
-    expect(fs.readdirSync(server.stateDir).length).toBeGreaterThan(0);
+    // The README's backup, with the server stopped: one archive of DATA_DIR. Restored into an
+    // emptied DATA_DIR under a rebuilt bundle (an upgrade), it must be all the server needs.
+    const backup = path.join(server.stateDir, "..", "backup.tar.gz");
+    execFileSync("tar", ["-C", server.stateDir, "-czf", backup, "."]);
+    fs.rmSync(server.stateDir, { recursive: true });
+    fs.mkdirSync(server.stateDir);
+    execFileSync("tar", ["-C", server.stateDir, "-xzf", backup]);
     await buildSelfhost();
     await server.restart();
 
@@ -308,6 +322,42 @@ describe("the client's address (FORWARDED_ALLOW_IPS)", () => {
       expect(await handshakeStatus(direct.baseUrl, FLOOD_ROOM)).toBe(429);
     } finally {
       await direct.stop();
+    }
+  });
+});
+
+describe("stopping", () => {
+  it.each<NodeJS.Signals>(["SIGTERM", "SIGINT"])("passes %s on to workerd, which stops; the launcher exits 0", async (signal) => {
+    const port = await freePort();
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "gischat-selfhost-stop-"));
+    const launcher = spawn(process.execPath, [path.join(PROJECT_DIR, "selfhost", "start.ts")], {
+      env: { ...process.env, HOST: "127.0.0.1", PORT: String(port), DATA_DIR: dataDir },
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    try {
+      let output = "";
+      launcher.stdout?.on("data", (chunk: Buffer) => {
+        output += chunk.toString();
+      });
+      await expect
+        .poll(
+          () =>
+            fetch(`http://127.0.0.1:${port}/version`).then(
+              (r) => r.status,
+              () => 0,
+            ),
+          { timeout: 20_000 },
+        )
+        .toBe(200);
+      expect(output).toContain(`listening on http://127.0.0.1:${port}/`);
+      expect(output).toContain(`rooms' data (SQLite): ${dataDir}`);
+      const exited = once(launcher, "exit");
+      launcher.kill(signal);
+      expect(await exited).toEqual([0, null]);
+      await expect(fetch(`http://127.0.0.1:${port}/version`)).rejects.toThrow();
+    } finally {
+      launcher.kill("SIGKILL");
+      fs.rmSync(dataDir, { recursive: true, force: true });
     }
   });
 });
