@@ -6,24 +6,21 @@
 import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { once } from "node:events";
 import fs from "node:fs";
-import http from "node:http";
 import os from "node:os";
 import path from "node:path";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { WebSocket as HeaderedSocket } from "ws";
 import { buildSelfhost } from "../selfhost/build.ts";
 import { BUILD_DIR, PROJECT_DIR } from "../selfhost/manifest.ts";
 import { staticFiles } from "../selfhost/workerd-config.ts";
 import { WebhookReceiver } from "../tools/webhook-receiver.ts";
 import { joinByLink, launchBrowser, Session, sendText } from "./browser.ts";
 import { solidPng } from "./png.ts";
+import { type Family, flood, handshakeStatus, pngSize, User } from "./room-socket.ts";
 import { ADMIN_TOKEN, DevServer, freePort } from "./server.ts";
 
 const ROOMS = { chat: "e2e-chat", history: "e2e-history", hooks: "e2e-hooks", client: "e2e-client" } as const;
 const SECRET = "e2e-webhook-secret-0123456789";
-type Family = "room" | "channel";
-type Frame = Record<string, unknown> & { type: string };
 
 /** Any answer at all: a server whose configuration is wrong answers every request with 500. */
 const answersAnything = { path: "/version", what: "any answer to GET /version", check: async () => undefined };
@@ -41,119 +38,6 @@ afterAll(async () => {
   await server?.stop();
   await receiver?.close();
 });
-
-/** What both Node's WebSocket and the `ws` package's offer, as used here. */
-interface Socket {
-  addEventListener(type: "message", listener: (event: { data: unknown }) => void): void;
-  addEventListener(type: "close", listener: (event: { code: number; reason: string }) => void): void;
-  addEventListener(type: "open" | "error", listener: () => void): void;
-  send(data: string): void;
-  close(): void;
-}
-
-/** A socket of a QGIS or QField user, its frames kept in order. */
-class User {
-  readonly frames: Frame[] = [];
-  private waiters: (() => void)[] = [];
-  closed: { code: number; reason: string } | undefined;
-  readonly socket: Socket;
-
-  private constructor(socket: Socket) {
-    this.socket = socket;
-    socket.addEventListener("message", (event: { data: unknown }) => {
-      this.frames.push(JSON.parse(String(event.data)) as Frame);
-      this.wake();
-    });
-    socket.addEventListener("close", (event: { code: number; reason: string }) => {
-      this.closed = { code: event.code, reason: event.reason };
-      this.wake();
-    });
-  }
-
-  private wake(): void {
-    for (const waiter of this.waiters.splice(0)) waiter();
-  }
-
-  /** Opens a socket (with these request headers, through the `ws` package, when given). */
-  static async open(base: string, family: Family, room: string, headers?: Record<string, string>): Promise<User> {
-    const url = `${base.replace("http", "ws")}/${family}/${encodeURIComponent(room)}/ws`;
-    const socket: Socket = headers ? new HeaderedSocket(url, { headers }) : new WebSocket(url);
-    const user = new User(socket);
-    await new Promise<void>((resolve, reject) => {
-      socket.addEventListener("open", () => resolve());
-      socket.addEventListener("error", () => reject(new Error(`socket to ${url} failed`)));
-    });
-    return user;
-  }
-
-  send(frame: Record<string, unknown>): void {
-    this.socket.send(JSON.stringify(frame));
-  }
-
-  /** The first frame (from the start) that matches; waits for it. */
-  async waitFor(match: (frame: Frame) => boolean, what: string, timeoutMs = 10_000): Promise<Frame> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const found = this.frames.find(match);
-      if (found) return found;
-      if (this.closed || Date.now() > deadline) {
-        throw new Error(
-          `${what}: not received (${this.closed ? `closed ${this.closed.code}` : "timeout"}); got ${JSON.stringify(this.frames)}`,
-        );
-      }
-      await new Promise<void>((resolve) => {
-        this.waiters.push(resolve);
-        setTimeout(resolve, 200);
-      });
-    }
-  }
-
-  async waitForClose(timeoutMs = 10_000): Promise<{ code: number; reason: string }> {
-    const deadline = Date.now() + timeoutMs;
-    while (!this.closed && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
-    if (!this.closed) throw new Error("the socket was not closed");
-    return this.closed;
-  }
-
-  async register(nickname: string): Promise<void> {
-    this.send({ type: "newcomer", newcomer: nickname });
-    await this.waitFor((frame) => frame.type === "newcomer" && frame.newcomer === nickname, `${nickname}'s registration`);
-  }
-
-  close(): void {
-    this.socket.close();
-  }
-}
-
-/** Width and height of a base64 PNG (its IHDR). */
-function pngSize(base64: string): { width: number; height: number } {
-  const bytes = Buffer.from(base64, "base64");
-  return { width: bytes.readUInt32BE(16), height: bytes.readUInt32BE(20) };
-}
-
-/** The status a WebSocket handshake is answered with (101, or a refusal such as 429). */
-function handshakeStatus(base: string, room: string, headers: Record<string, string> = {}): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const request = http.get(`${base}/room/${encodeURIComponent(room)}/ws`, {
-      headers: {
-        Connection: "Upgrade",
-        Upgrade: "websocket",
-        "Sec-WebSocket-Version": "13",
-        "Sec-WebSocket-Key": Buffer.from("0123456789abcdef").toString("base64"),
-        ...headers,
-      },
-    });
-    request.on("upgrade", (response, socket) => {
-      socket.destroy();
-      resolve(response.statusCode ?? 0);
-    });
-    request.on("response", (response) => {
-      response.resume();
-      resolve(response.statusCode ?? 0);
-    });
-    request.on("error", reject);
-  });
-}
 
 describe("the self-hosted server (workerd alone, on the build)", () => {
   it("answers the REST routes with wrangler.toml's defaults where the environment sets nothing", async () => {
@@ -294,20 +178,12 @@ describe("the client's address (FORWARDED_ALLOW_IPS)", () => {
   const FLOOD_ROOM = "e2e-flood";
   const FLOOD_VARS = { RATE_LIMIT_BURST: "2", RATE_LIMIT_PER_SECOND: "0.01" };
 
-  /** Floods the room from a socket carrying these headers until the room closes it as a flooder. */
-  async function flood(base: string, headers: Record<string, string>): Promise<void> {
-    const flooder = await User.open(base, "room", FLOOD_ROOM, headers);
-    await flooder.register("flooder");
-    for (let n = 0; n < 40 && !flooder.closed; n++) flooder.send({ type: "text", author: "flooder", avatar: null, text: `spam ${n}` });
-    expect((await flooder.waitForClose()).code).not.toBe(1000);
-  }
-
   it("believes X-Forwarded-For from a trusted proxy (127.0.0.1 by default): one forwarded client is refused, another is not", async () => {
     const proxied = await DevServer.start([FLOOD_ROOM], FLOOD_VARS, { selfhost: true });
     try {
-      await flood(proxied.baseUrl, { "X-Forwarded-For": "198.51.100.7" });
-      expect(await handshakeStatus(proxied.baseUrl, FLOOD_ROOM, { "X-Forwarded-For": "198.51.100.7" })).toBe(429);
-      expect(await handshakeStatus(proxied.baseUrl, FLOOD_ROOM, { "X-Forwarded-For": "203.0.113.9" })).toBe(101);
+      await flood(proxied.baseUrl, FLOOD_ROOM, { headers: { "X-Forwarded-For": "198.51.100.7" } });
+      expect(await handshakeStatus(proxied.baseUrl, FLOOD_ROOM, { headers: { "X-Forwarded-For": "198.51.100.7" } })).toBe(429);
+      expect(await handshakeStatus(proxied.baseUrl, FLOOD_ROOM, { headers: { "X-Forwarded-For": "203.0.113.9" } })).toBe(101);
     } finally {
       await proxied.stop();
     }
@@ -316,9 +192,9 @@ describe("the client's address (FORWARDED_ALLOW_IPS)", () => {
   it("ignores X-Forwarded-For and CF-Connecting-IP from a peer that is not a trusted proxy: forging them does not get a flooder back in", async () => {
     const direct = await DevServer.start([FLOOD_ROOM], { ...FLOOD_VARS, FORWARDED_ALLOW_IPS: "192.0.2.1" }, { selfhost: true });
     try {
-      await flood(direct.baseUrl, { "X-Forwarded-For": "198.51.100.7", "CF-Connecting-IP": "198.51.100.7" });
+      await flood(direct.baseUrl, FLOOD_ROOM, { headers: { "X-Forwarded-For": "198.51.100.7", "CF-Connecting-IP": "198.51.100.7" } });
       const forged = { "X-Forwarded-For": "203.0.113.9", "CF-Connecting-IP": "203.0.113.9" };
-      expect(await handshakeStatus(direct.baseUrl, FLOOD_ROOM, forged)).toBe(429);
+      expect(await handshakeStatus(direct.baseUrl, FLOOD_ROOM, { headers: forged })).toBe(429);
       expect(await handshakeStatus(direct.baseUrl, FLOOD_ROOM)).toBe(429);
     } finally {
       await direct.stop();

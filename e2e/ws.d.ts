@@ -2,7 +2,7 @@
 // @types/ws is not a dependency): a WebSocket that sends request headers, with the browser's events.
 declare module "ws" {
   export class WebSocket {
-    constructor(url: string, options?: { headers?: Record<string, string> });
+    constructor(url: string, options?: { headers?: Record<string, string>; localAddress?: string });
     addEventListener(type: "open" | "error", listener: () => void): void;
     addEventListener(type: "message", listener: (event: { data: unknown }) => void): void;
     addEventListener(type: "close", listener: (event: { code: number; reason: string }) => void): void;
