@@ -10,6 +10,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildSelfhost } from "../selfhost/build.ts";
+import { joinByLink, launchBrowser, Session, sendText } from "./browser.ts";
 import { flood, handshakeStatus, User } from "./room-socket.ts";
 import { DevServer, freePort } from "./server.ts";
 
@@ -105,7 +106,8 @@ beforeAll(async () => {
 afterAll(async () => {
   if (nginx && nginx.exitCode === null) {
     const exited = once(nginx, "exit");
-    nginx.kill("SIGQUIT");
+    // SIGTERM, nginx's fast shutdown: a graceful one (SIGQUIT) waits for the WebSockets' day-long read timeout.
+    nginx.kill("SIGTERM");
     await exited;
   }
   await server?.stop();
@@ -124,6 +126,24 @@ describe("behind gischat's nginx block", () => {
       expect(text).toMatchObject({ text: `through nginx on /${family}` });
       alice.close();
       bob.close();
+    }
+  });
+
+  it("serves the browser client through it (its Host is nginx's upstream name), which connects and chats", async () => {
+    const browser = await launchBrowser();
+    try {
+      const session = await Session.open(browser, plainBase);
+      const qgis = await User.open(plainBase, "channel", ROOM);
+      const page = await session.page();
+      await joinByLink(page, ROOM, "browser_user");
+      await sendText(page, "typed in Chromium, through nginx");
+      const text = await qgis.waitFor((frame) => frame.type === "text" && frame.author === "browser_user", "the browser's text");
+      expect(text).toMatchObject({ text: "typed in Chromium, through nginx" });
+      expect(session.trouble).toEqual({ dialogs: [], cspViolations: [], pageErrors: [] });
+      qgis.close();
+      await session.close();
+    } finally {
+      await browser.close();
     }
   });
 
