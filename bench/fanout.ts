@@ -50,8 +50,9 @@
 //   npm run bench -- --compare-selfhost the same sizes, in one run, against wrangler dev (through
 //                                       its dev proxy), wrangler dev's own workerd (--direct), and
 //                                       the self-hosted server (`npm run selfhost`'s build under
-//                                       workerd alone: its front worker, no proxy process), one
-//                                       after the other; then the three side by side, as ratios
+//                                       workerd alone: its front worker, no proxy process), both
+//                                       servers up, each size on the three back to back; then
+//                                       the three side by side, as ratios
 //   --deflate                           Node's own WebSocket, which offers permessage-deflate
 //                                       as browsers do (default: the ws package without
 //                                       compression, like QGIS and QField)
@@ -923,22 +924,40 @@ function times(ratio: number): string {
   return Number.isFinite(ratio) ? `${ratio.toFixed(2)}×` : "-";
 }
 
-/** --compare-selfhost: the same rounds against each contender, one after the other, then side by side. */
+/** --compare-selfhost: each size on each contender back to back, in one run, then side by side. */
 async function compareSelfhost(options: Options, socketTo: (url: string) => BenchSocket): Promise<void> {
   await buildSelfhost();
-  const measured: { contender: Contender; results: Result[] }[] = [];
-  for (const contender of CONTENDERS) {
-    console.log(`\n=== ${contender.label}`);
-    const name = contender.selfhost ? "fanout-selfhost" : "fanout";
-    const serverOptions = { name, ready: roomListed(ROOM), vars: BENCH_VARS, openFiles: OPEN_FILES, selfhost: contender.selfhost };
-    await withServer(serverOptions, async (server) => {
-      const base = contender.direct ? await runtimeBaseUrl(server) : server.baseUrl;
-      const url = `${base.replace(/^http/, "ws")}/room/${ROOM}/ws`;
-      const results = await benchSizes(server, () => socketTo(url), options);
-      reportServerComplaints(server);
-      measured.push({ contender, results });
-    });
-  }
+  const serverOptions = (selfhost: boolean) => ({
+    name: selfhost ? "fanout-selfhost" : "fanout",
+    ready: roomListed(ROOM),
+    vars: BENCH_VARS,
+    openFiles: OPEN_FILES,
+    selfhost,
+  });
+  const measured = CONTENDERS.map((contender) => ({ contender, results: [] as Result[] }));
+  // Both servers run for the whole bench (an idle one costs nothing), and each size is measured
+  // on the three contenders back to back: a change in the machine's load meanwhile (other work on
+  // its shared cores) weighs on the three alike rather than on whichever ran last.
+  await withServer(serverOptions(false), (wrangler) =>
+    withServer(serverOptions(true), async (selfhosted) => {
+      const urls = await Promise.all(
+        CONTENDERS.map(async ({ selfhost, direct }) => {
+          const base = selfhost ? selfhosted.baseUrl : direct ? await runtimeBaseUrl(wrangler) : wrangler.baseUrl;
+          return `${base.replace(/^http/, "ws")}/room/${ROOM}/ws`;
+        }),
+      );
+      for (const n of options.sizes) {
+        for (const [index, entry] of measured.entries()) {
+          console.log(`\n=== ${entry.contender.label}`);
+          const server = entry.contender.selfhost ? selfhosted : wrangler;
+          const url = urls[index] ?? "";
+          entry.results.push(...(await benchSizes(server, () => socketTo(url), { ...options, sizes: [n] })));
+        }
+      }
+      reportServerComplaints(wrangler);
+      reportServerComplaints(selfhosted);
+    }),
+  );
   const [proxied, direct, selfhosted] = measured;
   if (!proxied || !direct || !selfhosted) throw new BenchError("a contender was not measured");
   console.log(`\nSide by side, same machine, same run (${describePacing(options.intervalMs)}):`);
