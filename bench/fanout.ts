@@ -51,8 +51,9 @@
 //                                       its dev proxy), wrangler dev's own workerd (--direct), and
 //                                       the self-hosted server (`npm run selfhost`'s build under
 //                                       workerd alone: its front worker, no proxy process), both
-//                                       servers up, each size on the three back to back; then
-//                                       the three side by side, as ratios
+//                                       servers up, each size on the three back to back, k times
+//                                       (--repeat=<k>, default 3); then the three side by side,
+//                                       medians of the k rounds, and as ratios
 //   --deflate                           Node's own WebSocket, which offers permessage-deflate
 //                                       as browsers do (default: the ws package without
 //                                       compression, like QGIS and QField)
@@ -144,7 +145,7 @@ function scaled(baseMs: number, n: number): number {
 
 const USAGE =
   "Usage: npm run bench -- [N ...] [--interval=<ms>] [--deflate] [--direct] [--find-max [--p99=<ms>] [--budget=<s>]] [--memory]" +
-  " [--storm=<N> [--storm-timeout=<s>]] [--compare-selfhost]";
+  " [--storm=<N> [--storm-timeout=<s>]] [--compare-selfhost [--repeat=<k>]]";
 
 type Mode = "sizes" | "find-max" | "memory" | "storm" | "compare-selfhost";
 
@@ -157,6 +158,8 @@ interface Options {
   mode: Mode;
   p99Ms: number;
   budgetS: number;
+  /** --compare-selfhost: rounds per size and contender, each figure the median of them. */
+  repeat: number;
   /** --storm: sockets, and how long each phase may take. */
   storm: number;
   stormTimeoutS: number;
@@ -173,6 +176,7 @@ function parseArgs(argv: readonly string[]): Options {
     budgetS: FIND_MAX.budgetS,
     storm: 0,
     stormTimeoutS: 120,
+    repeat: 3,
   };
   for (const arg of argv) {
     const [, name, value] = /^--([a-z0-9-]+)(?:=(\d+(?:\.\d+)?))?$/.exec(arg) ?? [];
@@ -185,6 +189,7 @@ function parseArgs(argv: readonly string[]): Options {
     else if (name === "find-max" && value === undefined) options.mode = "find-max";
     else if (name === "memory" && value === undefined) options.mode = "memory";
     else if (name === "compare-selfhost" && value === undefined) options.mode = "compare-selfhost";
+    else if (name === "repeat" && value !== undefined && Number(value) >= 1) options.repeat = Math.round(Number(value));
     else if (name === "storm" && value !== undefined && Number(value) >= 2) {
       options.mode = "storm";
       options.storm = Math.round(Number(value));
@@ -947,11 +952,13 @@ async function compareSelfhost(options: Options, socketTo: (url: string) => Benc
         }),
       );
       for (const n of options.sizes) {
-        for (const [index, entry] of measured.entries()) {
-          console.log(`\n=== ${entry.contender.label}`);
-          const server = entry.contender.selfhost ? selfhosted : wrangler;
-          const url = urls[index] ?? "";
-          entry.results.push(...(await benchSizes(server, () => socketTo(url), { ...options, sizes: [n] })));
+        for (let round = 1; round <= options.repeat; round++) {
+          for (const [index, entry] of measured.entries()) {
+            console.log(`\n=== ${entry.contender.label}, round ${round} of ${options.repeat}`);
+            const server = entry.contender.selfhost ? selfhosted : wrangler;
+            const url = urls[index] ?? "";
+            entry.results.push(...(await benchSizes(server, () => socketTo(url), { ...options, sizes: [n] })));
+          }
         }
       }
       reportServerComplaints(wrangler);
@@ -960,33 +967,32 @@ async function compareSelfhost(options: Options, socketTo: (url: string) => Benc
   );
   const [proxied, direct, selfhosted] = measured;
   if (!proxied || !direct || !selfhosted) throw new BenchError("a contender was not measured");
-  console.log(`\nSide by side, same machine, same run (${describePacing(options.intervalMs)}):`);
-  const rows = options.sizes.flatMap((n, index) =>
-    measured.map(({ contender, results }) => {
-      const r = results[index];
-      return [
-        n.toLocaleString("en-US"),
-        contender.label,
-        ms(r?.p50 ?? NaN),
-        ms(r?.p99 ?? NaN),
-        Math.round(r?.perSecond ?? NaN).toLocaleString("en-US"),
-      ];
-    }),
+  /** A figure of one contender at one size: the median of its rounds. */
+  const figure = (results: readonly Result[], n: number, pick: (r: Result) => number): number =>
+    median(results.filter((r) => r.sockets === n).map(pick));
+  const p50 = (r: Result) => r.p50;
+  const p99 = (r: Result) => r.p99;
+  const perSecond = (r: Result) => r.perSecond;
+  console.log(`\nSide by side, same machine, same run, medians of ${options.repeat} rounds each (${describePacing(options.intervalMs)}):`);
+  const rows = options.sizes.flatMap((n) =>
+    measured.map(({ contender, results }) => [
+      n.toLocaleString("en-US"),
+      contender.label,
+      ms(figure(results, n, p50)),
+      ms(figure(results, n, p99)),
+      Math.round(figure(results, n, perSecond)).toLocaleString("en-US"),
+    ]),
   );
   printTable(["sockets", "server", "p50 ms", "p99 ms", "deliveries/s"], rows);
   console.log("\nRatios (how many times better the self-hosted server is: latency theirs / ours, throughput ours / theirs):");
-  const ratioRows = options.sizes.flatMap((n, index) =>
-    [proxied, direct].map(({ contender, results }) => {
-      const theirs = results[index];
-      const ours = selfhosted.results[index];
-      return [
-        n.toLocaleString("en-US"),
-        `self-hosted vs ${contender.label}`,
-        times((theirs?.p50 ?? NaN) / (ours?.p50 ?? NaN)),
-        times((theirs?.p99 ?? NaN) / (ours?.p99 ?? NaN)),
-        times((ours?.perSecond ?? NaN) / (theirs?.perSecond ?? NaN)),
-      ];
-    }),
+  const ratioRows = options.sizes.flatMap((n) =>
+    [proxied, direct].map(({ contender, results }) => [
+      n.toLocaleString("en-US"),
+      `self-hosted vs ${contender.label}`,
+      times(figure(results, n, p50) / figure(selfhosted.results, n, p50)),
+      times(figure(results, n, p99) / figure(selfhosted.results, n, p99)),
+      times(figure(selfhosted.results, n, perSecond) / figure(results, n, perSecond)),
+    ]),
   );
   printTable(["sockets", "comparison", "p50", "p99", "deliveries/s"], ratioRows);
   const incomplete = measured.flatMap(({ contender, results }) =>
