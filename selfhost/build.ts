@@ -7,7 +7,7 @@ import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { build } from "esbuild";
+import { build, stop as stopEsbuild } from "esbuild";
 import { unstable_readConfig } from "wrangler";
 import { BUILD_DIR, MANIFEST_PATH, type Manifest, type ModuleKind, PROJECT_DIR } from "./manifest.ts";
 
@@ -101,6 +101,8 @@ export async function buildSelfhost(): Promise<Manifest> {
   bundleWorker();
   await bundleFront();
   const manifest = manifestFromWrangler(await configVariables());
+  // esbuild's service process would otherwise stay beside workerd for as long as it serves.
+  await stopEsbuild();
   fs.writeFileSync(MANIFEST_PATH, `${JSON.stringify(manifest, null, 2)}\n`);
   return manifest;
 }

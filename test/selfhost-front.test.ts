@@ -10,6 +10,8 @@ describe("the peer address workerd reports (request.cf.clientIp)", () => {
   it.each([
     ["203.0.113.7:51234", "203.0.113.7"],
     ["[2001:db8::1]:51234", "2001:db8::1"],
+    // An IPv4 client of a socket listening on [::], as workerd reports it.
+    ["[::ffff:127.0.0.1]:46850", "::ffff:127.0.0.1"],
     ["203.0.113.7", "203.0.113.7"],
     ["", undefined],
     [undefined, undefined],
@@ -42,6 +44,7 @@ describe("the client's address", () => {
     // nginx's $proxy_add_x_forwarded_for: the client's own header, then the address nginx saw.
     expect(clientAddress("127.0.0.1", "198.51.100.1, 203.0.113.7", LOCAL)).toBe("203.0.113.7");
     expect(clientAddress("127.0.0.1", "203.0.113.7", LOCAL)).toBe("203.0.113.7");
+    expect(clientAddress("::ffff:127.0.0.1", "203.0.113.7", LOCAL)).toBe("203.0.113.7");
   });
 
   it("skips proxies that are trusted, from the right", () => {
