@@ -11,8 +11,9 @@ import path from "node:path";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildSelfhost } from "../selfhost/build.ts";
+import type { Manifest } from "../selfhost/manifest.ts";
 import { BUILD_DIR, PROJECT_DIR } from "../selfhost/manifest.ts";
-import { staticFiles } from "../selfhost/workerd-config.ts";
+import { settingsFrom, staticFiles, variableBindings } from "../selfhost/workerd-config.ts";
 import { WebhookReceiver } from "../tools/webhook-receiver.ts";
 import { joinByLink, launchBrowser, Session, sendText } from "./browser.ts";
 import { solidPng } from "./png.ts";
@@ -235,6 +236,52 @@ describe("stopping", () => {
       launcher.kill("SIGKILL");
       fs.rmSync(dataDir, { recursive: true, force: true });
     }
+  });
+});
+
+describe("workerd's configuration", () => {
+  const manifest = JSON.parse(fs.readFileSync(path.join(BUILD_DIR, "manifest.json"), "utf8")) as Manifest;
+
+  it("has wrangler.toml's [vars] and every variable the Worker's configuration reads", () => {
+    const wranglerToml = fs.readFileSync(path.join(PROJECT_DIR, "wrangler.toml"), "utf8");
+    for (const [name, value] of Object.entries(manifest.vars)) expect(wranglerToml, name).toContain(`${name} = ${JSON.stringify(value)}`);
+    expect(manifest.vars.RULES).toBe("YOLO");
+    expect(manifest.variables).toEqual(expect.arrayContaining(["CHANNELS", "ROOMS", "ADMIN_TOKEN", "MATRIX_PING_TOKEN", "ROOM_LIMITS"]));
+    expect(manifest.variables).toEqual(expect.arrayContaining(["MAX_MESSAGE_LENGTH", "POSITION_MAX_AGE_SECONDS"]));
+  });
+
+  it("takes a variable the environment sets from it, one it leaves unset from wrangler.toml, and ROOMS alone over CHANNELS' default", () => {
+    const fake: Manifest = {
+      ...manifest,
+      vars: { CHANNELS: "QGIS,Geotribu", RULES: "YOLO" },
+      variables: ["CHANNELS", "ROOMS", "RULES", "ADMIN_TOKEN"],
+    };
+    expect(variableBindings(fake, {})).toEqual(['(name = "CHANNELS", text = "QGIS,Geotribu")', '(name = "RULES", text = "YOLO")']);
+    expect(variableBindings(fake, { RULES: "Be kind", ADMIN_TOKEN: "s3cret" })).toEqual([
+      '(name = "CHANNELS", text = "QGIS,Geotribu")',
+      '(name = "RULES", fromEnvironment = "RULES")',
+      '(name = "ADMIN_TOKEN", fromEnvironment = "ADMIN_TOKEN")',
+    ]);
+    expect(variableBindings(fake, { ROOMS: "Field" })).toEqual([
+      '(name = "ROOMS", fromEnvironment = "ROOMS")',
+      '(name = "RULES", text = "YOLO")',
+    ]);
+    expect(variableBindings({ ...fake, vars: { RULES: 'say "hi"\n\\' } }, {})).toEqual(['(name = "RULES", text = "say \\"hi\\"\\n\\\\")']);
+  });
+
+  it("reads the server's own settings with gischat's defaults", () => {
+    expect(settingsFrom({}, "/srv/chat")).toEqual({
+      host: "0.0.0.0",
+      port: 8000,
+      dataDir: "/srv/chat/data",
+      forwardedAllowIps: ["127.0.0.1", "::1"],
+    });
+    expect(settingsFrom({ HOST: "::", PORT: "9000", DATA_DIR: "/var/lib/gischat", FORWARDED_ALLOW_IPS: "10.0.0.0/8, *" }, "/srv")).toEqual({
+      host: "::",
+      port: 9000,
+      dataDir: "/var/lib/gischat",
+      forwardedAllowIps: ["10.0.0.0/8", "*"],
+    });
   });
 });
 
