@@ -31,7 +31,7 @@ export async function withServer<T>(
 
   let failed = true;
   try {
-    console.log(`Starting wrangler dev on port ${server.port} (log: ${server.logPath})`);
+    console.log(`Starting ${server.command} on port ${server.port} (log: ${server.logPath})`);
     await server.waitUntilReady();
     console.log(`Server ready. Node ${process.version}, ${os.availableParallelism()} CPUs shared by the bench and the server.`);
     const result = await body(server);

@@ -47,10 +47,18 @@
 //                                       that relays every frame and holds 6 descriptors per
 //                                       socket: with the usual limit of 20,000 open files it
 //                                       stops a room at about 3,300 sockets)
+//   npm run bench -- --compare-selfhost the same sizes, in one run, against wrangler dev (through
+//                                       its dev proxy), wrangler dev's own workerd (--direct), and
+//                                       the self-hosted server (`npm run selfhost`'s build under
+//                                       workerd alone: its front worker, no proxy process), both
+//                                       servers up, each size on the three back to back, k times
+//                                       (--repeat=<k>, default 3); then the three side by side,
+//                                       medians of the k rounds, and as ratios
 //   --deflate                           Node's own WebSocket, which offers permessage-deflate
 //                                       as browsers do (default: the ws package without
 //                                       compression, like QGIS and QField)
 import { setTimeout as sleep } from "node:timers/promises";
+import { buildSelfhost } from "../selfhost/build.ts";
 import { openFilesOf, processMemory, runtimeBaseUrl, type ServerProcess, workerdProcesses } from "../tools/dev-processes.ts";
 import { type DevServer, roomListed } from "../tools/dev-server.ts";
 import { reportServerComplaints, withServer } from "./bench-server.ts";
@@ -137,9 +145,9 @@ function scaled(baseMs: number, n: number): number {
 
 const USAGE =
   "Usage: npm run bench -- [N ...] [--interval=<ms>] [--deflate] [--direct] [--find-max [--p99=<ms>] [--budget=<s>]] [--memory]" +
-  " [--storm=<N> [--storm-timeout=<s>]]";
+  " [--storm=<N> [--storm-timeout=<s>]] [--compare-selfhost [--repeat=<k>]]";
 
-type Mode = "sizes" | "find-max" | "memory" | "storm";
+type Mode = "sizes" | "find-max" | "memory" | "storm" | "compare-selfhost";
 
 interface Options {
   sizes: number[];
@@ -150,6 +158,8 @@ interface Options {
   mode: Mode;
   p99Ms: number;
   budgetS: number;
+  /** --compare-selfhost: rounds per size and contender, each figure the median of them. */
+  repeat: number;
   /** --storm: sockets, and how long each phase may take. */
   storm: number;
   stormTimeoutS: number;
@@ -166,6 +176,7 @@ function parseArgs(argv: readonly string[]): Options {
     budgetS: FIND_MAX.budgetS,
     storm: 0,
     stormTimeoutS: 120,
+    repeat: 3,
   };
   for (const arg of argv) {
     const [, name, value] = /^--([a-z0-9-]+)(?:=(\d+(?:\.\d+)?))?$/.exec(arg) ?? [];
@@ -177,6 +188,8 @@ function parseArgs(argv: readonly string[]): Options {
     else if (name === "direct" && value === undefined) options.direct = true;
     else if (name === "find-max" && value === undefined) options.mode = "find-max";
     else if (name === "memory" && value === undefined) options.mode = "memory";
+    else if (name === "compare-selfhost" && value === undefined) options.mode = "compare-selfhost";
+    else if (name === "repeat" && value !== undefined && Number(value) >= 1) options.repeat = Math.round(Number(value));
     else if (name === "storm" && value !== undefined && Number(value) >= 2) {
       options.mode = "storm";
       options.storm = Math.round(Number(value));
@@ -898,9 +911,100 @@ function printResults(
 // ---------------------------------------------------------------------------
 // Main: the server is always stopped, whatever happens (see withServer)
 
+/** One server of --compare-selfhost: how it is started and reached. */
+interface Contender {
+  label: string;
+  selfhost: boolean;
+  direct: boolean;
+}
+
+const CONTENDERS: readonly Contender[] = [
+  { label: "wrangler dev (dev proxy)", selfhost: false, direct: false },
+  { label: "wrangler dev's workerd (--direct)", selfhost: false, direct: true },
+  { label: "self-hosted (npm run selfhost)", selfhost: true, direct: false },
+];
+
+/** A ratio "x.xx×" (NaN as "-"). */
+function times(ratio: number): string {
+  return Number.isFinite(ratio) ? `${ratio.toFixed(2)}×` : "-";
+}
+
+/** --compare-selfhost: each size on each contender back to back, in one run, then side by side. */
+async function compareSelfhost(options: Options, socketTo: (url: string) => BenchSocket): Promise<void> {
+  await buildSelfhost();
+  const serverOptions = (selfhost: boolean) => ({
+    name: selfhost ? "fanout-selfhost" : "fanout",
+    ready: roomListed(ROOM),
+    vars: BENCH_VARS,
+    openFiles: OPEN_FILES,
+    selfhost,
+  });
+  const measured = CONTENDERS.map((contender) => ({ contender, results: [] as Result[] }));
+  // Both servers run for the whole bench (an idle one costs nothing), and each size is measured
+  // on the three contenders back to back: a change in the machine's load meanwhile (other work on
+  // its shared cores) weighs on the three alike rather than on whichever ran last.
+  await withServer(serverOptions(false), (wrangler) =>
+    withServer(serverOptions(true), async (selfhosted) => {
+      const urls = await Promise.all(
+        CONTENDERS.map(async ({ selfhost, direct }) => {
+          const base = selfhost ? selfhosted.baseUrl : direct ? await runtimeBaseUrl(wrangler) : wrangler.baseUrl;
+          return `${base.replace(/^http/, "ws")}/room/${ROOM}/ws`;
+        }),
+      );
+      for (const n of options.sizes) {
+        for (let round = 1; round <= options.repeat; round++) {
+          for (const [index, entry] of measured.entries()) {
+            console.log(`\n=== ${entry.contender.label}, round ${round} of ${options.repeat}`);
+            const server = entry.contender.selfhost ? selfhosted : wrangler;
+            const url = urls[index] ?? "";
+            entry.results.push(...(await benchSizes(server, () => socketTo(url), { ...options, sizes: [n] })));
+          }
+        }
+      }
+      reportServerComplaints(wrangler);
+      reportServerComplaints(selfhosted);
+    }),
+  );
+  const [proxied, direct, selfhosted] = measured;
+  if (!proxied || !direct || !selfhosted) throw new BenchError("a contender was not measured");
+  /** A figure of one contender at one size: the median of its rounds. */
+  const figure = (results: readonly Result[], n: number, pick: (r: Result) => number): number =>
+    median(results.filter((r) => r.sockets === n).map(pick));
+  const p50 = (r: Result) => r.p50;
+  const p99 = (r: Result) => r.p99;
+  const perSecond = (r: Result) => r.perSecond;
+  console.log(`\nSide by side, same machine, same run, medians of ${options.repeat} rounds each (${describePacing(options.intervalMs)}):`);
+  const rows = options.sizes.flatMap((n) =>
+    measured.map(({ contender, results }) => [
+      n.toLocaleString("en-US"),
+      contender.label,
+      ms(figure(results, n, p50)),
+      ms(figure(results, n, p99)),
+      Math.round(figure(results, n, perSecond)).toLocaleString("en-US"),
+    ]),
+  );
+  printTable(["sockets", "server", "p50 ms", "p99 ms", "deliveries/s"], rows);
+  console.log("\nRatios (how many times better the self-hosted server is: latency theirs / ours, throughput ours / theirs):");
+  const ratioRows = options.sizes.flatMap((n) =>
+    [proxied, direct].map(({ contender, results }) => [
+      n.toLocaleString("en-US"),
+      `self-hosted vs ${contender.label}`,
+      times(figure(results, n, p50) / figure(selfhosted.results, n, p50)),
+      times(figure(results, n, p99) / figure(selfhosted.results, n, p99)),
+      times(figure(selfhosted.results, n, perSecond) / figure(results, n, perSecond)),
+    ]),
+  );
+  printTable(["sockets", "comparison", "p50", "p99", "deliveries/s"], ratioRows);
+  const incomplete = measured.flatMap(({ contender, results }) =>
+    results.filter((r) => !complete(r)).map((r) => `${contender.label} N = ${r.sockets}`),
+  );
+  if (incomplete.length > 0) throw new BenchError(`Deliveries missing or out of order for ${incomplete.join(", ")}`);
+}
+
 async function main(): Promise<void> {
   const options = parseArgs(process.argv.slice(2));
   const socketTo = await socketFactory(options.deflate);
+  if (options.mode === "compare-selfhost") return compareSelfhost(options, socketTo);
   await withServer({ name: "fanout", ready: roomListed(ROOM), vars: BENCH_VARS, openFiles: OPEN_FILES }, async (server) => {
     console.log(`Pacing: ${describePacing(options.intervalMs)}`);
     console.log(`WebSocket client: ${describeClient(options.deflate)}`);

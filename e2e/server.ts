@@ -1,7 +1,7 @@
 // `wrangler dev` for the browser tests, on the shared launcher (tools/dev-server.ts): started on
 // a free port with its own state directory, stopped (its whole process group) and started again
 // on the same port with the same state, as a deploy would drop and bring back the server.
-import { answers, DevServer as WranglerDev } from "../tools/dev-server.ts";
+import { answers, type Readiness, DevServer as WranglerDev } from "../tools/dev-server.ts";
 
 export { freePort } from "../tools/dev-server.ts";
 
@@ -26,12 +26,20 @@ export class DevServer {
     return this.server.baseUrl;
   }
 
-  /** Starts `wrangler dev` with these rooms (and other vars) on a free port, and waits until it answers. */
-  static async start(rooms: readonly string[], vars: Readonly<Record<string, string>> = {}): Promise<DevServer> {
+  /**
+   * Starts `wrangler dev` (or, with `selfhost`, the self-hosted build under workerd alone: build it
+   * first) with these rooms (and other vars) on a free port, and waits until it answers `ready`.
+   */
+  static async start(
+    rooms: readonly string[],
+    vars: Readonly<Record<string, string>> = {},
+    { selfhost = false, ready = answers("/version") }: { selfhost?: boolean; ready?: Readiness } = {},
+  ): Promise<DevServer> {
     const server = await WranglerDev.create({
-      name: "e2e",
+      name: selfhost ? "e2e-selfhost" : "e2e",
       vars: { CHANNELS: rooms.join(","), ADMIN_TOKEN, ...vars },
-      ready: answers("/version"),
+      ready,
+      selfhost,
       timeoutMs: TIMEOUT_MS,
     });
     const devServer = new DevServer(server);
@@ -48,6 +56,11 @@ export class DevServer {
   /** Stops wrangler and workerd (the whole process group), as abruptly as a deploy drops sockets. */
   stop(): Promise<void> {
     return this.server.stop();
+  }
+
+  /** The state directory (the self-hosted server's DATA_DIR). */
+  get stateDir(): string {
+    return `${this.server.workDir}/state`;
   }
 
   /** The server's output, for a failing test's message. */

@@ -49,6 +49,11 @@ describe("GET /", () => {
     const response = await request("https://chat.example.org/");
     expect(directives(response.headers.get("Content-Security-Policy")).get("connect-src")).toBe("'self' wss://chat.example.org");
   });
+
+  it("leaves out a WebSocket origin CSP cannot spell, as a reverse proxy's upstream name (gischat_upstream)", async () => {
+    const response = await request("http://gischat_upstream/");
+    expect(directives(response.headers.get("Content-Security-Policy")).get("connect-src")).toBe("'self'");
+  });
 });
 
 describe("GET /docs", () => {

@@ -1,4 +1,5 @@
-// `wrangler dev` for the benchmarks and the browser tests: one launcher. It starts on a
+// `wrangler dev` (or the self-hosted server, selfhost/start.ts: workerd alone on the build) for
+// the benchmarks and the browser tests: one launcher. It starts on a
 // free port with its own temporary directory (local state and log) and in its own
 // process group, waits until the Worker answers, watches the log for trouble and
 // reloads, and stops the whole group; `start()` again brings it back on the same port
@@ -14,6 +15,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 
 export const PROJECT_DIR = path.resolve(import.meta.dirname, "..");
 const WRANGLER = path.join(PROJECT_DIR, "node_modules", "wrangler", "bin", "wrangler.js");
+const SELFHOST_START = path.join(PROJECT_DIR, "selfhost", "start.ts");
 
 const DEFAULT_TIMEOUT_MS = { start: 60_000, stop: 5_000 };
 /** Lines of the log kept in memory for an error message. */
@@ -70,6 +72,12 @@ export interface DevServerOptions {
   config?: string;
   /** Extra variables for the Worker (--var NAME:value). */
   vars?: Readonly<Record<string, string>>;
+  /**
+   * Serve the self-hosted build (`npm run selfhost:start`: workerd alone, no dev proxy; build it
+   * first with selfhost/build.ts) instead of `wrangler dev`: the vars go in its environment, its
+   * rooms' SQLite in <workDir>/state, and it listens on 127.0.0.1.
+   */
+  selfhost?: boolean;
   /** By default GET / answering 2xx (see answers, roomListed). */
   ready?: Readiness;
   /**
@@ -124,6 +132,11 @@ export class DevServer {
     return new DevServer(await freePort(), fs.mkdtempSync(path.join(os.tmpdir(), `gischat-${options.name}-`)), options);
   }
 
+  /** What runs: for messages. */
+  get command(): string {
+    return this.options.selfhost ? "the self-hosted server" : "wrangler";
+  }
+
   get baseUrl(): string {
     return `http://127.0.0.1:${this.port}`;
   }
@@ -136,7 +149,9 @@ export class DevServer {
   /** Starts `wrangler dev` (on the same port and state as before, if it ran); `waitUntilReady` then waits. */
   async start(): Promise<void> {
     if (this.child) throw new DevServerError("The server is already running");
-    const args = await this.wranglerArgs();
+    const { args, env } = this.options.selfhost
+      ? this.selfhostLaunch()
+      : { args: await this.wranglerArgs(), env: { WRANGLER_SEND_METRICS: "false", X_LOCAL_OBSERVABILITY: "false" } };
     // X_LOCAL_OBSERVABILITY=false: wrangler dev otherwise records a trace of every event the Worker
     // and the room handle in a SQLite store of its own, with an fsync each, so that every WebSocket
     // frame costs about 0.85 ms of disk writes here (strace: one fsync per frame). Production has no
@@ -163,7 +178,7 @@ export class DevServer {
       cwd: PROJECT_DIR,
       detached: true,
       stdio: ["ignore", "pipe", "pipe"],
-      env: { ...process.env, WRANGLER_SEND_METRICS: "false", X_LOCAL_OBSERVABILITY: "false" },
+      env: { ...process.env, ...env },
     });
     this.child = child;
     this.exit = undefined;
@@ -177,6 +192,13 @@ export class DevServer {
     });
     // Last resort if the process ends some other way: nothing of wrangler survives it.
     process.once("exit", () => this.exit ?? signalGroup(child.pid, "SIGKILL"));
+  }
+
+  /** The self-hosted server's command and environment: the vars are environment variables there. */
+  private selfhostLaunch(): { args: string[]; env: Record<string, string> } {
+    const { vars = {} } = this.options;
+    const state = path.join(this.workDir, "state");
+    return { args: [SELFHOST_START], env: { HOST: "127.0.0.1", PORT: String(this.port), DATA_DIR: state, ...vars } };
   }
 
   private async wranglerArgs(): Promise<string[]> {
@@ -223,7 +245,7 @@ export class DevServer {
 
   /** Why the server can no longer be trusted to answer, if it cannot. */
   problem(): string | undefined {
-    if (this.exit) return `wrangler exited (${this.exit}); see ${this.logPath}`;
+    if (this.exit) return `${this.command} exited (${this.exit}); see ${this.logPath}`;
     if (this.reloads > 0) {
       return "wrangler reloaded the Worker because a source file changed during the run: run it again once the sources are left alone";
     }
@@ -236,7 +258,7 @@ export class DevServer {
     let lastError = "no answer yet";
     const deadline = performance.now() + this.timeoutMs.start;
     while (performance.now() < deadline) {
-      if (this.exit) throw new DevServerError(`The server did not start: wrangler exited (${this.exit})\n${this.logTail()}`);
+      if (this.exit) throw new DevServerError(`The server did not start: ${this.command} exited (${this.exit})\n${this.logTail()}`);
       try {
         const response = await fetch(`${this.baseUrl}${readyPath}`, { signal: AbortSignal.timeout(2_000) });
         const problem = await check(response);
@@ -274,7 +296,7 @@ export class DevServer {
 
   /** The last lines of wrangler's output (at most RECENT_LINES), for an error message. */
   logTail(lines = RECENT_LINES): string {
-    return `--- last lines of wrangler's output (all of it in ${this.logPath}) ---\n${this.recentLines.slice(-lines).join("\n")}`;
+    return `--- last lines of ${this.command}'s output (all of it in ${this.logPath}) ---\n${this.recentLines.slice(-lines).join("\n")}`;
   }
 
   private async waitUntilPortFree(): Promise<void> {
@@ -283,7 +305,7 @@ export class DevServer {
       if (!(await isListening(this.port))) return;
       await sleep(100);
     }
-    throw new DevServerError(`Port ${this.port} still in use ${this.timeoutMs.stop / 1000} s after stopping wrangler dev`);
+    throw new DevServerError(`Port ${this.port} still in use ${this.timeoutMs.stop / 1000} s after stopping ${this.command}`);
   }
 }
 

@@ -285,53 +285,55 @@ function roomList(raw: string, variable: string, ctx: z.RefinementCtx): string[]
   return names;
 }
 
-const envSchema = z
-  .looseObject({
-    CHANNELS: z.string().optional(),
-    ROOMS: z.string().optional(),
-    RULES: z.string().default("YOLO"),
-    MAIN_LANG: z.string().default("en"),
-    ROOM_LIMITS: z.string().optional(),
-    ADMIN_TOKEN: z.string().optional(),
-    QFIELD_PLUGIN_URL: httpUrl.default(DEFAULT_QFIELD_PLUGIN_URL),
-    WEBHOOK_ALLOW_HTTP_LOCAL: booleanVar("WEBHOOK_ALLOW_HTTP_LOCAL"),
-    WEBHOOK_OUTBOX_MAX: limitVariable({ variable: "WEBHOOK_OUTBOX_MAX", key: "", fallback: DEFAULT_WEBHOOK_OUTBOX_MAX, min: 1 }),
-    // The prefix is kept as written (a space after it is part of it); unset or empty is the default.
-    MATRIX_PING_MESSAGE_PREFIX: z.string().optional(),
-    MATRIX_PING_HOMESERVER: optionalText,
-    MATRIX_PING_ROOMID: optionalText,
-    MATRIX_PING_TOKEN: optionalText,
-    ...Object.fromEntries(LIMIT_NAMES.map((name) => [LIMITS[name].variable, limitVariable(LIMITS[name])])),
-  })
-  .transform((vars, ctx): Config => {
-    if (vars.CHANNELS !== undefined && vars.ROOMS !== undefined && vars.CHANNELS !== vars.ROOMS) {
-      ctx.addIssue({ code: "custom", message: "CHANNELS and ROOMS are both set and differ: set only one of them" });
-    }
-    const roomsVariable = vars.CHANNELS !== undefined ? "CHANNELS" : vars.ROOMS !== undefined ? "ROOMS" : "CHANNELS";
-    const rooms = roomList(vars.CHANNELS ?? vars.ROOMS ?? DEFAULT_ROOMS, roomsVariable, ctx);
-    const limits = limitsFromVars(vars, ctx);
-    const adminToken = vars.ADMIN_TOKEN?.trim();
-    return {
-      rooms,
-      rules: vars.RULES,
-      mainLang: vars.MAIN_LANG,
-      adminToken: adminToken ? adminToken : undefined,
-      qfieldPluginUrl: vars.QFIELD_PLUGIN_URL,
-      webhooks: { allowHttpLocal: vars.WEBHOOK_ALLOW_HTTP_LOCAL, outboxMax: vars.WEBHOOK_OUTBOX_MAX },
-      matrixPing: matrixPingFrom(
-        {
-          prefix: vars.MATRIX_PING_MESSAGE_PREFIX === "" ? undefined : vars.MATRIX_PING_MESSAGE_PREFIX,
-          homeserver: vars.MATRIX_PING_HOMESERVER,
-          roomId: vars.MATRIX_PING_ROOMID,
-          token: vars.MATRIX_PING_TOKEN,
-        },
-        vars.WEBHOOK_ALLOW_HTTP_LOCAL,
-        ctx,
-      ),
-      limits,
-      roomLimits: roomLimitsFrom(vars.ROOM_LIMITS, rooms, limits, ctx),
-    };
-  });
+/** Every variable the configuration reads: wrangler [vars], secrets, aliases (selfhost/ passes these from its environment). */
+const envShape = {
+  CHANNELS: z.string().optional(),
+  ROOMS: z.string().optional(),
+  RULES: z.string().default("YOLO"),
+  MAIN_LANG: z.string().default("en"),
+  ROOM_LIMITS: z.string().optional(),
+  ADMIN_TOKEN: z.string().optional(),
+  QFIELD_PLUGIN_URL: httpUrl.default(DEFAULT_QFIELD_PLUGIN_URL),
+  WEBHOOK_ALLOW_HTTP_LOCAL: booleanVar("WEBHOOK_ALLOW_HTTP_LOCAL"),
+  WEBHOOK_OUTBOX_MAX: limitVariable({ variable: "WEBHOOK_OUTBOX_MAX", key: "", fallback: DEFAULT_WEBHOOK_OUTBOX_MAX, min: 1 }),
+  // The prefix is kept as written (a space after it is part of it); unset or empty is the default.
+  MATRIX_PING_MESSAGE_PREFIX: z.string().optional(),
+  MATRIX_PING_HOMESERVER: optionalText,
+  MATRIX_PING_ROOMID: optionalText,
+  MATRIX_PING_TOKEN: optionalText,
+  ...Object.fromEntries(LIMIT_NAMES.map((name) => [LIMITS[name].variable, limitVariable(LIMITS[name])])),
+};
+export const CONFIG_VARIABLES: readonly string[] = Object.keys(envShape);
+
+const envSchema = z.looseObject(envShape).transform((vars, ctx): Config => {
+  if (vars.CHANNELS !== undefined && vars.ROOMS !== undefined && vars.CHANNELS !== vars.ROOMS) {
+    ctx.addIssue({ code: "custom", message: "CHANNELS and ROOMS are both set and differ: set only one of them" });
+  }
+  const roomsVariable = vars.CHANNELS !== undefined ? "CHANNELS" : vars.ROOMS !== undefined ? "ROOMS" : "CHANNELS";
+  const rooms = roomList(vars.CHANNELS ?? vars.ROOMS ?? DEFAULT_ROOMS, roomsVariable, ctx);
+  const limits = limitsFromVars(vars, ctx);
+  const adminToken = vars.ADMIN_TOKEN?.trim();
+  return {
+    rooms,
+    rules: vars.RULES,
+    mainLang: vars.MAIN_LANG,
+    adminToken: adminToken ? adminToken : undefined,
+    qfieldPluginUrl: vars.QFIELD_PLUGIN_URL,
+    webhooks: { allowHttpLocal: vars.WEBHOOK_ALLOW_HTTP_LOCAL, outboxMax: vars.WEBHOOK_OUTBOX_MAX },
+    matrixPing: matrixPingFrom(
+      {
+        prefix: vars.MATRIX_PING_MESSAGE_PREFIX === "" ? undefined : vars.MATRIX_PING_MESSAGE_PREFIX,
+        homeserver: vars.MATRIX_PING_HOMESERVER,
+        roomId: vars.MATRIX_PING_ROOMID,
+        token: vars.MATRIX_PING_TOKEN,
+      },
+      vars.WEBHOOK_ALLOW_HTTP_LOCAL,
+      ctx,
+    ),
+    limits,
+    roomLimits: roomLimitsFrom(vars.ROOM_LIMITS, rooms, limits, ctx),
+  };
+});
 
 const spaceLimits = new WeakMap<Config, Map<string, Limits>>();
 

@@ -6,9 +6,18 @@
 
 export type Page = "client" | "docs";
 
-/** The policy of one page. `connect-src` names the WebSocket origin too: not every browser counts ws(s) as 'self'. */
+/**
+ * A host CSP can name (letters, digits, hyphens, dots): behind a reverse proxy the Host may be
+ * the proxy's upstream name, such as gischat's nginx block's `gischat_upstream`, which it cannot.
+ */
+const CSP_HOST = /^[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*(:\d+)?$/;
+
+/**
+ * The policy of one page. `connect-src` names the WebSocket origin too, when CSP can spell the
+ * host: not every browser counts ws(s) as 'self'.
+ */
 export function contentSecurityPolicy(page: Page, url: URL): string {
-  const socketOrigin = `${url.protocol === "https:" ? "wss:" : "ws:"}//${url.host}`;
+  const socketOrigin = CSP_HOST.test(url.host) ? ` ${url.protocol === "https:" ? "wss:" : "ws:"}//${url.host}` : "";
   const directives: Record<string, string> = {
     "default-src": "'none'",
     "script-src": "'self'",
@@ -16,7 +25,7 @@ export function contentSecurityPolicy(page: Page, url: URL): string {
     // data: for chat images (data:image/png;base64,…); OpenStreetMap tiles are an
     // opt-in background of the map (the client works without them, offline).
     "img-src": page === "client" ? "'self' data: https://tile.openstreetmap.org" : "'self' data:",
-    "connect-src": page === "client" ? `'self' ${socketOrigin}` : "'self'",
+    "connect-src": page === "client" ? `'self'${socketOrigin}` : "'self'",
     "font-src": "'self'",
     "base-uri": "'none'",
     "form-action": "'none'",
