@@ -47,6 +47,9 @@
 //                                       that relays every frame and holds 6 descriptors per
 //                                       socket: with the usual limit of 20,000 open files it
 //                                       stops a room at about 3,300 sockets)
+//   --selfhost                          any of the above against the self-hosted server instead
+//                                       (`npm run selfhost`'s build, built first, under workerd
+//                                       alone: no dev proxy, so no --direct needed)
 //   npm run bench -- --compare-selfhost the same sizes, in one run, against wrangler dev (through
 //                                       its dev proxy), wrangler dev's own workerd (--direct), and
 //                                       the self-hosted server (`npm run selfhost`'s build under
@@ -144,7 +147,7 @@ function scaled(baseMs: number, n: number): number {
 // Command line
 
 const USAGE =
-  "Usage: npm run bench -- [N ...] [--interval=<ms>] [--deflate] [--direct] [--find-max [--p99=<ms>] [--budget=<s>]] [--memory]" +
+  "Usage: npm run bench -- [N ...] [--interval=<ms>] [--deflate] [--direct | --selfhost] [--find-max [--p99=<ms>] [--budget=<s>]] [--memory]" +
   " [--storm=<N> [--storm-timeout=<s>]] [--compare-selfhost [--repeat=<k>]]";
 
 type Mode = "sizes" | "find-max" | "memory" | "storm" | "compare-selfhost";
@@ -155,6 +158,8 @@ interface Options {
   intervalMs: number | null;
   deflate: boolean;
   direct: boolean;
+  /** --selfhost: against the self-hosted server (workerd alone on `npm run selfhost`'s build) instead of wrangler dev. */
+  selfhost: boolean;
   mode: Mode;
   p99Ms: number;
   budgetS: number;
@@ -171,6 +176,7 @@ function parseArgs(argv: readonly string[]): Options {
     intervalMs: null,
     deflate: false,
     direct: false,
+    selfhost: false,
     mode: "sizes",
     p99Ms: FIND_MAX.p99Ms,
     budgetS: FIND_MAX.budgetS,
@@ -186,6 +192,7 @@ function parseArgs(argv: readonly string[]): Options {
     else if (name === "budget" && value !== undefined) options.budgetS = Number(value);
     else if (name === "deflate" && value === undefined) options.deflate = true;
     else if (name === "direct" && value === undefined) options.direct = true;
+    else if (name === "selfhost" && value === undefined) options.selfhost = true;
     else if (name === "find-max" && value === undefined) options.mode = "find-max";
     else if (name === "memory" && value === undefined) options.mode = "memory";
     else if (name === "compare-selfhost" && value === undefined) options.mode = "compare-selfhost";
@@ -1005,7 +1012,9 @@ async function main(): Promise<void> {
   const options = parseArgs(process.argv.slice(2));
   const socketTo = await socketFactory(options.deflate);
   if (options.mode === "compare-selfhost") return compareSelfhost(options, socketTo);
-  await withServer({ name: "fanout", ready: roomListed(ROOM), vars: BENCH_VARS, openFiles: OPEN_FILES }, async (server) => {
+  if (options.selfhost) await buildSelfhost();
+  const serverOptions = { name: "fanout", ready: roomListed(ROOM), vars: BENCH_VARS, openFiles: OPEN_FILES, selfhost: options.selfhost };
+  await withServer(serverOptions, async (server) => {
     console.log(`Pacing: ${describePacing(options.intervalMs)}`);
     console.log(`WebSocket client: ${describeClient(options.deflate)}`);
     console.log(
@@ -1015,9 +1024,11 @@ async function main(): Promise<void> {
         " and throttle the closed loop's sender; `npm run bench:flood` measures the rate limits)",
     );
     console.log(`Server ${describeOpenFiles(server)} (asked for ${OPEN_FILES}; the dev proxy holds 6 per WebSocket)`);
-    const base = options.direct ? await runtimeBaseUrl(server) : server.baseUrl;
+    const base = options.direct && !options.selfhost ? await runtimeBaseUrl(server) : server.baseUrl;
     console.log(
-      options.direct
+      options.selfhost
+        ? `Sockets go to the self-hosted server (${base}): workerd alone, no dev proxy`
+        : options.direct
         ? `Sockets go straight to the workerd runtime (${base}), bypassing wrangler's dev proxy (${server.baseUrl})`
         : `Sockets go through wrangler's dev proxy (${base}), a hop production does not have (--direct to bypass it)`,
     );

@@ -86,8 +86,10 @@ export function watchSocket(run: RunState, client: BaseClient, label: string, on
     client.closed = true;
     if (!run.closing) run.fatal ??= `${label} closed unexpectedly (code ${event.code} ${JSON.stringify(event.reason)})`;
   });
-  client.ws.addEventListener("error", () => {
-    if (!run.closing) run.fatal ??= `${label} failed (WebSocket error event)`;
+  client.ws.addEventListener("error", (event) => {
+    // ws's error events carry the cause (ECONNRESET, a handshake timeout…); the platform's do not.
+    const cause = (event as { message?: unknown }).message;
+    if (!run.closing) run.fatal ??= `${label} failed (${typeof cause === "string" && cause !== "" ? cause : "WebSocket error event"})`;
   });
   return new Promise((resolve, reject) => {
     client.ws.addEventListener("open", resolve, { once: true });
