@@ -47,6 +47,8 @@
 //                                       that relays every frame and holds 6 descriptors per
 //                                       socket: with the usual limit of 20,000 open files it
 //                                       stops a room at about 3,300 sockets)
+//   npm run bench -- --per-message      our room against a bare rebroadcasting Durable Object and a
+//                                       Node ws server, side by side (bench/per-message.ts)
 //   --deflate                           Node's own WebSocket, which offers permessage-deflate
 //                                       as browsers do (default: the ws package without
 //                                       compression, like QGIS and QField)
@@ -55,6 +57,7 @@ import { openFilesOf, processMemory, runtimeBaseUrl, type ServerProcess, workerd
 import { type DevServer, roomListed } from "../tools/dev-server.ts";
 import { reportServerComplaints, withServer } from "./bench-server.ts";
 import { DEFAULT_LIMITS, describeVars, limitVars, NO_RATE_LIMIT } from "./limits.ts";
+import { perMessage } from "./per-message.ts";
 import {
   abortReasonOf,
   type BaseClient,
@@ -899,7 +902,9 @@ function printResults(
 // Main: the server is always stopped, whatever happens (see withServer)
 
 async function main(): Promise<void> {
-  const options = parseArgs(process.argv.slice(2));
+  const argv = process.argv.slice(2);
+  if (argv.includes("--per-message")) return perMessage(argv.filter((arg) => arg !== "--per-message"));
+  const options = parseArgs(argv);
   const socketTo = await socketFactory(options.deflate);
   await withServer({ name: "fanout", ready: roomListed(ROOM), vars: BENCH_VARS, openFiles: OPEN_FILES }, async (server) => {
     console.log(`Pacing: ${describePacing(options.intervalMs)}`);
