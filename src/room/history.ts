@@ -47,12 +47,13 @@ export class History {
   }
 
   /**
-   * Stores a message, then deletes the oldest until the history is within its caps
+   * Stores a message (`json` is JSON.stringify(envelope), when the caller has it already),
+   * then deletes the oldest until the history is within its caps
    * on number and bytes. A message larger than the byte cap on its own is not kept
    * (false): storing it would mean deleting everything else and still being over.
    */
-  append(envelope: Envelope, retention: Retention): boolean {
-    const bytes = encoder.encode(JSON.stringify(envelope));
+  append(envelope: Envelope, retention: Retention, json = JSON.stringify(envelope)): boolean {
+    const bytes = encoder.encode(json);
     if (bytes.length > retention.maxBytes) return false;
     this.storage.transactionSync(() => {
       const { seq } = this.sql
