@@ -12,7 +12,9 @@
 //   burst    1,000 texts sent at once by one socket into a room of 100: deliveries/s counted at the
 //            receivers (100,000 deliveries / first send to last delivery)
 //   CPU      the server's CPU (utime + stime of its processes in /proc: wrangler's whole process
-//            group, or the Node child) per 1,000 deliveries over a burst into 500 and 1,000 sockets
+//            group, or the Node child) per 1,000 deliveries over a burst into 100, 500 and 1,000
+//            sockets, and the runtime's alone (the workerd that runs the object; wrangler itself
+//            and its dev proxy are the rest)
 //   opening  1,000 sockets opened CONNECT_BATCH at a time until all are open (ours: and until every
 //            one has been told nb_users = 1,000, which the baselines have no notion of)
 // Each burst is measured BURSTS times per room (--bursts=<n>), the median printed. Ours needs its
@@ -29,7 +31,7 @@ import os from "node:os";
 import path from "node:path";
 import readline from "node:readline";
 import { setTimeout as sleep } from "node:timers/promises";
-import { readStat, runtimeBaseUrl, serverProcesses } from "../tools/dev-processes.ts";
+import { readStat, runtimeBaseUrl, serverProcesses, workerdProcesses } from "../tools/dev-processes.ts";
 import { answers, type DevServer, PROJECT_DIR, roomListed } from "../tools/dev-server.ts";
 import { reportServerComplaints, withServer } from "./bench-server.ts";
 import { printProfile, startProfile, summarizeProfile } from "./inspector-profile.ts";
@@ -84,8 +86,8 @@ interface Target {
   name: string;
   /** ws:// URL of the room (a fresh room name per size for the baselines, our listed room for ours). */
   url(size: number): string;
-  /** CPU ticks (user + system) of the server's processes so far. */
-  cpuTicks(): number;
+  /** CPU ticks (user + system) of the server's processes so far, by role (RUNTIME: the process that runs the room). */
+  cpuTicks(): Map<string, number>;
   /** Ours only: the sender must register, and every socket is told the room's count. */
   gischat: boolean;
   /** Why the server cannot be trusted any more, if it cannot. */
@@ -94,16 +96,28 @@ interface Target {
   server?: DevServer;
 }
 
-function groupTicks(server: DevServer): number {
-  let ticks = 0;
+/** The process that runs the room: wrangler's runtime workerd, or the Node child. */
+const RUNTIME = "runtime";
+
+/** wrangler's process group by role: its runtime workerd, its dev proxy (a workerd too), wrangler itself (Node), the rest (esbuild). */
+function groupTicks(server: DevServer): Map<string, number> {
+  const { runtime, proxy } = workerdProcesses(server);
+  const ticks = new Map<string, number>();
   for (const { pid } of serverProcesses(server)) {
+    const role = pid === runtime?.pid ? RUNTIME : pid === proxy?.pid ? "dev proxy" : pid === server.pid ? "wrangler" : "other";
     try {
-      ticks += readStat(`/proc/${pid}/stat`).ticks;
+      ticks.set(role, (ticks.get(role) ?? 0) + readStat(`/proc/${pid}/stat`).ticks);
     } catch {
       // Gone meanwhile (esbuild's watcher).
     }
   }
   return ticks;
+}
+
+function sum(values: Iterable<number>): number {
+  let total = 0;
+  for (const value of values) total += value;
+  return total;
 }
 
 async function wranglerTarget(server: DevServer, name: string, gischat: boolean, direct: boolean, roomPrefix = "bare-"): Promise<Target> {
@@ -138,7 +152,7 @@ function nodeTarget(child: ChildProcess, port: number): Target {
   return {
     name: "Node ws",
     url: (size) => `ws://127.0.0.1:${port}/room/bare-${size}/ws`,
-    cpuTicks: () => readStat(`/proc/${child.pid}/stat`).ticks,
+    cpuTicks: () => new Map([[RUNTIME, readStat(`/proc/${child.pid}/stat`).ticks]]),
     gischat: false,
     problem: () => (child.exitCode !== null ? `bench/bare-ws-server.ts exited (code ${child.exitCode})` : undefined),
   };
@@ -234,8 +248,9 @@ interface Burst {
   deliveries: number;
   ms: number;
   perSecond: number;
-  /** Server CPU ms per 1,000 deliveries. */
+  /** Server CPU ms per 1,000 deliveries: all its processes, and the runtime's alone. */
   cpuPer1000: number;
+  runtimePer1000: number;
 }
 
 /** Socket #0 sends `texts` texts at once; waits for every socket to count them all. */
@@ -256,9 +271,12 @@ async function burst(room: Room, texts: number): Promise<Burst> {
     pollMs: 2,
   });
   const ms = room.lastDeliveryAt - started;
-  const cpuMs = (room.target.cpuTicks() - ticksBefore) * TICK_MS;
+  const ticksAfter = room.target.cpuTicks();
+  const cpuMs = (sum(ticksAfter.values()) - sum(ticksBefore.values())) * TICK_MS;
+  const runtimeMs = ((ticksAfter.get(RUNTIME) ?? 0) - (ticksBefore.get(RUNTIME) ?? 0)) * TICK_MS;
   if (room.sockets.some((socket) => socket.texts !== texts)) throw new BenchError(`${room.target.name}: a socket missed or doubled texts`);
-  return { deliveries: expected, ms, perSecond: expected / (ms / 1000), cpuPer1000: (cpuMs / expected) * 1000 };
+  const per1000 = (spentMs: number): number => (spentMs / expected) * 1000;
+  return { deliveries: expected, ms, perSecond: expected / (ms / 1000), cpuPer1000: per1000(cpuMs), runtimePer1000: per1000(runtimeMs) };
 }
 
 async function closeRoom(room: Room): Promise<void> {
@@ -278,6 +296,7 @@ interface Measured {
   /** Per target name. */
   perSecond: Map<string, number>;
   cpuPer1000: Map<string, number>;
+  runtimePer1000: Map<string, number>;
   openMs: Map<string, number>;
   countedMs: number;
 }
@@ -287,7 +306,13 @@ async function measureSize(
   openWs: OpenSocket,
   { size, texts, bursts, profile }: { size: number; texts: number; bursts: number; profile: boolean },
 ): Promise<Measured> {
-  const measured: Measured = { perSecond: new Map(), cpuPer1000: new Map(), openMs: new Map(), countedMs: Number.NaN };
+  const measured: Measured = {
+    perSecond: new Map(),
+    cpuPer1000: new Map(),
+    runtimePer1000: new Map(),
+    openMs: new Map(),
+    countedMs: Number.NaN,
+  };
   console.log(`\n${size} sockets, bursts of ${texts} texts (${(size * texts).toLocaleString("en-US")} deliveries each)`);
   for (const target of targets) {
     const { room, openMs, countedMs } = await openRoom(target, openWs, size);
@@ -311,9 +336,10 @@ async function measureSize(
     const cpu = median(results.map((r) => r.cpuPer1000));
     measured.perSecond.set(target.name, perSecond);
     measured.cpuPer1000.set(target.name, cpu);
+    measured.runtimePer1000.set(target.name, median(results.map((r) => r.runtimePer1000)));
     console.log(
       `  ${target.name.padEnd(16)} opened in ${seconds(openMs)}${target.gischat ? ` (all told the count in ${seconds(countedMs)})` : ""};` +
-        ` bursts: ${results.map((r) => `${Math.round(r.perSecond).toLocaleString("en-US")}/s ${r.cpuPer1000.toFixed(1)} ms CPU/1,000`).join(", ")}`,
+        ` bursts: ${results.map((r) => `${Math.round(r.perSecond).toLocaleString("en-US")}/s ${r.cpuPer1000.toFixed(1)} ms CPU/1,000 (runtime ${r.runtimePer1000.toFixed(1)})`).join(", ")}`,
     );
   }
   return measured;
@@ -344,7 +370,9 @@ function printRows(targets: readonly Target[], bySize: ReadonlyMap<number, Measu
   }
   for (const { sockets } of ROWS) {
     const m = bySize.get(sockets);
-    if (m) row(`server CPU ms per 1,000 deliveries, ${sockets} sockets`, m.cpuPer1000, (v) => v.toFixed(1));
+    if (!m) continue;
+    row(`server CPU ms per 1,000 deliveries, ${sockets} sockets`, m.cpuPer1000, (v) => v.toFixed(1));
+    row("  ... of which the runtime (workerd running the object; Node)", m.runtimePer1000, (v) => v.toFixed(1));
   }
   const { sockets: most } = ROWS[ROWS.length - 1]!;
   const largest = bySize.get(most);

@@ -193,6 +193,11 @@ export class History {
     return oldest === null ? undefined : oldest + retention.days * DAY_MS;
   }
 
+  /** When a message stored at `storedAt` (Date.now() milliseconds) or later expires, at the earliest. */
+  expiryFrom(storedAt: number, retention: Retention): number {
+    return storedAt + retention.days * DAY_MS;
+  }
+
   /** The history's size as the caps count it. */
   totals(): { messages: number; bytes: number } {
     return this.sql.exec<{ messages: number; bytes: number }>("SELECT messages, bytes FROM history_totals").one();

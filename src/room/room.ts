@@ -358,10 +358,12 @@ export class Room extends DurableObject<Env> {
   private broadcastAndStore(message: WireMessage, threading: Threading = {}): Envelope {
     const stamped = envelope(message, { id: this.idFor(threading.clientId), inReplyTo: threading.inReplyTo });
     const outgoing = new Outgoing(stamped);
+    const retention = this.retention;
+    const earliestExpiry = this.history.expiryFrom(Date.now(), retention);
     // Stored first: a message someone saw is a message a newcomer can replay.
-    if (isStorable(message) && this.history.append(stamped, this.retention, outgoing.stored())) {
+    if (isStorable(message) && this.history.append(stamped, retention, outgoing.stored())) {
       // The first message of an empty history is the first that can expire.
-      this.alarms.expect().catch((error: unknown) => logFailure("alarm_failed", error, { room: this.name }));
+      this.alarms.expectBy(earliestExpiry).catch((error: unknown) => logFailure("alarm_failed", error, { room: this.name }));
     }
     this.sockets.sendToAll(outgoing);
     this.heard(stamped);
