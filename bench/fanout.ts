@@ -57,6 +57,8 @@
 //                                       servers up, each size on the three back to back, k times
 //                                       (--repeat=<k>, default 3); then the three side by side,
 //                                       medians of the k rounds, and as ratios
+//   npm run bench -- --per-message      our room against a bare rebroadcasting Durable Object and a
+//                                       Node ws server, side by side (bench/per-message.ts)
 //   --deflate                           Node's own WebSocket, which offers permessage-deflate
 //                                       as browsers do (default: the ws package without
 //                                       compression, like QGIS and QField)
@@ -66,6 +68,7 @@ import { openFilesOf, processMemory, runtimeBaseUrl, type ServerProcess, workerd
 import { type DevServer, roomListed } from "../tools/dev-server.ts";
 import { reportServerComplaints, withServer } from "./bench-server.ts";
 import { DEFAULT_LIMITS, describeVars, limitVars, NO_RATE_LIMIT } from "./limits.ts";
+import { perMessage } from "./per-message.ts";
 import {
   abortReasonOf,
   type BaseClient,
@@ -1009,7 +1012,9 @@ async function compareSelfhost(options: Options, socketTo: (url: string) => Benc
 }
 
 async function main(): Promise<void> {
-  const options = parseArgs(process.argv.slice(2));
+  const argv = process.argv.slice(2);
+  if (argv.includes("--per-message")) return perMessage(argv.filter((arg) => arg !== "--per-message"));
+  const options = parseArgs(argv);
   const socketTo = await socketFactory(options.deflate);
   if (options.mode === "compare-selfhost") return compareSelfhost(options, socketTo);
   if (options.selfhost) await buildSelfhost();
@@ -1029,8 +1034,8 @@ async function main(): Promise<void> {
       options.selfhost
         ? `Sockets go to the self-hosted server (${base}): workerd alone, no dev proxy`
         : options.direct
-        ? `Sockets go straight to the workerd runtime (${base}), bypassing wrangler's dev proxy (${server.baseUrl})`
-        : `Sockets go through wrangler's dev proxy (${base}), a hop production does not have (--direct to bypass it)`,
+          ? `Sockets go straight to the workerd runtime (${base}), bypassing wrangler's dev proxy (${server.baseUrl})`
+          : `Sockets go through wrangler's dev proxy (${base}), a hop production does not have (--direct to bypass it)`,
     );
     const url = `${base.replace(/^http/, "ws")}/room/${ROOM}/ws`;
     const openSocket = () => socketTo(url);

@@ -2,7 +2,7 @@
 // sockets kept open by the platform) and must rebuild everything it knows from
 // the sockets' attachments and its SQLite storage.
 import { describe, expect, it } from "vitest";
-import { aliceAndBob, Client, evictForReal, request, roomPath } from "./helpers";
+import { aliceAndBob, Client, evictForReal, request, roomPath, withoutStamp } from "./helpers";
 
 async function setUp() {
   const { room, alice, bob } = await aliceAndBob();
@@ -37,6 +37,36 @@ describe("after eviction", () => {
     expect(await bob.next()).toMatchObject({ type: "nb_users", nb_users: 3 });
     bob.send({ type: "exiter", exiter: "bob" });
     expect(await bob.next()).toMatchObject({ type: "exiter", exiter: "bob" });
+  });
+
+  // The room's index of live sockets (by nickname, by dialect) is a cache rebuilt from the
+  // attachments: after eviction it must follow every change as the attachments do.
+  it("follows nicknames given up and taken after eviction, and leaves the departed out of the fan-out", async () => {
+    const { room, alice, bob } = await setUp();
+    alice.send({ type: "exiter", exiter: "alice" });
+    expect(await alice.next()).toEqual({ type: "exiter", exiter: "alice" });
+    expect(await bob.next()).toMatchObject({ type: "exiter", exiter: "alice" });
+    // bob takes the nickname alice gave up: his own is released first.
+    bob.send({ type: "newcomer", newcomer: "alice" });
+    for (const client of [alice, bob]) {
+      expect((await client.take(2)).map(withoutStamp)).toEqual([
+        { type: "exiter", exiter: "bob" },
+        { type: "newcomer", newcomer: "alice" },
+      ]);
+    }
+    expect(await alice.rejected({ type: "text", author: "alice", text: "not mine any more" })).toContain("'alice'");
+    bob.send({ type: "text", author: "alice", text: "bob as alice" });
+    expect(await alice.next()).toEqual({ type: "text", author: "alice", avatar: null, text: "bob as alice" });
+    expect(await bob.next()).toMatchObject({ type: "text", text: "bob as alice" });
+    expect(await (await request(roomPath("rooms", room, "users"))).json()).toEqual(["alice"]);
+    bob.close();
+    expect(await alice.take(2)).toEqual([
+      { type: "exiter", exiter: "alice" },
+      { type: "nb_users", nb_users: 1 },
+    ]);
+    expect(await (await request(roomPath("rooms", room, "users"))).json()).toEqual([]);
+    alice.send({ type: "newcomer", newcomer: "alice" });
+    expect(await alice.next()).toEqual({ type: "newcomer", newcomer: "alice" });
   });
 
   it("replays the messages stored before eviction", async () => {

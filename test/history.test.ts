@@ -3,7 +3,7 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { Client, freshRoom, request, roomPath, roomStub, withoutStamp } from "./helpers";
+import { Client, freshRoom, type Json, request, roomPath, roomStub, twoUsers, withoutStamp } from "./helpers";
 
 const MAX_STORED = Number(env.MAX_STORED_MESSAGES);
 const TEST_ADMIN_TOKEN = env.ADMIN_TOKEN!;
@@ -59,6 +59,31 @@ describe("stored-message replay", () => {
     const live = await poster.next();
     const { replayed } = await replayOf(room, 1, "channels");
     expect(replayed[0]).toEqual(live);
+  });
+
+  // The stored envelope is built from the frame the room sent (room/outgoing.ts): what a
+  // newcomer is replayed and GET …/last answers after many messages must be, key for key,
+  // what each family saw live, replies included.
+  it("after many messages, replays and answers GET …/last exactly as each family saw them live", async () => {
+    const room = freshRoom();
+    const { onRooms, onChannels } = await twoUsers(room, "alice", "bob");
+    const live: { rooms: Json; channels: Json }[] = [];
+    // Three replays' worth, within the test rooms' rate limit (a burst of 20 per socket).
+    for (let i = 1; i <= 3 * MAX_STORED; i++) {
+      const [sender, author] = i % 2 === 0 ? [onRooms, "alice"] : [onChannels, "bob"];
+      const reply = live.at(-1)?.channels.id;
+      sender.send({ type: "text", author, avatar: i % 3 === 0 ? "a.svg" : null, text: `message ${i} "quoted"\n`, in_reply_to_id: reply });
+      live.push({ rooms: (await onRooms.next()) as Json, channels: (await onChannels.next()) as Json });
+    }
+    // As JSON text: the keys' order is part of the contract, and deep equality ignores it.
+    const asText = (messages: unknown[]) => messages.map((message) => JSON.stringify(message));
+    const newest = live.slice(-MAX_STORED);
+    for (const family of ["rooms", "channels"] as const) {
+      const expected = asText(newest.map((seen) => seen[family]));
+      const { replayed } = await replayOf(room, MAX_STORED, family);
+      expect(asText(replayed)).toEqual(expected);
+      expect(asText((await (await request(roomPath(family, room, "last"))).json()) as unknown[])).toEqual(expected);
+    }
   });
 
   it("stores every broadcast type, and no newcomer, exiter, like or cheat code", async () => {

@@ -107,6 +107,8 @@ export class DevServer {
   child: ChildProcess | undefined;
   /** How the last wrangler exited ("code 0", "signal SIGTERM"), undefined while it runs. */
   exit: string | undefined;
+  /** wrangler's inspector (Chrome DevTools protocol, /json lists the Worker): picked on the first start. */
+  inspectorPort: number | undefined;
   /** Times wrangler reloaded the Worker since the last start. */
   reloads = 0;
   readonly recentLines: string[] = [];
@@ -203,6 +205,7 @@ export class DevServer {
 
   private async wranglerArgs(): Promise<string[]> {
     const { config, vars = {} } = this.options;
+    this.inspectorPort ??= await freePort();
     return [
       WRANGLER,
       "dev",
@@ -212,7 +215,7 @@ export class DevServer {
       "--ip",
       "127.0.0.1",
       "--inspector-port",
-      String(await freePort()),
+      String(this.inspectorPort),
       "--persist-to",
       path.join(this.workDir, "state"),
       "--show-interactive-dev-session=false",

@@ -65,7 +65,7 @@ export class Counts {
   }
 
   private current(): number {
-    return this.sockets.live().length;
+    return this.sockets.count();
   }
 
   private changed(): void {
@@ -93,9 +93,8 @@ export class Counts {
 
   /** Sends the count to exactly the live sockets that have not been sent it. */
   private flush(): void {
-    const live = this.sockets.live();
-    const count = live.length;
-    const owed = live.filter((ws) => this.seen.get(ws) !== count);
+    const count = this.current();
+    const owed = this.sockets.live().filter((ws) => this.seen.get(ws) !== count);
     if (owed.length > 0) {
       this.sockets.send(owed, new Outgoing(envelope({ type: "nb_users", nb_users: count })));
       for (const ws of owed) this.seen.set(ws, count);

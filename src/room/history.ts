@@ -47,12 +47,13 @@ export class History {
   }
 
   /**
-   * Stores a message, then deletes the oldest until the history is within its caps
+   * Stores a message (`json` is JSON.stringify(envelope), when the caller has it already),
+   * then deletes the oldest until the history is within its caps
    * on number and bytes. A message larger than the byte cap on its own is not kept
    * (false): storing it would mean deleting everything else and still being over.
    */
-  append(envelope: Envelope, retention: Retention): boolean {
-    const bytes = encoder.encode(JSON.stringify(envelope));
+  append(envelope: Envelope, retention: Retention, json = JSON.stringify(envelope)): boolean {
+    const bytes = encoder.encode(json);
     if (bytes.length > retention.maxBytes) return false;
     this.storage.transactionSync(() => {
       const { seq } = this.sql
@@ -190,6 +191,11 @@ export class History {
   nextExpiry(retention: Retention): number | undefined {
     const oldest = this.sql.exec<{ at: number | null }>("SELECT MIN(created_at) AS at FROM messages").one().at;
     return oldest === null ? undefined : oldest + retention.days * DAY_MS;
+  }
+
+  /** When a message stored at `storedAt` (Date.now() milliseconds) or later expires, at the earliest. */
+  expiryFrom(storedAt: number, retention: Retention): number {
+    return storedAt + retention.days * DAY_MS;
   }
 
   /** The history's size as the caps count it. */

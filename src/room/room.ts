@@ -35,7 +35,7 @@ import { Outgoing } from "./outgoing";
 import { costOf } from "./rate-limit";
 import { migrate } from "./schema";
 import { type LastPosition, Sockets } from "./sockets";
-import { type AddWebhookResult, RoomHooks, type WebhookList, type WebhookView } from "./webhooks";
+import { type AddWebhookResult, type HookSettings, RoomHooks, type WebhookList, type WebhookView } from "./webhooks";
 
 /** A message as one family receives it, for the REST answers. */
 export type ShapedMessage = ReturnType<typeof shape>;
@@ -83,6 +83,11 @@ export class Room extends DurableObject<Env> {
   private readonly moderation: Moderation;
   /** A cache of the space's limits, read from storage once per wake-up. */
   private spaceOverrides: Record<string, number> | undefined;
+  /** This room's limits, worked out once per wake-up (and again when the Directory re-limits the room): every frame reads them. */
+  private limitsCache: Limits | undefined;
+  private placeCache: { room: string; spaceId?: string } | undefined;
+  /** What the webhooks and the Matrix ping need of the configuration, read once per wake-up: every message asks. */
+  private hookSettings: HookSettings | undefined;
   /** One alarm for all that is due in the room: bans and old messages expiring, deliveries to webhooks. */
   private readonly alarms: RoomAlarm;
   /** Webhooks and the Matrix ping: what the room publishes, queued in its outbox. */
@@ -100,8 +105,11 @@ export class Room extends DurableObject<Env> {
       ctx.storage,
       () => this.place,
       () => {
-        const { webhooks, matrixPing } = configOf(this.env);
-        return { outboxMax: webhooks.outboxMax, matrixPing };
+        if (this.hookSettings === undefined) {
+          const { webhooks, matrixPing } = configOf(this.env);
+          this.hookSettings = { outboxMax: webhooks.outboxMax, matrixPing };
+        }
+        return this.hookSettings;
       },
     );
     this.alarms = new RoomAlarm(ctx.storage, [
@@ -115,7 +123,8 @@ export class Room extends DurableObject<Env> {
 
   /** The room's name and its space's id: the Worker and the Directory reach each room by idFromName. */
   private get place(): { room: string; spaceId?: string } {
-    return parseRoomObjectName(this.ctx.id.name ?? "");
+    this.placeCache ??= parseRoomObjectName(this.ctx.id.name ?? "");
+    return this.placeCache;
   }
 
   private get name(): string {
@@ -127,10 +136,15 @@ export class Room extends DurableObject<Env> {
    * for a space's room with the space's (the Directory hands them to the room).
    */
   private get limits(): Limits {
-    const config = configOf(this.env);
-    if (this.place.spaceId === undefined) return limitsOf(config, this.name);
-    this.spaceOverrides ??= this.ctx.storage.kv.get<Record<string, number>>(SPACE_LIMITS) ?? {};
-    return limitsForSpace(config, this.spaceOverrides);
+    if (this.limitsCache === undefined) {
+      const config = configOf(this.env);
+      if (this.place.spaceId === undefined) this.limitsCache = limitsOf(config, this.name);
+      else {
+        this.spaceOverrides ??= this.ctx.storage.kv.get<Record<string, number>>(SPACE_LIMITS) ?? {};
+        this.limitsCache = limitsForSpace(config, this.spaceOverrides);
+      }
+    }
+    return this.limitsCache;
   }
 
   /** What this room's history keeps: its age, number and byte caps. */
@@ -155,7 +169,7 @@ export class Room extends DurableObject<Env> {
     if (standing.kind === "refused") return floodRefusal(FAMILIES[target.family].Noun, this.name, standing.until, Date.now());
     const { 0: client, 1: server } = new WebSocketPair();
     const { maxUsers } = this.limits;
-    if (this.sockets.live().length >= maxUsers) {
+    if (this.sockets.count() >= maxUsers) {
       // Accepted only to be closed with a reason the client can show.
       server.accept();
       server.close(TRY_AGAIN_LATER, sentences.roomFull(target.family, this.name, maxUsers));
@@ -343,12 +357,15 @@ export class Room extends DurableObject<Env> {
 
   private broadcastAndStore(message: WireMessage, threading: Threading = {}): Envelope {
     const stamped = envelope(message, { id: this.idFor(threading.clientId), inReplyTo: threading.inReplyTo });
+    const outgoing = new Outgoing(stamped);
+    const retention = this.retention;
+    const earliestExpiry = this.history.expiryFrom(Date.now(), retention);
     // Stored first: a message someone saw is a message a newcomer can replay.
-    if (isStorable(message) && this.history.append(stamped, this.retention)) {
+    if (isStorable(message) && this.history.append(stamped, retention, outgoing.stored())) {
       // The first message of an empty history is the first that can expire.
-      this.alarms.expect().catch((error: unknown) => logFailure("alarm_failed", error, { room: this.name }));
+      this.alarms.expectBy(earliestExpiry).catch((error: unknown) => logFailure("alarm_failed", error, { room: this.name }));
     }
-    this.sockets.send(this.sockets.live(), new Outgoing(stamped));
+    this.sockets.sendToAll(outgoing);
     this.heard(stamped);
     return stamped;
   }
@@ -356,7 +373,7 @@ export class Room extends DurableObject<Env> {
   /** A newcomer or an exiter: to every socket, and to the webhooks that asked for arrivals and departures. */
   private announce(message: ClientMessageOf<"newcomer"> | ClientMessageOf<"exiter">): void {
     const stamped = envelope(message);
-    this.sockets.send(this.sockets.live(), new Outgoing(stamped));
+    this.sockets.sendToAll(new Outgoing(stamped));
     this.heard(stamped);
   }
 
@@ -509,6 +526,7 @@ export class Room extends DurableObject<Env> {
   configure(overrides: Record<string, number>): void {
     this.ctx.storage.kv.put(SPACE_LIMITS, overrides);
     this.spaceOverrides = overrides;
+    this.limitsCache = undefined;
   }
 
   /** Closes every socket with a reason, deletes everything the room stored, and stays closed. */

@@ -40,9 +40,22 @@ const NORMAL_CLOSURE = 1000;
 const RESERVED_CLOSE_CODES = new Set([1005, 1006, 1015]);
 const MAX_CLOSE_REASON_BYTES = 123;
 
+/**
+ * The live sockets, indexed in memory: all of them in the order they were accepted, by the
+ * dialect they read (a broadcast serializes once per dialect and sends that one string to the
+ * whole group) and by nickname (the author rule is a lookup, not a scan). Only a cache: built
+ * from the attachments on first use after every wake-up, and kept up to date by every change.
+ */
+interface LiveIndex {
+  all: Set<WebSocket>;
+  byDialect: Map<Dialect, Set<WebSocket>>;
+  byNickname: Map<string, Set<WebSocket>>;
+}
+
 export class Sockets {
   /** The attachments, read once per socket after every wake-up. */
   private readonly cache = new WeakMap<WebSocket, SocketState>();
+  private index: LiveIndex | undefined;
 
   constructor(private readonly ctx: DurableObjectState) {}
 
@@ -67,17 +80,23 @@ export class Sockets {
     return state;
   }
 
-  /** Open sockets whose departure is not announced. */
+  /** Open sockets whose departure is not announced, in the order they were accepted. */
   live(): WebSocket[] {
-    return this.ctx.getWebSockets().filter((ws) => ws.readyState === WebSocket.OPEN && !this.stateOf(ws).departed);
+    return [...this.indexed().all].filter((ws) => ws.readyState === WebSocket.OPEN);
+  }
+
+  /** How many sockets the room counts: those whose departure is not announced. */
+  count(): number {
+    return this.indexed().all.size;
   }
 
   holding(nickname: string): WebSocket[] {
-    return this.live().filter((ws) => this.stateOf(ws).nickname === nickname);
+    return [...(this.indexed().byNickname.get(nickname) ?? [])].filter((ws) => ws.readyState === WebSocket.OPEN);
   }
 
   holderOf(nickname: string): WebSocket | undefined {
-    return this.live().find((ws) => this.stateOf(ws).nickname === nickname);
+    for (const ws of this.indexed().byNickname.get(nickname) ?? []) if (ws.readyState === WebSocket.OPEN) return ws;
+    return undefined;
   }
 
   registeredNicknames(): string[] {
@@ -111,31 +130,89 @@ export class Sockets {
   }
 
   broadcast(message: WireMessage): void {
-    this.send(this.live(), new Outgoing(envelope(message)));
+    this.sendToAll(new Outgoing(envelope(message)));
+  }
+
+  /**
+   * To every socket whose departure is not announced: one frame per dialect, the same string
+   * to each socket of its group. A socket closing meanwhile refuses it (caught: its close
+   * handler announces the departure), as it would have refused the next message.
+   */
+  sendToAll(outgoing: Outgoing): void {
+    for (const [dialect, group] of this.indexed().byDialect) {
+      const frame = outgoing.for(dialect);
+      if (frame === undefined) continue;
+      for (const ws of group) sendOne(ws, frame);
+    }
   }
 
   /** One dead socket must never break a broadcast: each send stands alone. */
   send(sockets: Iterable<WebSocket>, outgoing: Outgoing): void {
     for (const ws of sockets) {
       const frame = outgoing.for(dialectOf(this.stateOf(ws)));
-      if (frame === undefined) continue;
-      try {
-        ws.send(frame);
-      } catch {
-        // Gone away; its close handler announces the departure.
-      }
+      if (frame !== undefined) sendOne(ws, frame);
     }
   }
 
   /** The cache always; the attachment unless the socket is already closed (it goes with it then). */
   private remember(ws: WebSocket, state: SocketState): void {
+    const previous = this.cache.get(ws);
     this.cache.set(ws, state);
+    if (this.index !== undefined) reindex(this.index, ws, previous, state);
     try {
       ws.serializeAttachment(state);
     } catch (error) {
       if (!state.departed) throw error;
     }
   }
+
+  /** The index, built from the platform's list of the room's sockets and their attachments on first use. */
+  private indexed(): LiveIndex {
+    if (this.index === undefined) {
+      const index: LiveIndex = { all: new Set(), byDialect: new Map(), byNickname: new Map() };
+      for (const ws of this.ctx.getWebSockets()) {
+        if (ws.readyState === WebSocket.OPEN) reindex(index, ws, undefined, this.stateOf(ws));
+      }
+      this.index = index;
+    }
+    return this.index;
+  }
+}
+
+function sendOne(ws: WebSocket, frame: string): void {
+  try {
+    ws.send(frame);
+  } catch {
+    // Gone away; its close handler announces the departure.
+  }
+}
+
+/** Moves a socket within the index from its previous state (undefined: not in it) to its new one. */
+function reindex(index: LiveIndex, ws: WebSocket, previous: SocketState | undefined, state: SocketState): void {
+  if (previous !== undefined && !previous.departed) {
+    // The budget changes with every frame; the groups only with a nickname, a dialect or a departure.
+    if (!state.departed && previous.nickname === state.nickname && dialectOf(previous) === dialectOf(state)) return;
+    index.byDialect.get(dialectOf(previous))?.delete(ws);
+    if (previous.nickname !== null) removeFrom(index.byNickname, previous.nickname, ws);
+  }
+  if (state.departed) {
+    index.all.delete(ws);
+    return;
+  }
+  index.all.add(ws);
+  addTo(index.byDialect, dialectOf(state), ws);
+  if (state.nickname !== null) addTo(index.byNickname, state.nickname, ws);
+}
+
+function addTo<K>(groups: Map<K, Set<WebSocket>>, key: K, ws: WebSocket): void {
+  const group = groups.get(key);
+  if (group) group.add(ws);
+  else groups.set(key, new Set([ws]));
+}
+
+function removeFrom<K>(groups: Map<K, Set<WebSocket>>, key: K, ws: WebSocket): void {
+  const group = groups.get(key);
+  if (group?.delete(ws) && group.size === 0) groups.delete(key);
 }
 
 function dialectOf(state: SocketState): Dialect {

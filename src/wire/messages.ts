@@ -221,13 +221,13 @@ export function parseMessage(data: unknown, limits: Limits): Parsed<ClientMessag
     return { ok: false, reason: `Message must be a JSON object with a 'type' field, got ${describeJson(data)}.` };
   }
   const schemas = schemasFor(limits);
-  const expected = `expected one of ${Object.keys(schemas).join(", ")}`;
   const type: unknown = (data as Record<string, unknown>).type;
+  if (typeof type === "string" && isClientType(type, schemas)) return parseAs(type, data, limits);
+  const expected = `expected one of ${Object.keys(schemas).join(", ")}`;
   if (type === undefined) return { ok: false, reason: `Message has no 'type' field: ${expected}.` };
   if (typeof type !== "string") return { ok: false, reason: `Field 'type' must be a string: ${expected}.`, field: "type" };
   if (Object.hasOwn(serverSchemas, type)) return { ok: false, reason: `Message type '${type}' is sent by the server only.` };
-  if (!isClientType(type, schemas)) return { ok: false, reason: `Unknown message type '${truncate(type)}': ${expected}.` };
-  return parseAs(type, data, limits);
+  return { ok: false, reason: `Unknown message type '${truncate(type)}': ${expected}.` };
 }
 
 /** Validates a JSON object against the schema of one message type. */
