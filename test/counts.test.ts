@@ -1,9 +1,10 @@
 // nb_users, coalesced (docs/protocol.md, §5): a newcomer's first frame is its own count;
 // the others may skip intermediate counts, but every socket has the final count within
-// 250 ms of the last arrival or departure, and a burst of joins costs O(N) frames.
+// 250 ms of the last arrival or departure, a count at least every 2 s while arrivals go
+// on, and a burst of joins costs O(N) frames.
 import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { FLUSH_INTERVAL_MS } from "../src/room/counts";
+import { FLUSH_INTERVAL_MS, STORM_FLUSH_MS } from "../src/room/counts";
 import { Client, evictForReal, freshRoom, type Json, roomStub } from "./helpers";
 
 /** The flush interval plus what a loaded test machine may add to a timer and a delivery. */
@@ -111,5 +112,29 @@ describe("nb_users, coalesced", () => {
     expect(last(alice)).toBe(3);
     // Flushed by the new instance, and the marker gone with it.
     expect(await runInDurableObject(roomStub(room), (_instance, state) => state.storage.kv.get("count_owed"))).toBeUndefined();
+  });
+
+  it("while arrivals go on, tells the others a count at least every 2 s, and the final one within 250 ms of the last", async () => {
+    const room = freshRoom();
+    const first = counted(await Client.join("rooms", room));
+    const heardAt: number[] = [];
+    first.client.ws.addEventListener("message", (event) => {
+      if (String(event.data).startsWith('{"type":"nb_users"')) heardAt.push(Date.now());
+    });
+    // One arrival every 100 ms for longer than STORM_FLUSH_MS: the room is never quiet for 250 ms.
+    const started = Date.now();
+    const arrivals = Math.ceil((STORM_FLUSH_MS * 1.5) / 100);
+    for (let i = 0; i < arrivals; i++) {
+      await Client.open("rooms", room);
+      await sleep(100);
+    }
+    const lastArrival = Date.now();
+    const heardDuringArrivals = heardAt.filter((at) => at < lastArrival);
+    // Not one count per arrival (that is the storm's N²), but not silence either.
+    expect(heardDuringArrivals.length).toBeGreaterThanOrEqual(1);
+    expect(heardDuringArrivals.length).toBeLessThan(arrivals / 2);
+    expect(heardDuringArrivals[0]! - started).toBeLessThan(STORM_FLUSH_MS + 500);
+    await sleep(SETTLED_MS);
+    expect(last(first)).toBe(arrivals + 1);
   });
 });

@@ -1,18 +1,23 @@
 // The room's nb_users, coalesced. A newcomer is told its own count at once (its first
-// frame, before the replay: clients and tests rely on it); everybody else hears at most
-// one count per FLUSH_INTERVAL_MS, and every socket has the final count within that
-// time of the last arrival or departure. A burst of N joins (a reconnect storm after a
-// deploy) costs O(N) frames plus one room-wide count per interval, not N²/2.
+// frame, before the replay: clients and tests rely on it); everybody else has the final
+// count within FLUSH_INTERVAL_MS of the last arrival or departure. A burst of N joins (a
+// reconnect storm after a deploy) costs O(N) frames plus one room-wide count per
+// STORM_FLUSH_MS, not N²/2.
 //
-// Throttled on both edges: a change in a quiet room is flushed at once (one arrival in
-// a calm room is announced as promptly as before); changes within FLUSH_INTERVAL_MS of
-// the last flush wait for one trailing flush at the end of the interval.
+// Leading edge: a change in a quiet room (no count sent in the last interval) is
+// flushed at once, so one arrival in a calm room is announced as promptly as ever.
+// Trailing edge: changes that follow within the interval wait until the room has been
+// quiet for FLUSH_INTERVAL_MS (each change pushes the flush back), but never longer than
+// STORM_FLUSH_MS after the first of them. During a storm every room-wide count costs N
+// sends: one per 250 ms made counts most of a 5,000-socket storm's work (154k frames
+// against 15k at one per 2 s, 16 s against 7 s: docs/benchmarks.md), while nobody reads
+// the intermediate counts of a room that is filling up.
 //
-// The trailing flush is a setTimeout, not the alarm: it is at most 250 ms away, so it
-// delays hibernation by at most that much, and it costs nothing to set, whereas setAlarm
-// is a storage write per window whose firing locally and on Cloudflare can lag by more
-// than the interval itself. What the timer cannot survive is an eviction while it is
-// pending (sockets stay open, the instance goes): a marker in the room's key-value
+// The trailing flush is a setTimeout, not the alarm: it is at most STORM_FLUSH_MS away, so
+// it delays hibernation by at most that much, and it costs nothing to set, whereas
+// setAlarm is a storage write per window whose firing locally and on Cloudflare can lag
+// by more than the interval itself. What the timer cannot survive is an eviction while it
+// is pending (sockets stay open, the instance goes): a marker in the room's key-value
 // storage, written once per window (not per join) and deleted by the flush, says a count
 // is owed, and the next instance flushes it to every socket within the interval of the
 // event that wakes it.
@@ -21,8 +26,10 @@ import { envelope } from "../wire/envelope";
 import { Outgoing } from "./outgoing";
 import type { Sockets } from "./sockets";
 
-/** The longest any socket waits for the room's current count. */
+/** The longest any socket waits for the room's current count once arrivals and departures pause. */
 export const FLUSH_INTERVAL_MS = 250;
+/** While they do not pause (a storm), the longest between two room-wide counts. */
+export const STORM_FLUSH_MS = 2_000;
 /** Key of the "a count is owed" marker in the room's key-value storage. */
 const COUNT_OWED = "count_owed";
 
@@ -32,6 +39,8 @@ export class Counts {
   private timer: ReturnType<typeof setTimeout> | undefined;
   /** Date.now() of the last flush that sent anything. */
   private lastFlushAt = Number.NEGATIVE_INFINITY;
+  /** Date.now() of the first change the pending flush is for: it waits at most STORM_FLUSH_MS from there. */
+  private pendingSince = Number.NaN;
   private owedMarked = false;
 
   constructor(
@@ -42,6 +51,7 @@ export class Counts {
     // A flush pending when the previous instance was evicted: owed to everyone.
     if (storage.kv.get(COUNT_OWED) !== undefined) {
       this.owedMarked = true;
+      this.pendingSince = Date.now();
       this.schedule(FLUSH_INTERVAL_MS);
     }
   }
@@ -69,26 +79,30 @@ export class Counts {
   }
 
   private changed(): void {
-    if (this.timer !== undefined) return;
-    const wait = this.lastFlushAt + FLUSH_INTERVAL_MS - Date.now();
-    if (wait <= 0) this.flush();
-    else this.schedule(wait);
+    const now = Date.now();
+    if (this.timer === undefined && now - this.lastFlushAt >= FLUSH_INTERVAL_MS) return this.flush();
+    if (this.timer === undefined) this.pendingSince = now;
+    this.schedule(Math.min(FLUSH_INTERVAL_MS, this.pendingSince + STORM_FLUSH_MS - now));
   }
 
+  /** (Re)sets the trailing flush `wait` ms from now. */
   private schedule(wait: number): void {
-    if (this.timer !== undefined) return;
+    if (this.timer !== undefined) clearTimeout(this.timer);
     if (!this.owedMarked) {
       this.storage.kv.put(COUNT_OWED, true);
       this.owedMarked = true;
     }
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      try {
-        this.flush();
-      } catch (error) {
-        this.onError(error);
-      }
-    }, wait);
+    this.timer = setTimeout(
+      () => {
+        this.timer = undefined;
+        try {
+          this.flush();
+        } catch (error) {
+          this.onError(error);
+        }
+      },
+      Math.max(0, wait),
+    );
   }
 
   /** Sends the count to exactly the live sockets that have not been sent it. */
