@@ -2,10 +2,11 @@
 //
 // --path  inside workerd, the bench Worker's PathRoom (bench/image-pipeline-worker.ts) runs
 //         what the room does with an `image` frame, each step timed with the production
-//         code: JSON.parse, zod, the RPC hop to the entrypoint and back, the pipeline's
-//         phases and what lies between them (timers, header, output base64), storing in
-//         SQLite, serializing per dialect; plus the hop alone (the 4 MB string there and
-//         a number back). Medians of the measured runs, in ms.
+//         code: JSON.parse, zod, the pipeline's phases (their work, yields left out) and
+//         what lies between them (timers, header, output base64), storing in SQLite,
+//         serializing per dialect; the count of slices and the longest one (the most a
+//         text can wait behind the image work); and the RPC hop the room no longer makes
+//         (the 4 MB string there and a number back). Medians of the measured runs, in ms.
 // --e2e   through the real server (`wrangler dev`, trace store off, rate limits lifted):
 //         one socket sends the image, another (registered in the same room) receives the
 //         resized broadcast; turnaround = send -> the broadcast's last byte at the other
@@ -38,16 +39,17 @@ async function frameOf(name: Name, author: string): Promise<string> {
 const STEPS = [
   "JSON.parse",
   "zod",
-  "rpc",
   "pipeline other",
   "base64",
   "decode",
-  "reduce",
-  "resize",
+  "shrink",
+  "upright",
   "encode",
   "store",
   "serialize",
   "total",
+  "slices",
+  "longest slice",
   "rpc echo 4 MB",
 ] as const;
 

@@ -1,16 +1,21 @@
-// Test pictures made on the fly (tools/test-pictures.ts) and encoded with the same WebAssembly
-// codecs (plus jSquash's JPEG encoder), so that no binary fixture has to live in the repository.
+// Test pictures made on the fly (tools/test-pictures.ts) and encoded with jSquash's encoders
+// (not the server's own PNG encoder), so that no binary fixture has to live in the repository.
 
 import jpegEncoderWasm from "@jsquash/jpeg/codec/enc/mozjpeg_enc.wasm";
 import encodeJpeg, { init as initJpegEncoder } from "@jsquash/jpeg/encode.js";
-import { codecs } from "../src/images/entrypoint";
+import pngWasm from "@jsquash/png/codec/pkg/squoosh_png_bg.wasm?module";
+import encodePngWithJsquash, { init as initPngEncoder } from "@jsquash/png/encode.js";
+import { decodePng } from "../src/images/codecs";
 import { decodeBase64, encodeBase64, type Pixels } from "../src/images/pipeline";
 
 // The pictures themselves come from the generator the benches use too.
 export { gradient, type Paint, pixels } from "../tools/test-pictures";
 
+let pngReady: Promise<unknown> | undefined;
 export async function pngBytes(image: Pixels): Promise<Uint8Array> {
-  return (await codecs.encodePng(image)).slice();
+  pngReady ??= initPngEncoder(pngWasm);
+  await pngReady;
+  return new Uint8Array(await encodePngWithJsquash(image as Parameters<typeof encodePngWithJsquash>[0]));
 }
 
 let jpegReady: Promise<unknown> | undefined;
@@ -22,11 +27,15 @@ export async function jpegBytes(image: Pixels): Promise<Uint8Array> {
 
 export const base64 = encodeBase64;
 
-/** Decodes what the server sent back, asserting it is a PNG. */
+/** Decodes what the server sent back with jSquash's decoder, asserting it is a PNG. */
 export async function decodeSentPng(imageData: string): Promise<Pixels> {
   const bytes = decodeBase64(imageData);
   if (!bytes) throw new Error("the server sent invalid base64");
-  return codecs.decodePng(bytes);
+  return decodePngBytes(bytes);
+}
+
+export function decodePngBytes(bytes: Uint8Array): Pixels {
+  return decodePng(pngWasm, bytes);
 }
 
 /** Adds an EXIF APP1 segment with this orientation right after the JFIF APP0 segment. */
