@@ -41,6 +41,9 @@ describe("the WebAssembly codecs' names", () => {
         "pe_rows",
         "pe_finish",
         "pe_length",
+        "pd_open",
+        "pd_read",
+        "pd_close",
       ]),
     );
   });

@@ -20,6 +20,7 @@ import {
   decodePngBytes,
   decodeSentPng,
   gradient,
+  handMadePng,
   jpegBytes,
   pixels,
   pngBytes,
@@ -181,7 +182,6 @@ describe("image: sharing the room's thread", () => {
   function slicingCodecs(events: string[]): Codecs {
     const recordSlices = (opened: OpenedImage): OpenedImage => ({
       ...opened,
-      transparent: opened.transparent,
       shrink: (factor, width, height) => {
         const shrinking = opened.shrink(factor, width, height);
         return {
@@ -246,6 +246,7 @@ describe("image: sharing the room's thread", () => {
 });
 
 describe("image: the banded paths equal the whole ones", () => {
+  const limits = { maxImageSize: 800, maxImageRawLength: 5_000_000, maxImagePixels: 12_600_000 };
   const sameBytes = (a: Pixels, b: Pixels) => {
     expect([a.width, a.height]).toEqual([b.width, b.height]);
     // Compared as one buffer: toEqual on millions of elements is slow and its diff unreadable.
@@ -279,6 +280,69 @@ describe("image: the banded paths equal the whole ones", () => {
     expect(inOneGo.slices).toBe(1);
     expect(inSlices.slices).toBeGreaterThan(50);
     sameBytes(inSlices.pixels, inOneGo.pixels);
+  });
+
+  it("decodes PNGs band by band to the pixels jSquash's decoder gives: every colour type, every filter, IDAT cut anywhere", async () => {
+    let seed = 11;
+    const byte = () => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return (seed >> 16) & 0xff;
+    };
+    const width = 61;
+    const height = 45;
+    const kinds = [
+      { colourType: 0, channels: 1 },
+      { colourType: 2, channels: 3 },
+      { colourType: 3, channels: 1 },
+      { colourType: 4, channels: 2 },
+      { colourType: 6, channels: 4 },
+    ] as const;
+    for (const { colourType, channels } of kinds) {
+      // Smooth rows with some noise, so that every filter has something to predict.
+      const rows = Array.from({ length: height }, (_, y) =>
+        Uint8Array.from({ length: width * channels }, (_, i) =>
+          colourType === 3 ? (i * 3 + y) % 40 : (i * 2 + y * 3 + (byte() & 15)) & 0xff,
+        ),
+      );
+      const palette = colourType === 3 ? Uint8Array.from({ length: 40 * 3 }, () => byte()) : undefined;
+      const transparency = colourType === 3 ? Uint8Array.from({ length: 30 }, () => byte()) : undefined;
+      const png = await handMadePng({
+        width,
+        height,
+        colourType,
+        rows,
+        filters: (y) => (y % 5) as 0 | 1 | 2 | 3 | 4,
+        palette,
+        transparency,
+        idatBytes: 97,
+      });
+      const opened = await codecs.openPng(png, colourType >= 3);
+      const { pixels: banded, slices } = await shrinkAll(opened, 1, width, height, 3 * width);
+      expect(slices, `colour type ${colourType}`).toBeGreaterThan(1);
+      sameBytes(banded, decodePngBytes(png));
+    }
+  });
+
+  it("hands the PNGs it does not decode itself (16-bit, interlaced) to jSquash's decoder", async () => {
+    const rows = Array.from({ length: 30 }, (_, y) => Uint8Array.from({ length: 40 * 6 }, (_, i) => (i * 5 + y) & 0xff));
+    const png16 = await handMadePng({ width: 40, height: 30, colourType: 2, bitDepth: 16, rows, filters: () => 1 });
+    const opened = await codecs.openPng(png16, false);
+    const { pixels } = await shrinkAll(opened, 1, 40, 30, Number.POSITIVE_INFINITY);
+    sameBytes(pixels, decodePngBytes(png16));
+    const result = await shrinkImage(base64(png16), limits, codecs);
+    expect(result).toMatchObject({ ok: true, width: 40, height: 30 });
+  });
+
+  it("refuses a PNG whose rows are damaged, and one whose zlib stream does not end", async () => {
+    const rows = Array.from({ length: 30 }, (_, y) => Uint8Array.from({ length: 40 * 3 }, (_, i) => (i + y) & 0xff));
+    const png = await handMadePng({ width: 40, height: 30, colourType: 2, rows, filters: () => 7 as 0 });
+    expect(await shrinkImage(base64(png), limits, codecs)).toMatchObject({ ok: false, reason: IMAGE_REJECTED_REASON });
+    const whole = await handMadePng({ width: 40, height: 30, colourType: 2, rows, filters: () => 2, idatBytes: 1 << 20 });
+    // The last 4 bytes of the IDAT data are the Adler-32: damaged, the stream does not check out.
+    const damaged = whole.slice();
+    const idatEnd = damaged.length - 12 - 4;
+    damaged[idatEnd - 1] = damaged[idatEnd - 1]! ^ 0xff;
+    expect(await shrinkImage(base64(damaged), limits, codecs)).toMatchObject({ ok: false, reason: IMAGE_REJECTED_REASON });
   });
 
   it("writes a PNG, band by band, that jSquash's decoder reads back to the same pixels, opaque as RGB and transparent as RGBA", async () => {

@@ -1,12 +1,13 @@
 // The WebAssembly codecs: vendor/jpeg-scaled (libjpeg-turbo, built by us, decoding
 // at a reduced DCT scale a band of scanlines at a time, and a banded lanczos3
-// resampler with Pillow's coefficients, and a banded PNG encoder over zlib, all in
-// the same module), and jSquash's PNG decoder.
+// resampler with Pillow's coefficients, and a banded PNG decoder and encoder over
+// zlib, all in the same module), and jSquash's PNG decoder.
 //
 // A fresh instance of each module for every image: a WebAssembly memory only ever
 // grows, and an instance that is dropped gives its whole memory back to the garbage
 // collector. Compiling is the costly part and happens once per isolate (the .wasm
 // files are imported as compiled WebAssembly.Module objects); instantiating is cheap.
+// jSquash's PNG decoder stays for the PNGs our own declines.
 // Decoding straight into the resampler's band, in the same memory, saves copies:
 // a JPEG is never held whole, neither its pixels at full nor at reduced size.
 import type { Codecs, OpenedImage, Pixels, Shrinking } from "./pipeline";
@@ -56,6 +57,12 @@ interface JpegScaledExports {
   pe_rows(encoder: number, rows: number): number;
   pe_finish(encoder: number): number;
   pe_length(encoder: number): number;
+  /** Reads a PNG's header chunks; returns the decoder, or 0 (info[6] = -3: a kind it declines). */
+  pd_open(png: number, length: number, info: number): number;
+  /** Decodes up to `rows` more rows of RGBA; answers how many, or -1 for damaged data. */
+  pd_read(decoder: number, rows: number, count: number): number;
+  /** 0 when the stream ended where it should; frees the decoder. */
+  pd_close(decoder: number): number;
 }
 
 const JPEG_SCALED_IMPORTS = {
@@ -75,13 +82,13 @@ function instantiateJpegScaled(module: WebAssembly.Module): JpegScaledExports {
 /** A box reduction by `factor` then lanczos3 to width x height, fed `bandRows` rows at a time by `fill`. */
 function resampler(
   wasm: JpegScaledExports,
-  source: { width: number; height: number; transparent: boolean },
+  source: { width: number; height: number; hasAlpha: boolean },
   size: { factor: number; width: number; height: number },
   fill: (band: number, firstRow: number, rows: number) => number,
   onAllRowsIn: () => void = () => {},
 ): Shrinking {
   const { factor, width, height } = size;
-  const handle = wasm.rs_new(source.width, source.height, factor, width, height, source.transparent ? 1 : 0, BAND_ROWS);
+  const handle = wasm.rs_new(source.width, source.height, factor, width, height, source.hasAlpha ? 1 : 0, BAND_ROWS);
   if (!handle) throw new Error("the resampler is out of memory");
   const band = wasm.rs_band(handle);
   let rowsIn = 0;
@@ -126,7 +133,7 @@ function openJpeg(module: WebAssembly.Module, bytes: Uint8Array, scaleDenominato
   }
   const [width = 0, height = 0, orientation = 0, , , , code = 0] = new Int32Array(wasm.memory.buffer, info, 7);
   if (!decoder) throw new Error(code === -2 ? "CMYK JPEGs are not supported" : `the JPEG decoder failed (${code})`);
-  const source = { width, height, transparent: false };
+  const source = { width, height, hasAlpha: false };
   return {
     ...source,
     orientation,
@@ -165,10 +172,50 @@ export function decodeJpegWhole(module: WebAssembly.Module, bytes: Uint8Array, s
   return { data: new Uint8ClampedArray(wasm.memory.buffer, pixels, width * height * 4).slice(), width, height };
 }
 
-/** A PNG decoded whole by jSquash's codec, then copied a band at a time into the resampler. */
+/** PNG kinds png_decode.c declines (16-bit, under 8 bits, interlaced, a colour key): jSquash decodes those. */
+const PNG_DECLINED = -3;
+
+/**
+ * A PNG decoded a band of rows at a time by png_decode.c, straight into the
+ * resampler's band, or else decoded whole by jSquash's codec and copied in a band at
+ * a time. With an alpha channel it is resized premultiplied, which changes nothing
+ * for opaque pixels.
+ */
 async function openPng(modules: CodecModules, bytes: Uint8Array, hasAlpha: boolean): Promise<OpenedImage> {
+  const wasm = instantiateJpegScaled(modules.jpegScaled);
+  const input = wasm.jd_malloc(bytes.length);
+  const info = wasm.jd_malloc(7 * 4);
+  if (!input || !info) throw new Error("the PNG decoder is out of memory");
+  new Uint8Array(wasm.memory.buffer, input, bytes.length).set(bytes);
+  const decoder = wasm.pd_open(input, bytes.length, info);
+  const [width = 0, height = 0, alpha = 0, , , , code = 0] = new Int32Array(wasm.memory.buffer, info, 7);
+  if (!decoder && code === PNG_DECLINED) return openPngWithJsquash(modules, bytes, hasAlpha);
+  if (!decoder) throw new Error(`the PNG decoder failed (${code})`);
+  const source = { width, height, hasAlpha: alpha === 1 };
+  return {
+    ...source,
+    orientation: 0,
+    shrink: (factor, toWidth, toHeight) =>
+      resampler(
+        wasm,
+        source,
+        { factor, width: toWidth, height: toHeight },
+        (band, _firstRow, rows) => {
+          const read = wasm.pd_read(decoder, band, rows);
+          if (read < 0) throw new Error("the PNG data is damaged or cut short");
+          return read;
+        },
+        () => {
+          if (wasm.pd_close(decoder) !== 0) throw new Error("the PNG data does not end where it should");
+        },
+      ),
+  };
+}
+
+/** The PNGs png_decode.c declines, decoded whole by jSquash's codec, then copied into the resampler a band at a time. */
+export async function openPngWithJsquash(modules: CodecModules, bytes: Uint8Array, hasAlpha: boolean): Promise<OpenedImage> {
   const decoded = decodePng(modules.png, bytes);
-  const source = { width: decoded.width, height: decoded.height, transparent: hasAlpha && hasTransparency(decoded) };
+  const source = { width: decoded.width, height: decoded.height, hasAlpha };
   const rowBytes = decoded.width * 4;
   return {
     ...source,
@@ -182,13 +229,6 @@ async function openPng(modules: CodecModules, bytes: Uint8Array, hasAlpha: boole
       });
     },
   };
-}
-
-/** Whether any pixel is less than fully opaque (screenshots often carry an unused alpha channel). */
-function hasTransparency(image: Pixels): boolean {
-  const words = new Uint32Array(image.data.buffer, image.data.byteOffset, image.width * image.height);
-  for (let i = 0; i < words.length; i++) if (words[i]! < 0xff000000) return true;
-  return false;
 }
 
 // ---------------------------------------------------------------------------

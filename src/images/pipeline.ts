@@ -34,8 +34,11 @@ export interface OpenedImage {
   readonly height: number;
   /** EXIF orientation, 1 to 8; 0 when the file has none (a PNG). */
   readonly orientation: number;
-  /** Whether any pixel is less than fully opaque (screenshots often carry an unused alpha channel). */
-  readonly transparent: boolean;
+  /**
+   * Whether it has an alpha channel (or tRNS): then it is resized premultiplied, as
+   * Pillow does, which changes nothing for opaque pixels.
+   */
+  readonly hasAlpha: boolean;
   /** Starts shrinking: a box reduction by `factor`, then lanczos3 to width x height. */
   shrink(factor: number, width: number, height: number): Shrinking;
 }
@@ -124,7 +127,7 @@ export async function shrinkImage(
     const upright = await phase.once("upright", () => turnUpright(shrinking.result(), opened.orientation));
     const rows = Math.max(1, Math.floor(ENCODE_SLICE_PIXELS / upright.width));
     const png = await phase.async("encode", (between) =>
-      codecs.encodePng(upright, { opaque: !opened.transparent, photo: header.format === "jpeg", rows, between }),
+      codecs.encodePng(upright, { opaque: !hasTransparency(upright), photo: header.format === "jpeg", rows, between }),
     );
     return { ok: true, imageData: encodeBase64(png), width: upright.width, height: upright.height };
   } catch (error) {
@@ -204,6 +207,13 @@ function reductionFactor(image: Size, target: Size): number {
 /** The JPEG decoder scales by 1/2, 1/4 or 1/8: the largest of those within the reduction wanted. */
 function dctScale(factor: number): number {
   return factor >= 8 ? 8 : factor >= 4 ? 4 : factor >= 2 ? 2 : 1;
+}
+
+/** Whether any pixel is less than fully opaque (screenshots often carry an unused alpha channel). */
+export function hasTransparency(image: Pixels): boolean {
+  const words = new Uint32Array(image.data.buffer, image.data.byteOffset, image.width * image.height);
+  for (let i = 0; i < words.length; i++) if (words[i]! < 0xff000000) return true;
+  return false;
 }
 
 /**

@@ -104,6 +104,8 @@ EXPORT rs_t *rs_new(int in_w, int in_h, int factor, int out_w, int out_h, int pr
   if (!r->band || !r->sums || !r->reduced || !r->mid || !r->acc || !r->out) return NULL;
   if (out_w != r->rw && !(r->hksize = coefficients(r->rw, out_w, &r->hbounds, &r->hk))) return NULL;
   if (out_h != r->rh && !(r->vksize = coefficients(r->rh, out_h, &r->vbounds, &r->vk))) return NULL;
+  /* Nothing to filter, nothing to premultiply: the pixels pass through untouched. */
+  if (!r->hk && !r->vk && r->factor == 1) r->premultiply = 0;
   return r;
 }
 
