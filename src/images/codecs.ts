@@ -95,7 +95,8 @@ function resampler(
   let pixels: Pixels | undefined;
   return {
     next(budget) {
-      for (let done = 0; done < budget && rowsIn < source.height; ) {
+      // At least one band, then as many more as fit in the budget.
+      for (let done = 0; rowsIn < source.height && (done === 0 || done + BAND_ROWS * source.width <= budget); ) {
         const rows = fill(band, rowsIn, Math.min(BAND_ROWS, source.height - rowsIn));
         if (rows <= 0) throw new Error(`the decoder stopped at row ${rowsIn} of ${source.height}`);
         wasm.rs_push(handle, rows);
