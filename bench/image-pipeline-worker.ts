@@ -112,7 +112,7 @@ async function direct(base64: string, limits: ImageLimits, codecs: Codecs): Prom
   const opened = await timed("decode", () => codecs.openJpeg(bytes, 1));
   const target = fitWithin(opened.width, opened.height, limits.maxImageSize);
   const resized = await timed("shrink", () => {
-    const shrinking = opened.shrink(1, target.width, target.height);
+    const shrinking = opened.shrink({ x: 1, y: 1 }, target.width, target.height);
     while (!shrinking.next(SLICE_PIXELS)) {
       // no yields: the work alone
     }

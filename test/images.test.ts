@@ -8,6 +8,7 @@ import {
   type Codecs,
   decodeBase64,
   IMAGE_REJECTED_REASON,
+  MAX_SIDE,
   type OpenedImage,
   type Pixels,
   SLICE_PIXELS,
@@ -254,7 +255,7 @@ describe("image: the banded paths equal the whole ones", () => {
     expect(differing, `first differing byte ${differing}`).toBe(-1);
   };
   const shrinkAll = async (opened: OpenedImage, factor: number, width: number, height: number, budget: number) => {
-    const shrinking = opened.shrink(factor, width, height);
+    const shrinking = opened.shrink({ x: factor, y: factor }, width, height);
     let slices = 1;
     while (!shrinking.next(budget)) slices++;
     return { pixels: shrinking.result(), slices };
@@ -375,6 +376,26 @@ describe("image: strict base64, natively", () => {
     for (const bad of ["QUJ", "QQ", "QU I=", "QUJD QUJD   ", "QUJD\nQUJ=", "QQ==QUJD", "Q===", "QU-_", "QUJD!!!!", "===="]) {
       expect(decodeBase64(bad), JSON.stringify(bad)).toBeUndefined();
     }
+  });
+});
+
+describe("image: extreme shapes", () => {
+  const limits = { maxImageSize: 800, maxImageRawLength: 5_000_000, maxImagePixels: 12_600_000 };
+
+  it("shrinks a 60000x6 strip, each axis reduced by its own factor", async () => {
+    const rows = Array.from({ length: 6 }, (_, y) => Uint8Array.from({ length: 60000 * 3 }, (_, i) => (y < 3 ? 200 : 40) + (i % 3)));
+    const png = await handMadePng({ width: 60000, height: 6, colourType: 2, rows, filters: () => 0 });
+    const result = await shrinkImage(base64(png), limits, codecs);
+    if (!result.ok) throw new Error(result.detail);
+    const picture = await decodeSentPng(result.imageData);
+    expect([picture.width, picture.height]).toEqual([800, 1]);
+    // The top half (200) and the bottom half (40) averaged down to one row.
+    expect(Math.abs(picture.data[0]! - 120)).toBeLessThanOrEqual(2);
+  });
+
+  it("refuses a side over MAX_SIDE, however few the pixels", async () => {
+    const result = await shrinkImage(base64(pngHeaderOnly(MAX_SIDE + 1, 1)), limits, codecs);
+    expect(result).toEqual({ ok: false, reason: IMAGE_REJECTED_REASON, detail: `${MAX_SIDE + 1}x1 has a side over ${MAX_SIDE} pixels` });
   });
 });
 

@@ -10,7 +10,7 @@
 // jSquash's PNG decoder stays for the PNGs our own declines.
 // Decoding straight into the resampler's band, in the same memory, saves copies:
 // a JPEG is never held whole, neither its pixels at full nor at reduced size.
-import type { Codecs, OpenedImage, Pixels, Shrinking } from "./pipeline";
+import type { Codecs, Factors, OpenedImage, Pixels, Shrinking } from "./pipeline";
 
 export interface CodecModules {
   /** vendor/jpeg-scaled/jpeg_scaled.wasm: the JPEG decoder and the resampler. */
@@ -43,7 +43,8 @@ interface JpegScaledExports {
   rs_new(
     inWidth: number,
     inHeight: number,
-    factor: number,
+    factorX: number,
+    factorY: number,
     outWidth: number,
     outHeight: number,
     premultiply: number,
@@ -70,8 +71,13 @@ const JPEG_SCALED_IMPORTS = {
   env: { emscripten_notify_memory_growth: () => undefined },
 };
 
-/** Rows of source pixels the resampler takes at a time. */
+/** Rows of source pixels the resampler takes at a time: 16, fewer for very wide pictures (a band of at most ~1 MiB). */
 const BAND_ROWS = 16;
+const BAND_BYTES = 2 ** 20;
+
+function bandRowsFor(width: number): number {
+  return Math.max(1, Math.min(BAND_ROWS, Math.floor(BAND_BYTES / (width * 4))));
+}
 
 function instantiateJpegScaled(module: WebAssembly.Module): JpegScaledExports {
   const wasm = new WebAssembly.Instance(module, JPEG_SCALED_IMPORTS).exports as unknown as JpegScaledExports;
@@ -79,16 +85,17 @@ function instantiateJpegScaled(module: WebAssembly.Module): JpegScaledExports {
   return wasm;
 }
 
-/** A box reduction by `factor` then lanczos3 to width x height, fed `bandRows` rows at a time by `fill`. */
+/** A box reduction by whole factors then lanczos3 to width x height, fed `bandRows` rows at a time by `fill`. */
 function resampler(
   wasm: JpegScaledExports,
   source: { width: number; height: number; hasAlpha: boolean },
-  size: { factor: number; width: number; height: number },
+  size: { factors: Factors; width: number; height: number },
   fill: (band: number, firstRow: number, rows: number) => number,
   onAllRowsIn: () => void = () => {},
 ): Shrinking {
-  const { factor, width, height } = size;
-  const handle = wasm.rs_new(source.width, source.height, factor, width, height, source.hasAlpha ? 1 : 0, BAND_ROWS);
+  const { factors, width, height } = size;
+  const bandRows = bandRowsFor(source.width);
+  const handle = wasm.rs_new(source.width, source.height, factors.x, factors.y, width, height, source.hasAlpha ? 1 : 0, bandRows);
   if (!handle) throw new Error("the resampler is out of memory");
   const band = wasm.rs_band(handle);
   let rowsIn = 0;
@@ -96,8 +103,8 @@ function resampler(
   return {
     next(budget) {
       // At least one band, then as many more as fit in the budget.
-      for (let done = 0; rowsIn < source.height && (done === 0 || done + BAND_ROWS * source.width <= budget); ) {
-        const rows = fill(band, rowsIn, Math.min(BAND_ROWS, source.height - rowsIn));
+      for (let done = 0; rowsIn < source.height && (done === 0 || done + bandRows * source.width <= budget); ) {
+        const rows = fill(band, rowsIn, Math.min(bandRows, source.height - rowsIn));
         if (rows <= 0) throw new Error(`the decoder stopped at row ${rowsIn} of ${source.height}`);
         wasm.rs_push(handle, rows);
         rowsIn += rows;
@@ -138,11 +145,11 @@ function openJpeg(module: WebAssembly.Module, bytes: Uint8Array, scaleDenominato
   return {
     ...source,
     orientation,
-    shrink: (factor, toWidth, toHeight) =>
+    shrink: (factors, toWidth, toHeight) =>
       resampler(
         wasm,
         source,
-        { factor, width: toWidth, height: toHeight },
+        { factors, width: toWidth, height: toHeight },
         (band, _firstRow, rows) => {
           try {
             return wasm.jd_read(decoder, band, rows);
@@ -196,11 +203,11 @@ async function openPng(modules: CodecModules, bytes: Uint8Array, hasAlpha: boole
   return {
     ...source,
     orientation: 0,
-    shrink: (factor, toWidth, toHeight) =>
+    shrink: (factors, toWidth, toHeight) =>
       resampler(
         wasm,
         source,
-        { factor, width: toWidth, height: toHeight },
+        { factors, width: toWidth, height: toHeight },
         (band, _firstRow, rows) => {
           const read = wasm.pd_read(decoder, band, rows);
           if (read < 0) throw new Error("the PNG data is damaged or cut short");
@@ -221,9 +228,9 @@ export async function openPngWithJsquash(modules: CodecModules, bytes: Uint8Arra
   return {
     ...source,
     orientation: 0,
-    shrink: (factor, width, height) => {
+    shrink: (factors, width, height) => {
       const wasm = instantiateJpegScaled(modules.jpegScaled);
-      return resampler(wasm, source, { factor, width, height }, (band, firstRow, rows) => {
+      return resampler(wasm, source, { factors, width, height }, (band, firstRow, rows) => {
         const from = decoded.data.subarray(firstRow * rowBytes, (firstRow + rows) * rowBytes);
         new Uint8Array(wasm.memory.buffer, band, from.length).set(from);
         return rows;

@@ -39,8 +39,14 @@ export interface OpenedImage {
    * Pillow does, which changes nothing for opaque pixels.
    */
   readonly hasAlpha: boolean;
-  /** Starts shrinking: a box reduction by `factor`, then lanczos3 to width x height. */
-  shrink(factor: number, width: number, height: number): Shrinking;
+  /** Starts shrinking: a box reduction by whole factors (per axis), then lanczos3 to width x height. */
+  shrink(factors: Factors, width: number, height: number): Shrinking;
+}
+
+/** Whole factors of the box reduction, across and down. */
+export interface Factors {
+  readonly x: number;
+  readonly y: number;
 }
 
 export interface Shrinking {
@@ -94,6 +100,13 @@ export interface ImageHeader {
  */
 export const SLICE_PIXELS = 32 * 1024;
 
+/**
+ * The longest side taken, whatever the pixel count: the largest a JPEG can be. A
+ * PNG 12 million pixels wide and 1 high is a few kilobytes, and each of its rows
+ * alone would be 48 MB.
+ */
+export const MAX_SIDE = 65_535;
+
 /** Output pixels per band of PNG encoding (filter, deflate): ~1-2 ms too. */
 const ENCODE_SLICE_PIXELS = 48 * 1024;
 
@@ -117,13 +130,17 @@ export async function shrinkImage(
   if (header.width * header.height > limits.maxImagePixels) {
     return refuse(`${header.width}x${header.height} is more than MAX_IMAGE_PIXELS (${limits.maxImagePixels})`);
   }
+  if (Math.max(header.width, header.height) > MAX_SIDE)
+    return refuse(`${header.width}x${header.height} has a side over ${MAX_SIDE} pixels`);
   // Worked out as the picture is stored; a JPEG is turned upright at the end, when it is small.
   const target = fitWithin(header.width, header.height, limits.maxImageSize);
   try {
     const opened = await phase.once("decode", () =>
-      header.format === "jpeg" ? codecs.openJpeg(bytes, dctScale(reductionFactor(header, target))) : codecs.openPng(bytes, header.hasAlpha),
+      header.format === "jpeg"
+        ? codecs.openJpeg(bytes, dctScale(reductionFactors(header, target)))
+        : codecs.openPng(bytes, header.hasAlpha),
     );
-    const shrinking = opened.shrink(reductionFactor(opened, target), target.width, target.height);
+    const shrinking = opened.shrink(reductionFactors(opened, target), target.width, target.height);
     for (let done = false; !done; ) done = await phase.slice("shrink", () => shrinking.next(SLICE_PIXELS));
     const upright = await phase.once("upright", () => turnUpright(shrinking.result(), opened.orientation));
     const rows = Math.max(1, Math.floor(ENCODE_SLICE_PIXELS / upright.width));
@@ -199,14 +216,21 @@ interface Size {
   height: number;
 }
 
-/** Pillow's reducing_gap = 2: reduce by a whole factor while at least twice the target remains. */
-function reductionFactor(image: Size, target: Size): number {
-  const factor = Math.floor(Math.min(image.width / target.width, image.height / target.height) / 2);
-  return Math.max(1, factor);
+/**
+ * Pillow's reducing_gap = 2: reduce each axis by a whole factor while at least twice
+ * the target remains (so lanczos3 is left less than 4x on each axis, whatever the
+ * aspect ratio, and its coefficient tables stay small).
+ */
+function reductionFactors(image: Size, target: Size): Factors {
+  return {
+    x: Math.max(1, Math.floor(image.width / target.width / 2)),
+    y: Math.max(1, Math.floor(image.height / target.height / 2)),
+  };
 }
 
-/** The JPEG decoder scales by 1/2, 1/4 or 1/8: the largest of those within the reduction wanted. */
-function dctScale(factor: number): number {
+/** The JPEG decoder scales both axes by 1/2, 1/4 or 1/8: the largest of those within both reductions wanted (Pillow's draft). */
+function dctScale({ x, y }: Factors): number {
+  const factor = Math.min(x, y);
   return factor >= 8 ? 8 : factor >= 4 ? 4 : factor >= 2 ? 2 : 1;
 }
 

@@ -1,6 +1,6 @@
 /*
  * resample.c - shrinks RGBA pixels as they arrive, a band of rows at a time:
- * an optional box reduction by a whole factor, then Pillow's separable
+ * an optional box reduction by a whole factor on each axis (Pillow's reduce), then Pillow's separable
  * convolution (lanczos3, fixed point, the coefficients of Pillow's
  * precompute_coeffs and normalize_coeffs_8bpc), horizontal pass on each row as
  * it comes in, vertical pass for each output row as soon as the rows it needs
@@ -13,7 +13,7 @@
  * hidden colour of transparent pixels never bleeds into the edges.
  *
  * Exports:
- *   rs_t    *rs_new(in_w, in_h, factor, out_w, out_h, premultiply, band_rows)
+ *   rs_t    *rs_new(in_w, in_h, factor_x, factor_y, out_w, out_h, premultiply, band_rows)
  *   uint8_t *rs_band(rs)       room for band_rows input rows (in_w * 4 bytes each)
  *   int      rs_push(rs, n)    consumes the band's first n rows; answers the output rows done
  *   uint8_t *rs_finish(rs)     flushes a partial box row; answers the out_w x out_h RGBA pixels
@@ -29,7 +29,7 @@
 #define LANCZOS_SUPPORT 3.0
 
 typedef struct {
-  int in_w, in_h, factor, rw, rh, out_w, out_h, premultiply, band_rows;
+  int in_w, in_h, fx, fy, rw, rh, out_w, out_h, premultiply, band_rows;
   uint8_t *band;
   /* box reduction: per reduced column and channel, the sum of the rows so far */
   uint32_t *sums;
@@ -89,11 +89,11 @@ static int coefficients(int in_size, int out_size, int **bounds_out, int32_t **k
   return ksize;
 }
 
-EXPORT rs_t *rs_new(int in_w, int in_h, int factor, int out_w, int out_h, int premultiply, int band_rows) {
+EXPORT rs_t *rs_new(int in_w, int in_h, int factor_x, int factor_y, int out_w, int out_h, int premultiply, int band_rows) {
   rs_t *r = (rs_t *)calloc(1, sizeof(rs_t));
   if (!r) return NULL;
-  r->in_w = in_w, r->in_h = in_h, r->factor = factor < 1 ? 1 : factor;
-  r->rw = (in_w + r->factor - 1) / r->factor, r->rh = (in_h + r->factor - 1) / r->factor;
+  r->in_w = in_w, r->in_h = in_h, r->fx = factor_x < 1 ? 1 : factor_x, r->fy = factor_y < 1 ? 1 : factor_y;
+  r->rw = (in_w + r->fx - 1) / r->fx, r->rh = (in_h + r->fy - 1) / r->fy;
   r->out_w = out_w, r->out_h = out_h, r->premultiply = premultiply, r->band_rows = band_rows;
   r->band = (uint8_t *)malloc((size_t)in_w * 4 * band_rows);
   r->sums = (uint32_t *)calloc((size_t)r->rw * 4, sizeof(uint32_t));
@@ -105,7 +105,7 @@ EXPORT rs_t *rs_new(int in_w, int in_h, int factor, int out_w, int out_h, int pr
   if (out_w != r->rw && !(r->hksize = coefficients(r->rw, out_w, &r->hbounds, &r->hk))) return NULL;
   if (out_h != r->rh && !(r->vksize = coefficients(r->rh, out_h, &r->vbounds, &r->vk))) return NULL;
   /* Nothing to filter, nothing to premultiply: the pixels pass through untouched. */
-  if (!r->hk && !r->vk && r->factor == 1) r->premultiply = 0;
+  if (!r->hk && !r->vk && r->fx == 1 && r->fy == 1) r->premultiply = 0;
   return r;
 }
 
@@ -200,7 +200,7 @@ static void vertical(rs_t *r) {
 
 /* The box reduction's row so far, averaged: partial blocks at the edges average what they hold. */
 static void emit_reduced_row(rs_t *r) {
-  int f = r->factor;
+  int f = r->fx;
   for (int x = 0; x < r->rw; x++) {
     unsigned cols = (x + 1) * f <= r->in_w ? (unsigned)f : (unsigned)(r->in_w - x * f);
     unsigned count = cols * (unsigned)r->sum_rows;
@@ -216,15 +216,15 @@ EXPORT int rs_push(rs_t *r, int n) {
   for (int i = 0; i < n && r->rows_in < r->in_h; i++, r->rows_in++) {
     uint8_t *row = r->band + stride * i;
     if (r->premultiply) premultiply_row(row, r->in_w);
-    if (r->factor == 1) {
+    if (r->fx == 1 && r->fy == 1) {
       horizontal(r, row);
       continue;
     }
     for (int x = 0; x < r->in_w; x++) {
-      uint32_t *s = r->sums + (x / r->factor) * 4;
+      uint32_t *s = r->sums + (x / r->fx) * 4;
       s[0] += row[x * 4], s[1] += row[x * 4 + 1], s[2] += row[x * 4 + 2], s[3] += row[x * 4 + 3];
     }
-    if (++r->sum_rows == r->factor) emit_reduced_row(r);
+    if (++r->sum_rows == r->fy) emit_reduced_row(r);
   }
   vertical(r);
   return r->out_rows;
