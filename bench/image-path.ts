@@ -2,10 +2,11 @@
 //
 // --path  inside workerd, the bench Worker's PathRoom (bench/image-pipeline-worker.ts) runs
 //         what the room does with an `image` frame, each step timed with the production
-//         code: JSON.parse, zod, the RPC hop to the entrypoint and back, the pipeline's
-//         phases and what lies between them (timers, header, output base64), storing in
-//         SQLite, serializing per dialect; plus the hop alone (the 4 MB string there and
-//         a number back). Medians of the measured runs, in ms.
+//         code: JSON.parse, zod, the pipeline's phases (their work, yields left out) and
+//         what lies between them (timers, header, output base64), storing in SQLite,
+//         serializing per dialect; the count of slices and the longest one (the most a
+//         text can wait behind the image work); and the RPC hop the room no longer makes
+//         (the 4 MB string there and a number back). Medians of the measured runs, in ms.
 // --e2e   through the real server (`wrangler dev`, trace store off, rate limits lifted):
 //         one socket sends the image, another (registered in the same room) receives the
 //         resized broadcast; turnaround = send -> the broadcast's last byte at the other
@@ -13,11 +14,15 @@
 //         the Worker, past wrangler's dev proxy (a hop production does not have).
 //         For a "before", copy this file (and the dispatch in image-pipeline.ts) into a
 //         worktree of the older commit and run it there.
+// Both modes run Pillow on the same file side by side (bench/pillow.ts: upstream
+// gischat's job in-process, with Debian's python3-pil), each of our runs followed by one
+// of Pillow's, and print our median over Pillow's.
 import { runtimeBaseUrl } from "../tools/dev-processes.ts";
 import { DevServer, roomListed } from "../tools/dev-server.ts";
 import { withServer } from "./bench-server.ts";
 import { NO_RATE_LIMIT } from "./limits.ts";
-import { type PictureSpec, pictureBytes } from "./picture-files.ts";
+import { type PictureSpec, pictureBytes, picturePath } from "./picture-files.ts";
+import { Pillow } from "./pillow.ts";
 import { socketFactory } from "./room-client.ts";
 import { BenchError, median, printTable } from "./util.ts";
 
@@ -38,22 +43,45 @@ async function frameOf(name: Name, author: string): Promise<string> {
 const STEPS = [
   "JSON.parse",
   "zod",
-  "rpc",
   "pipeline other",
   "base64",
   "decode",
-  "reduce",
-  "resize",
+  "shrink",
+  "upright",
   "encode",
   "store",
   "serialize",
   "total",
+  "slices",
+  "longest slice",
   "rpc echo 4 MB",
 ] as const;
+
+/** Pillow, or why not (printed once). */
+async function startPillow(): Promise<Pillow | undefined> {
+  const pillow = await Pillow.start();
+  if (typeof pillow === "string") {
+    console.log(pillow);
+    return undefined;
+  }
+  console.log(`Pillow ${pillow.version} side by side (bench/pillow.py: upstream gischat's job, in-process)`);
+  return pillow;
+}
+
+async function pillowMedian(pillow: Pillow | undefined, name: Name, runs: number): Promise<number | undefined> {
+  if (!pillow) return undefined;
+  await pillow.run(picturePath(PATH_INPUTS[name])); // warm-up
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) times.push((await pillow.run(picturePath(PATH_INPUTS[name]))).ms);
+  return median(times);
+}
+
+const ratio = (ours: number, theirs: number | undefined) => (theirs === undefined ? "-" : `${(ours / theirs).toFixed(2)}x`);
 
 export async function pathBreakdown(runs: number): Promise<void> {
   const server = await DevServer.create({ name: "bench-image-path", config: "bench/image-pipeline.wrangler.toml" });
   await server.start();
+  const pillow = await startPillow();
   try {
     await server.waitUntilReady();
     const rows: string[][] = [];
@@ -68,11 +96,19 @@ export async function pathBreakdown(runs: number): Promise<void> {
       const text = await response.text();
       if (!response.ok) throw new BenchError(`POST /path answered ${response.status}: ${text.slice(0, 500)}`);
       const measured = (JSON.parse(text) as { path: Record<string, number>[] }).path.slice(1);
-      rows.push([PATH_INPUTS[name].label, ...STEPS.map((step) => median(measured.map((run) => run[step] ?? 0)).toFixed(1))]);
+      const theirs = await pillowMedian(pillow, name, runs);
+      const total = median(measured.map((run) => run.total ?? 0));
+      rows.push([
+        PATH_INPUTS[name].label,
+        ...STEPS.map((step) => median(measured.map((run) => run[step] ?? 0)).toFixed(1)),
+        theirs?.toFixed(0) ?? "-",
+        ratio(total, theirs),
+      ]);
     }
     console.log(`\nThe image path inside workerd, step by step (median of ${runs} runs after 1 warm-up, ms)\n`);
-    printTable(["input", ...STEPS], rows, { separator: "  ", firstLeft: true });
+    printTable(["input", ...STEPS, "Pillow", "total / Pillow"], rows, { separator: "  ", firstLeft: true });
   } finally {
+    pillow?.stop();
     await server.stop();
   }
 }
@@ -100,10 +136,12 @@ export async function endToEnd(runs: number, direct: boolean): Promise<void> {
     );
     sender.send(JSON.stringify({ type: "newcomer", newcomer: "photographer" }));
     receiver.send(JSON.stringify({ type: "newcomer", newcomer: "listener" }));
+    const pillow = await startPillow();
     const rows: string[][] = [];
     for (const name of NAMES) {
       const frame = await frameOf(name, "photographer");
       const times: number[] = [];
+      const pillowTimes: number[] = [];
       for (let i = 0; i <= runs; i++) {
         const arrived = new Promise<number>((resolve, reject) => {
           onImage = resolve;
@@ -114,12 +152,25 @@ export async function endToEnd(runs: number, direct: boolean): Promise<void> {
         const at = await arrived;
         if (i > 0) times.push(at - start);
         await new Promise((resolve) => setTimeout(resolve, 50));
+        // Pillow right after, on the same machine in the same second.
+        const theirs = await pillow?.run(picturePath(PATH_INPUTS[name]));
+        if (i > 0 && theirs) pillowTimes.push(theirs.ms);
       }
-      rows.push([PATH_INPUTS[name].label, median(times).toFixed(0), Math.min(...times).toFixed(0), Math.max(...times).toFixed(0)]);
+      const theirs = pillowTimes.length ? median(pillowTimes) : undefined;
+      rows.push([
+        PATH_INPUTS[name].label,
+        median(times).toFixed(0),
+        Math.min(...times).toFixed(0),
+        Math.max(...times).toFixed(0),
+        theirs?.toFixed(0) ?? "-",
+        ratio(median(times), theirs),
+      ]);
     }
+    pillow?.stop();
     sender.close();
     receiver.close();
-    console.log(`\nImage turnaround end to end: send -> resized broadcast at another socket (${runs} runs after 1 warm-up, ms)\n`);
-    printTable(["input", "median", "min", "max"], rows, { separator: "  ", firstLeft: true });
+    console.log(`\nImage turnaround end to end: send -> resized broadcast at another socket (${runs} runs after 1 warm-up, ms),`);
+    console.log("beside Pillow doing upstream's job in-process on the same file (its median over the same runs)\n");
+    printTable(["input", "median", "min", "max", "Pillow", "median / Pillow"], rows, { separator: "  ", firstLeft: true });
   });
 }

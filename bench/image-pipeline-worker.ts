@@ -5,9 +5,10 @@
 // POST /run, JSON { base64, limits, runs, modes }, modes among:
 //   "pipeline"  shrinkImage as the server runs it; phase times from its onPhase callback.
 //   "direct"    no pre-shrink (JPEG only): base64, decode at full scale, lanczos3 straight to the final
-//               size, encode, with the same codecs.
+//               size (no box step), encode, with the same codecs, banded the same way.
 // Each run goes through every mode in turn, so that modes compared see the same
-// conditions. Answers { [mode]: [{ phases, total, width, height, pngBytes }, ...] }, in ms.
+// conditions. Answers { [mode]: [{ phases, longest, slices, total, width, height, pngBytes }, ...] }, in ms:
+// phases = each phase's work (yields left out), longest = the longest slice of work between two yields.
 import { DurableObject, WorkerEntrypoint } from "cloudflare:workers";
 import { codecs, ImagePipeline } from "../src/images/entrypoint";
 import {
@@ -16,7 +17,9 @@ import {
   encodeBase64,
   fitWithin,
   type ImageLimits,
-  type ShrinkResult,
+  type ImagePhase,
+  type PhaseCost,
+  SLICE_PIXELS,
   shrinkImage,
 } from "../src/images/pipeline";
 import { History } from "../src/room/history";
@@ -39,6 +42,8 @@ interface RunRequest {
 
 interface Run {
   phases: Record<string, number>;
+  longest: number;
+  slices: number;
   total: number;
   width: number;
   height: number;
@@ -69,13 +74,29 @@ export default {
   },
 };
 
+/** Each phase's cost as shrinkImage reports it, the longest slice and the count of slices over all phases. */
+function phaseRecorder() {
+  const costs: Partial<Record<ImagePhase, PhaseCost>> = {};
+  return {
+    onPhase: (phase: ImagePhase, cost: PhaseCost) => (costs[phase] = { ...cost }),
+    summary: () => {
+      const all = Object.values(costs);
+      return {
+        phases: Object.fromEntries(Object.entries(costs).map(([phase, cost]) => [phase, cost.milliseconds])),
+        longest: Math.max(0, ...all.map((cost) => cost.longest)),
+        slices: all.reduce((sum, cost) => sum + cost.slices, 0),
+      };
+    },
+  };
+}
+
 async function pipeline(base64: string, limits: ImageLimits, codecs: Codecs): Promise<Run> {
-  const phases: Record<string, number> = {};
+  const recorder = phaseRecorder();
   const start = performance.now();
-  const result = await shrinkImage(base64, limits, codecs, (phase, ms) => (phases[phase] = ms));
+  const result = await shrinkImage(base64, limits, codecs, recorder.onPhase);
   const total = performance.now() - start;
   if (!result.ok) throw new Error(`shrinkImage refused the image: ${result.detail}`);
-  return { phases, total, width: result.width, height: result.height, pngBytes: decodeBase64(result.imageData)!.length };
+  return { ...recorder.summary(), total, width: result.width, height: result.height, pngBytes: decodeBase64(result.imageData)!.length };
 }
 
 async function direct(base64: string, limits: ImageLimits, codecs: Codecs): Promise<Run> {
@@ -88,33 +109,34 @@ async function direct(base64: string, limits: ImageLimits, codecs: Codecs): Prom
   };
   const start = performance.now();
   const bytes = await timed("base64", () => decodeBase64(base64)!);
-  const decoded = await timed("decode", () => codecs.decodeJpeg(bytes, 1));
-  const target = fitWithin(decoded.width, decoded.height, limits.maxImageSize);
-  const resized = await timed("resize", () => codecs.resize(decoded, target.width, target.height, { premultiply: false }));
-  const png = await timed("encode", () => codecs.encodePng(resized));
+  const opened = await timed("decode", () => codecs.openJpeg(bytes, 1));
+  const target = fitWithin(opened.width, opened.height, limits.maxImageSize);
+  const resized = await timed("shrink", () => {
+    const shrinking = opened.shrink({ x: 1, y: 1 }, target.width, target.height);
+    while (!shrinking.next(SLICE_PIXELS)) {
+      // no yields: the work alone
+    }
+    return shrinking.result();
+  });
+  const rows = Math.max(1, Math.floor((64 * 1024) / resized.width));
+  const png = await timed("encode", () => codecs.encodePng(resized, { opaque: true, photo: true, rows, between: async () => {} }));
   encodeBase64(png); // as shrinkImage does, so that the totals compare
   const total = performance.now() - start;
-  return { phases, total, width: resized.width, height: resized.height, pngBytes: png.byteLength };
+  return { phases, longest: 0, slices: 0, total, width: resized.width, height: resized.height, pngBytes: png.byteLength };
 }
 
 // ---------------------------------------------------------------------------
 // POST /path, JSON { frame, runs }: the whole path of an `image` frame in a room, each
 // step timed, with the production code for each: JSON.parse of the frame, zod
-// validation, the RPC hop to the ImagePipeline entrypoint (ctx.exports, as the room
-// calls it) and back, the pipeline's own phases and what lies between them (the
-// timers it yields with, the header, the output base64), storing the envelope in
-// SQLite (History.append), and serializing it once per dialect. The WebSocket
-// receive and send are not here: the end-to-end mode (bench/image-e2e.ts) has them.
+// validation, the pipeline's own phases (their work, without the yields) and what lies
+// between them (the timers it yields with, the header, the output base64: "pipeline
+// other"), storing the envelope in SQLite (History.append), and serializing it once per
+// dialect; the longest slice of work between two yields; and, for reference, the RPC hop
+// to an entrypoint and back with the same string, which the room no longer makes. The
+// WebSocket receive and send are not here: the end-to-end mode has them.
 
-/** The entrypoint the room calls, with the time spent inside it and its phases. */
+/** An entrypoint reached over RPC, as the room reached the pipeline before. */
 export class TimedImagePipeline extends WorkerEntrypoint<Env> {
-  async shrink(base64: string, limits: ImageLimits): Promise<{ result: ShrinkResult; inside: number; phases: Record<string, number> }> {
-    const phases: Record<string, number> = {};
-    const start = performance.now();
-    const result = await shrinkImage(base64, limits, codecs, (phase, ms) => (phases[phase] = ms));
-    return { result, inside: performance.now() - start, phases };
-  }
-
   /** The hop alone: the same string there, its length back. */
   echo(base64: string): number {
     return base64.length;
@@ -163,12 +185,9 @@ export class PathRoom extends DurableObject<Env> {
     const image = parsed.message as ClientMessageOf<"image">;
     lap("zod");
     const { maxImageSize, maxImageRawLength, maxImagePixels } = limits;
-    const { result, inside, phases } = await exports.TimedImagePipeline.shrink(image.image_data, {
-      maxImageSize,
-      maxImageRawLength,
-      maxImagePixels,
-    });
-    lap("rpc+pipeline");
+    const recorder = phaseRecorder();
+    const result = await shrinkImage(image.image_data, { maxImageSize, maxImageRawLength, maxImagePixels }, codecs, recorder.onPhase);
+    lap("pipeline");
     if (!result.ok) throw new Error(result.detail);
     const stamped = envelope({ ...image, image_data: result.imageData });
     this.history.append(stamped, { days: 30, maxMessages: 10_000, maxBytes: 50_000_000 });
@@ -180,12 +199,14 @@ export class PathRoom extends DurableObject<Env> {
     const hopStart = performance.now();
     await exports.TimedImagePipeline.echo(image.image_data);
     const hop = performance.now() - hopStart;
+    const { phases, longest, slices } = recorder.summary();
     const phaseSum = Object.values(phases).reduce((a, b) => a + b, 0);
     return {
       ...t,
       ...phases,
-      "pipeline other": inside - phaseSum,
-      rpc: t["rpc+pipeline"]! - inside,
+      "pipeline other": t.pipeline! - phaseSum,
+      "longest slice": longest,
+      slices,
       "rpc echo 4 MB": hop,
       total,
     };

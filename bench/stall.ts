@@ -18,7 +18,8 @@
 //     the photographer receives the broadcast resized PNG.
 //
 // It prints per phase the texts sent, deliveries received / expected, the text latency
-// p50/p90/p99/max and the share above 100 ms, and for phase B the image times; then
+// p50/p90/p99/max (and the p99 over phase A's, measured in the same run: the goal of
+// issue 14 is at most 1.2x) and the share above 100 ms, and for phase B the image times; then
 // details: texts sent while an image was in flight vs not; a GET /version every 100 ms
 // in both phases (answered by the stateless Worker alone: if it stalls too, the whole
 // thread is busy, not just the room); the longest silence at a listener; each image
@@ -552,12 +553,14 @@ function printResults(run: Run): void {
     "p50 ms",
     "p90 ms",
     "p99 ms",
+    "p99 / A",
     "max ms",
     `> ${SLOW_MS} ms`,
     "images",
     "image p50 ms",
     "image max ms",
   ];
+  const baselineP99 = stats(run.phases[0]?.deliveries.map((d) => d.latency) ?? []).p99;
   const rows = run.phases.map((phase) => {
     const text = stats(phase.deliveries.map((d) => d.latency));
     const image = stats(phase.images.map((i) => i.e2e));
@@ -568,6 +571,7 @@ function printResults(run: Run): void {
       ms(text.p50),
       ms(text.p90),
       ms(text.p99),
+      `${(text.p99 / baselineP99).toFixed(2)}x`,
       ms(text.max),
       percent(text.slow),
       phase.withImages ? String(image.count) : "-",

@@ -2,10 +2,32 @@
 // and refused with the contract's reason when it is not a sane PNG or JPEG.
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { decodeJpegWhole } from "../src/images/codecs";
 import { codecs } from "../src/images/entrypoint";
-import { type Codecs, decodeBase64, IMAGE_REJECTED_REASON, shrinkImage } from "../src/images/pipeline";
+import {
+  type Codecs,
+  decodeBase64,
+  IMAGE_REJECTED_REASON,
+  MAX_SIDE,
+  type OpenedImage,
+  type Pixels,
+  SLICE_PIXELS,
+  shrinkImage,
+} from "../src/images/pipeline";
+import jpegScaled from "../vendor/jpeg-scaled/jpeg_scaled.wasm";
 import { Client, expectNothingBefore, freshRoom, withoutStamp } from "./helpers";
-import { base64, decodeSentPng, gradient, jpegBytes, pixels, pngBytes, pngHeaderOnly, withExifOrientation } from "./image-fixtures";
+import {
+  base64,
+  decodePngBytes,
+  decodeSentPng,
+  gradient,
+  handMadePng,
+  jpegBytes,
+  pixels,
+  pngBytes,
+  pngHeaderOnly,
+  withExifOrientation,
+} from "./image-fixtures";
 
 const MAX_IMAGE_SIZE = Number(env.MAX_IMAGE_SIZE);
 
@@ -71,9 +93,9 @@ describe("image: big JPEGs, reduced while decoded", () => {
     const scales: number[] = [];
     const recording: Codecs = {
       ...codecs,
-      decodeJpeg: (bytes, scale) => {
+      openJpeg: (bytes, scale) => {
         scales.push(scale);
-        return codecs.decodeJpeg(bytes, scale);
+        return codecs.openJpeg(bytes, scale);
       },
     };
     return { scales, recording };
@@ -155,29 +177,194 @@ describe("image: delivery and storage", () => {
 });
 
 describe("image: sharing the room's thread", () => {
-  it("yields to the room's other work between phases", async () => {
-    const events: string[] = [];
-    const source = pixels(1600, 400, gradient);
-    const codecs: Codecs = {
-      decodeJpeg: () => Promise.reject(new Error("not a JPEG")),
-      decodePng: async () => {
-        events.push("decode");
-        setTimeout(() => events.push("a room message"), 0);
-        return source;
+  const limits = { maxImageSize: 800, maxImageRawLength: 5_000_000, maxImagePixels: 12_600_000 };
+
+  /** The production codecs, recording each slice of decoding and shrinking, and each band of encoding. */
+  function slicingCodecs(events: string[]): Codecs {
+    const recordSlices = (opened: OpenedImage): OpenedImage => ({
+      ...opened,
+      shrink: (factor, width, height) => {
+        const shrinking = opened.shrink(factor, width, height);
+        return {
+          next: (budget) => {
+            events.push("slice");
+            // Queued like a room's incoming frame: it must run before the next slice.
+            setTimeout(() => events.push("room"), 0);
+            return shrinking.next(budget);
+          },
+          result: () => shrinking.result(),
+        };
       },
-      resize: async (_image, width, height) => {
-        events.push("resize");
-        return pixels(width, height, gradient);
-      },
-      encodePng: async () => {
-        events.push("encode");
-        return pngBytes(pixels(1, 1, gradient));
-      },
+    });
+    return {
+      openJpeg: async (bytes, scale) => recordSlices(await codecs.openJpeg(bytes, scale)),
+      openPng: async (bytes, hasAlpha) => recordSlices(await codecs.openPng(bytes, hasAlpha)),
+      encodePng: (image, options) =>
+        codecs.encodePng(image, {
+          ...options,
+          between: async () => {
+            events.push("band");
+            setTimeout(() => events.push("room"), 0);
+            await options.between();
+          },
+        }),
     };
-    const limits = { maxImageSize: 800, maxImageRawLength: 5_000_000, maxImagePixels: 12_600_000 };
-    const result = await shrinkImage(base64(await pngBytes(source)), limits, codecs);
-    expect(result).toMatchObject({ ok: true, width: 800, height: 200 });
-    expect(events).toEqual(["decode", "a room message", "resize", "encode"]);
+  }
+
+  it("decodes and shrinks a big JPEG in slices, the room's queued work running between each two", async () => {
+    const events: string[] = [];
+    const jpeg = await jpegBytes(pixels(2400, 1600, gradient));
+    const result = await shrinkImage(base64(jpeg), limits, slicingCodecs(events));
+    expect(result).toMatchObject({ ok: true, width: 800, height: 533 });
+    const slices = events.filter((event) => event === "slice").length;
+    // 1200x800 decoded (half scale), never more than SLICE_PIXELS (or one band of 16 rows) at a time.
+    expect(slices).toBeGreaterThanOrEqual(Math.ceil((1200 * 800) / Math.max(SLICE_PIXELS, 16 * 1200)));
+    const work = events.filter((event) => event !== "room");
+    // Each slice and each band is followed by the room's timer before the next one starts.
+    for (let i = 0, seen = 0; i < events.length; i++) {
+      if (events[i] === "room") continue;
+      seen++;
+      if (seen < work.length) expect(events[i + 1], `after work item ${seen} of ${work.length}`).toBe("room");
+    }
+    expect(work.filter((event) => event === "band").length).toBeGreaterThan(1);
+  });
+
+  it("broadcasts a text sent while a big image is in flight before the image", async () => {
+    const room = freshRoom();
+    const photographer = await Client.join("rooms", room, "photographer");
+    const chatter = await Client.join("rooms", room, "chatter");
+    const watcher = await Client.join("rooms", room, "watcher");
+    await photographer.take(2);
+    await chatter.take(1);
+    const photo = base64(await jpegBytes(pixels(4000, 3000, gradient)));
+    photographer.send({ type: "image", author: "photographer", image_data: photo });
+    chatter.send({ type: "text", author: "chatter", avatar: null, text: "still here?" });
+    const first = await watcher.next(20_000);
+    const second = await watcher.next(20_000);
+    expect([first.type, first.author]).toEqual(["text", "chatter"]);
+    expect([second.type, second.author]).toEqual(["image", "photographer"]);
+  });
+});
+
+describe("image: the banded paths equal the whole ones", () => {
+  const limits = { maxImageSize: 800, maxImageRawLength: 5_000_000, maxImagePixels: 12_600_000 };
+  const sameBytes = (a: Pixels, b: Pixels) => {
+    expect([a.width, a.height]).toEqual([b.width, b.height]);
+    // Compared as one buffer: toEqual on millions of elements is slow and its diff unreadable.
+    const differing = a.data.findIndex((value, i) => value !== b.data[i]);
+    expect(differing, `first differing byte ${differing}`).toBe(-1);
+  };
+  const shrinkAll = async (opened: OpenedImage, factor: number, width: number, height: number, budget: number) => {
+    const shrinking = opened.shrink({ x: factor, y: factor }, width, height);
+    let slices = 1;
+    while (!shrinking.next(budget)) slices++;
+    return { pixels: shrinking.result(), slices };
+  };
+
+  it("decodes a JPEG band by band to the very pixels of a whole decode, at every DCT scale", async () => {
+    // An odd size: bands never line up with the JPEG's 16-row blocks.
+    const jpeg = await jpegBytes(pixels(1001, 757, gradient));
+    for (const scale of [1, 2, 4, 8]) {
+      const whole = decodeJpegWhole(jpegScaled, jpeg, scale);
+      const opened = await codecs.openJpeg(jpeg, scale);
+      // No reduction and no resize: the resampler hands the decoded rows through.
+      const { pixels: banded, slices } = await shrinkAll(opened, 1, opened.width, opened.height, 7 * opened.width);
+      expect(slices).toBeGreaterThan(1);
+      sameBytes(banded, whole);
+    }
+  });
+
+  it("shrinks to the same pixels whatever the size of the slices", async () => {
+    const jpeg = await jpegBytes(pixels(1601, 999, gradient));
+    const inOneGo = await shrinkAll(await codecs.openJpeg(jpeg, 1), 2, 400, 250, Number.POSITIVE_INFINITY);
+    const inSlices = await shrinkAll(await codecs.openJpeg(jpeg, 1), 2, 400, 250, 1);
+    expect(inOneGo.slices).toBe(1);
+    expect(inSlices.slices).toBeGreaterThan(50);
+    sameBytes(inSlices.pixels, inOneGo.pixels);
+  });
+
+  it("decodes PNGs band by band to the pixels jSquash's decoder gives: every colour type, every filter, IDAT cut anywhere", async () => {
+    let seed = 11;
+    const byte = () => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return (seed >> 16) & 0xff;
+    };
+    const width = 61;
+    const height = 45;
+    const kinds = [
+      { colourType: 0, channels: 1 },
+      { colourType: 2, channels: 3 },
+      { colourType: 3, channels: 1 },
+      { colourType: 4, channels: 2 },
+      { colourType: 6, channels: 4 },
+    ] as const;
+    for (const { colourType, channels } of kinds) {
+      // Smooth rows with some noise, so that every filter has something to predict.
+      const rows = Array.from({ length: height }, (_, y) =>
+        Uint8Array.from({ length: width * channels }, (_, i) =>
+          colourType === 3 ? (i * 3 + y) % 40 : (i * 2 + y * 3 + (byte() & 15)) & 0xff,
+        ),
+      );
+      const palette = colourType === 3 ? Uint8Array.from({ length: 40 * 3 }, () => byte()) : undefined;
+      const transparency = colourType === 3 ? Uint8Array.from({ length: 30 }, () => byte()) : undefined;
+      const png = await handMadePng({
+        width,
+        height,
+        colourType,
+        rows,
+        filters: (y) => (y % 5) as 0 | 1 | 2 | 3 | 4,
+        palette,
+        transparency,
+        idatBytes: 97,
+      });
+      const opened = await codecs.openPng(png, colourType >= 3);
+      const { pixels: banded, slices } = await shrinkAll(opened, 1, width, height, 3 * width);
+      expect(slices, `colour type ${colourType}`).toBeGreaterThan(1);
+      sameBytes(banded, decodePngBytes(png));
+    }
+  });
+
+  it("hands the PNGs it does not decode itself (16-bit, interlaced) to jSquash's decoder", async () => {
+    const rows = Array.from({ length: 30 }, (_, y) => Uint8Array.from({ length: 40 * 6 }, (_, i) => (i * 5 + y) & 0xff));
+    const png16 = await handMadePng({ width: 40, height: 30, colourType: 2, bitDepth: 16, rows, filters: () => 1 });
+    const opened = await codecs.openPng(png16, false);
+    const { pixels } = await shrinkAll(opened, 1, 40, 30, Number.POSITIVE_INFINITY);
+    sameBytes(pixels, decodePngBytes(png16));
+    const result = await shrinkImage(base64(png16), limits, codecs);
+    expect(result).toMatchObject({ ok: true, width: 40, height: 30 });
+  });
+
+  it("refuses a PNG whose rows are damaged, and one whose zlib stream does not end", async () => {
+    const rows = Array.from({ length: 30 }, (_, y) => Uint8Array.from({ length: 40 * 3 }, (_, i) => (i + y) & 0xff));
+    const png = await handMadePng({ width: 40, height: 30, colourType: 2, rows, filters: () => 7 as 0 });
+    expect(await shrinkImage(base64(png), limits, codecs)).toMatchObject({ ok: false, reason: IMAGE_REJECTED_REASON });
+    const whole = await handMadePng({ width: 40, height: 30, colourType: 2, rows, filters: () => 2, idatBytes: 1 << 20 });
+    // The last 4 bytes of the IDAT data are the Adler-32: damaged, the stream does not check out.
+    const damaged = whole.slice();
+    const idatEnd = damaged.length - 12 - 4;
+    damaged[idatEnd - 1] = damaged[idatEnd - 1]! ^ 0xff;
+    expect(await shrinkImage(base64(damaged), limits, codecs)).toMatchObject({ ok: false, reason: IMAGE_REJECTED_REASON });
+  });
+
+  it("writes a PNG, band by band, that jSquash's decoder reads back to the same pixels, opaque as RGB and transparent as RGBA", async () => {
+    let seed = 7;
+    const next = () => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return (seed >> 16) & 0xff;
+    };
+    const opaque = pixels(333, 97, () => [next(), next(), next(), 255]);
+    const transparent = pixels(333, 97, () => [next(), next(), next(), next()]);
+    for (const [image, isOpaque, photo, colourType] of [
+      [opaque, true, true, 2],
+      [opaque, true, false, 2],
+      [transparent, false, false, 6],
+    ] as const) {
+      let bands = 0;
+      const png = await codecs.encodePng(image, { opaque: isOpaque, photo, rows: 10, between: async () => void bands++ });
+      expect(bands).toBe(9); // 97 rows, 10 at a time: a yield between each two bands
+      expect(png[25], "the IHDR colour type").toBe(colourType);
+      sameBytes(decodePngBytes(png), image);
+    }
   });
 });
 
@@ -189,6 +376,26 @@ describe("image: strict base64, natively", () => {
     for (const bad of ["QUJ", "QQ", "QU I=", "QUJD QUJD   ", "QUJD\nQUJ=", "QQ==QUJD", "Q===", "QU-_", "QUJD!!!!", "===="]) {
       expect(decodeBase64(bad), JSON.stringify(bad)).toBeUndefined();
     }
+  });
+});
+
+describe("image: extreme shapes", () => {
+  const limits = { maxImageSize: 800, maxImageRawLength: 5_000_000, maxImagePixels: 12_600_000 };
+
+  it("shrinks a 60000x6 strip, each axis reduced by its own factor", async () => {
+    const rows = Array.from({ length: 6 }, (_, y) => Uint8Array.from({ length: 60000 * 3 }, (_, i) => (y < 3 ? 200 : 40) + (i % 3)));
+    const png = await handMadePng({ width: 60000, height: 6, colourType: 2, rows, filters: () => 0 });
+    const result = await shrinkImage(base64(png), limits, codecs);
+    if (!result.ok) throw new Error(result.detail);
+    const picture = await decodeSentPng(result.imageData);
+    expect([picture.width, picture.height]).toEqual([800, 1]);
+    // The top half (200) and the bottom half (40) averaged down to one row.
+    expect(Math.abs(picture.data[0]! - 120)).toBeLessThanOrEqual(2);
+  });
+
+  it("refuses a side over MAX_SIDE, however few the pixels", async () => {
+    const result = await shrinkImage(base64(pngHeaderOnly(MAX_SIDE + 1, 1)), limits, codecs);
+    expect(result).toEqual({ ok: false, reason: IMAGE_REJECTED_REASON, detail: `${MAX_SIDE + 1}x1 has a side over ${MAX_SIDE} pixels` });
   });
 });
 
@@ -208,6 +415,22 @@ describe("image: refusals", () => {
       async () => {
         const jpeg = await jpegBytes(pixels(300, 200, gradient));
         return base64(jpeg.subarray(0, Math.floor(jpeg.length / 2)));
+      },
+    ],
+    [
+      "a JPEG cut short just before its end",
+      async () => {
+        const jpeg = await jpegBytes(pixels(1200, 800, gradient));
+        return base64(jpeg.subarray(0, jpeg.length - 40));
+      },
+    ],
+    [
+      "a JPEG whose scan data is damaged",
+      async () => {
+        const jpeg = (await jpegBytes(pixels(1200, 800, gradient))).slice();
+        // A run of marker bytes in the middle of the entropy-coded data.
+        jpeg.fill(0xff, Math.floor(jpeg.length * 0.5), Math.floor(jpeg.length * 0.5) + 64);
+        return base64(jpeg);
       },
     ],
     ["a GIF", async () => base64(new Uint8Array([0x47, 0x49, 0x46, 0x38, 0x39, 0x61, 1, 0, 1, 0, 0, 0, 0, 0x3b]))],
@@ -231,9 +454,8 @@ describe("image: refusals", () => {
       throw new Error(`${name} must not be called`);
     };
     const codecs: Codecs = {
-      decodeJpeg: spy("decodeJpeg"),
-      decodePng: spy("decodePng"),
-      resize: spy("resize"),
+      openJpeg: spy("openJpeg"),
+      openPng: spy("openPng"),
       encodePng: spy("encodePng"),
     };
     const limits = { maxImageSize: 800, maxImageRawLength: 5_000_000, maxImagePixels: 12_600_000 };

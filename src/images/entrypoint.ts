@@ -1,33 +1,34 @@
-// The image work, in a stateless entrypoint of its own, reached by the room over
-// RPC (ctx.exports.ImagePipeline): the room awaits it like any I/O, and keeps
-// handling its other sockets' messages whenever the pipeline yields.
+// The image work, with the codecs compiled once per isolate and one image at a time.
+// The room calls shrinkInTurn directly: a Worker entrypoint reached over RPC (service
+// binding or ctx.exports) runs on the caller's thread anyway ("both Workers run on the
+// same thread of the same Cloudflare server", Cloudflare's service bindings docs), so
+// the hop only copied the megabytes of base64 there and back in one uncut step. The
+// entrypoint stays for callers outside the room.
 import { WorkerEntrypoint } from "cloudflare:workers";
 import png from "@jsquash/png/codec/pkg/squoosh_png_bg.wasm?module";
-import resize from "@jsquash/resize/lib/resize/pkg/squoosh_resize_bg.wasm?module";
 // The codecs' .wasm files, imported as compiled modules (jSquash would otherwise
 // fetch its own by URL, which a Worker cannot do for its own files). `?module`:
-// jSquash's two ship a .wasm.d.ts describing their exports, which TypeScript would
-// take instead.
-import jpegDecoder from "../../vendor/jpeg-scaled/jpeg_scaled.wasm";
+// jSquash's ships a .wasm.d.ts describing its exports, which TypeScript would take instead.
+import jpegScaled from "../../vendor/jpeg-scaled/jpeg_scaled.wasm";
 import { wasmCodecs } from "./codecs";
 import { type ImageLimits, type ShrinkResult, shrinkImage } from "./pipeline";
 
-export const codecs = wasmCodecs({ jpegDecoder, png, resize });
+export const codecs = wasmCodecs({ jpegScaled, png });
 
 /**
- * One image at a time per isolate: a 12 MP photo needs tens of megabytes while it
- * is decoded, and two at once could take the isolate past its 128 MB.
+ * One image at a time per isolate: a 12 MP photo needs megabytes while it is
+ * decoded, and images in parallel would only share the same thread anyway.
  */
 let previous: Promise<unknown> = Promise.resolve();
 
-function oneAtATime<T>(work: () => Promise<T>): Promise<T> {
-  const turn = previous.then(work);
+export function shrinkInTurn(base64: string, limits: ImageLimits): Promise<ShrinkResult> {
+  const turn = previous.then(() => shrinkImage(base64, limits, codecs));
   previous = turn.catch(() => undefined);
   return turn;
 }
 
 export class ImagePipeline extends WorkerEntrypoint<Env> {
   shrink(base64: string, limits: ImageLimits): Promise<ShrinkResult> {
-    return oneAtATime(() => shrinkImage(base64, limits, codecs));
+    return shrinkInTurn(base64, limits);
   }
 }

@@ -3,20 +3,20 @@
 // longest side is at most MAX_IMAGE_SIZE, turn a JPEG upright by its EXIF
 // orientation, and re-encode as PNG (QField shows what it receives as data:image/png).
 //
-// Shrinking works like Pillow's `thumbnail`: a cheap reduction by a whole factor
-// first, leaving at least twice the target size, then lanczos3 for the last step.
-// The result is as sharp as lanczos3 on the full image at a fraction of the cost.
-// A JPEG is reduced while it is decoded (its DCT decoded at 1/2, 1/4 or 1/8, like
-// Pillow's `draft`), so a 12 MP photo is never held at full size; whatever factor
-// is left, and a PNG's, is a box filter.
+// Shrinking is what upstream gischat asks Pillow for: `thumbnail((size, size), LANCZOS)`,
+// which first reduces by a whole factor while at least twice the target remains
+// (reducing_gap = 2: a JPEG in its DCT at 1/2, 1/4 or 1/8 like Pillow's `draft`, then a
+// box filter), then lanczos3 for the last step, with Pillow's fixed-point coefficients.
 //
-// Between phases the pipeline yields to the event loop: a Durable Object runs one
-// thing at a time, and the image work shares the room's thread (a Worker reached
-// over RPC runs on the caller's thread), so a room's text messages wait for one
-// phase at most, never for the whole image.
+// A room is one thread, and the image work shares it: so the work is cut into slices
+// of about SLICE_PIXELS pixels each (a few milliseconds), and the pipeline yields to
+// the event loop between them. A JPEG is decoded a band of scanlines at a time, each
+// band box-reduced and resized horizontally as it comes, each output row resized
+// vertically as soon as its rows are in; the PNG is filtered and deflated a band of
+// rows at a time. A text sent meanwhile waits for one slice at most.
 //
-// The codecs are passed in (see wasm-codecs.ts for the WebAssembly ones), so this
-// file runs unchanged in the Worker, in tests with spies, and in the Node benchmark.
+// The codecs are passed in (see codecs.ts for the WebAssembly ones), so this file runs
+// unchanged in the Worker, in tests with spies, and in the Node benchmark.
 
 export const IMAGE_REJECTED_REASON = "Invalid or oversized image data.";
 
@@ -27,18 +27,45 @@ export interface Pixels {
   readonly height: number;
 }
 
-/** A JPEG's pixels as stored, with the EXIF orientation that turns them upright. */
-export interface DecodedJpeg extends Pixels {
-  /** EXIF orientation, 1 to 8; 0 when the file has none. */
+/** A decoded picture, ready to be shrunk band by band. */
+export interface OpenedImage {
+  /** The size as decoded (a JPEG's after its DCT scaling), as stored (not turned upright). */
+  readonly width: number;
+  readonly height: number;
+  /** EXIF orientation, 1 to 8; 0 when the file has none (a PNG). */
   readonly orientation: number;
+  /**
+   * Whether it has an alpha channel (or tRNS): then it is resized premultiplied, as
+   * Pillow does, which changes nothing for opaque pixels.
+   */
+  readonly hasAlpha: boolean;
+  /** Starts shrinking: a box reduction by whole factors (per axis), then lanczos3 to width x height. */
+  shrink(factors: Factors, width: number, height: number): Shrinking;
+}
+
+/** Whole factors of the box reduction, across and down. */
+export interface Factors {
+  readonly x: number;
+  readonly y: number;
+}
+
+export interface Shrinking {
+  /** Decodes and shrinks about `pixels` more source pixels; answers whether every row is in. */
+  next(pixels: number): boolean;
+  /** The shrunk picture, once next() has answered true. */
+  result(): Pixels;
 }
 
 export interface Codecs {
-  /** Decodes a JPEG at 1/scaleDenominator (1, 2, 4 or 8) of its size, in its DCT: far cheaper than every pixel. */
-  decodeJpeg(bytes: Uint8Array, scaleDenominator: number): Promise<DecodedJpeg>;
-  decodePng(bytes: Uint8Array): Promise<Pixels>;
-  resize(image: Pixels, width: number, height: number, options: { premultiply: boolean }): Promise<Pixels>;
-  encodePng(image: Pixels): Promise<Uint8Array>;
+  /** Starts decoding a JPEG at 1/scaleDenominator (1, 2, 4 or 8) of its size, in its DCT: far cheaper than every pixel. */
+  openJpeg(bytes: Uint8Array, scaleDenominator: number): Promise<OpenedImage>;
+  /** Decodes a PNG; `hasAlpha` from its header says whether transparency is worth looking for. */
+  openPng(bytes: Uint8Array, hasAlpha: boolean): Promise<OpenedImage>;
+  /**
+   * Encodes as PNG (RGB when opaque), `rows` rows per band, awaiting `between` after
+   * each band; `photo` (the source was a JPEG) picks the deflate settings.
+   */
+  encodePng(image: Pixels, options: { opaque: boolean; photo: boolean; rows: number; between: () => Promise<void> }): Promise<Uint8Array>;
 }
 
 export interface ImageLimits {
@@ -47,7 +74,14 @@ export interface ImageLimits {
   maxImagePixels: number;
 }
 
-export type ImagePhase = "base64" | "decode" | "reduce" | "resize" | "encode";
+export type ImagePhase = "base64" | "decode" | "shrink" | "upright" | "encode";
+
+/** What a phase cost: its work in all (the yields left out), in how many slices, the longest of them. */
+export interface PhaseCost {
+  milliseconds: number;
+  slices: number;
+  longest: number;
+}
 
 export type ShrinkResult = { ok: true; imageData: string; width: number; height: number } | { ok: false; reason: string; detail: string };
 
@@ -60,6 +94,23 @@ export interface ImageHeader {
 }
 
 /**
+ * Decoded pixels per slice of decoding and shrinking (whole bands of 16 rows, at
+ * least one): ~1-2 ms of work on the development machine; a 12 MP JPEG, decoded
+ * at half scale (2000 pixels wide), is 94 slices.
+ */
+export const SLICE_PIXELS = 32 * 1024;
+
+/**
+ * The longest side taken, whatever the pixel count: the largest a JPEG can be. A
+ * PNG 12 million pixels wide and 1 high is a few kilobytes, and each of its rows
+ * alone would be 48 MB.
+ */
+export const MAX_SIDE = 65_535;
+
+/** Output pixels per band of PNG encoding (filter, deflate): ~1-2 ms too. */
+const ENCODE_SLICE_PIXELS = 48 * 1024;
+
+/**
  * Turns base64 image data into a PNG whose longest side is at most maxImageSize.
  * Never throws: anything wrong with the data is a refusal with the contract's reason.
  */
@@ -67,38 +118,35 @@ export async function shrinkImage(
   base64: string,
   limits: ImageLimits,
   codecs: Codecs,
-  onPhase?: (phase: ImagePhase, milliseconds: number) => void,
+  onPhase?: (phase: ImagePhase, cost: PhaseCost) => void,
 ): Promise<ShrinkResult> {
   const refuse = (detail: string): ShrinkResult => ({ ok: false, reason: IMAGE_REJECTED_REASON, detail });
   if (base64.length > limits.maxImageRawLength) return refuse("image_data is longer than MAX_IMAGE_RAW_LENGTH");
-  const timed = async <T>(phase: ImagePhase, work: () => Promise<T> | T): Promise<T> => {
-    await letOtherWorkRun();
-    const start = performance.now();
-    const result = await work();
-    onPhase?.(phase, performance.now() - start);
-    return result;
-  };
-  const bytes = await timed("base64", () => decodeBase64(base64));
+  const phase = phaseTimer(onPhase);
+  const bytes = await phase.once("base64", () => decodeBase64(base64));
   if (!bytes) return refuse("image_data is not strict base64");
   const header = readImageHeader(bytes);
   if (!header) return refuse("neither a PNG nor a JPEG, or its header is damaged");
   if (header.width * header.height > limits.maxImagePixels) {
     return refuse(`${header.width}x${header.height} is more than MAX_IMAGE_PIXELS (${limits.maxImagePixels})`);
   }
+  if (Math.max(header.width, header.height) > MAX_SIDE)
+    return refuse(`${header.width}x${header.height} has a side over ${MAX_SIDE} pixels`);
   // Worked out as the picture is stored; a JPEG is turned upright at the end, when it is small.
   const target = fitWithin(header.width, header.height, limits.maxImageSize);
   try {
-    const decoded: Pixels & { orientation?: number } = await timed("decode", () =>
-      header.format === "jpeg" ? codecs.decodeJpeg(bytes, dctScale(reductionFactor(header, target))) : codecs.decodePng(bytes),
+    const opened = await phase.once("decode", () =>
+      header.format === "jpeg"
+        ? codecs.openJpeg(bytes, dctScale(reductionFactors(header, target)))
+        : codecs.openPng(bytes, header.hasAlpha),
     );
-    const transparent = header.hasAlpha && hasTransparency(decoded);
-    const reduced = await timed("reduce", () => boxReduce(decoded, reductionFactor(decoded, target), transparent));
-    const resized =
-      reduced.width === target.width && reduced.height === target.height
-        ? reduced
-        : await timed("resize", () => codecs.resize(reduced, target.width, target.height, { premultiply: transparent }));
-    const upright = turnUpright(resized, decoded.orientation ?? 1);
-    const png = await timed("encode", () => codecs.encodePng(upright));
+    const shrinking = opened.shrink(reductionFactors(opened, target), target.width, target.height);
+    for (let done = false; !done; ) done = await phase.slice("shrink", () => shrinking.next(SLICE_PIXELS));
+    const upright = await phase.once("upright", () => turnUpright(shrinking.result(), opened.orientation));
+    const rows = Math.max(1, Math.floor(ENCODE_SLICE_PIXELS / upright.width));
+    const png = await phase.async("encode", (between) =>
+      codecs.encodePng(upright, { opaque: !hasTransparency(upright), photo: header.format === "jpeg", rows, between }),
+    );
     return { ok: true, imageData: encodeBase64(png), width: upright.width, height: upright.height };
   } catch (error) {
     // Truncated or corrupt data only shows when the decoder reads it.
@@ -106,9 +154,47 @@ export async function shrinkImage(
   }
 }
 
+/** Runs each slice of work after a yield, and adds up what each phase cost. */
+function phaseTimer(onPhase: ((phase: ImagePhase, cost: PhaseCost) => void) | undefined) {
+  const costs = new Map<ImagePhase, PhaseCost>();
+  const record = (phase: ImagePhase, milliseconds: number, report: boolean) => {
+    const cost = costs.get(phase) ?? { milliseconds: 0, slices: 0, longest: 0 };
+    cost.milliseconds += milliseconds;
+    cost.slices++;
+    cost.longest = Math.max(cost.longest, milliseconds);
+    costs.set(phase, cost);
+    if (report) onPhase?.(phase, cost);
+  };
+  const slice = async <T>(phase: ImagePhase, work: () => Promise<T> | T, last: (result: T) => boolean): Promise<T> => {
+    await letOtherWorkRun();
+    const start = performance.now();
+    const result = await work();
+    record(phase, performance.now() - start, last(result));
+    return result;
+  };
+  return {
+    /** A phase done in one slice. */
+    once: <T>(phase: ImagePhase, work: () => Promise<T> | T) => slice(phase, work, () => true),
+    /** One slice of a phase done in many; `true` from the work means it was the last. */
+    slice: (phase: ImagePhase, work: () => boolean) => slice(phase, work, (done) => done),
+    /** A phase that yields by itself: `between` ends one slice and starts the next after a yield. */
+    async: async <T>(phase: ImagePhase, work: (between: () => Promise<void>) => Promise<T>): Promise<T> => {
+      await letOtherWorkRun();
+      let start = performance.now();
+      const result = await work(async () => {
+        record(phase, performance.now() - start, false);
+        await letOtherWorkRun();
+        start = performance.now();
+      });
+      record(phase, performance.now() - start, true);
+      return result;
+    },
+  };
+}
+
 /**
  * A timer, not a microtask: the runtime's queued I/O (a room's incoming frames and
- * the sends they cause) runs before the next phase starts.
+ * the sends they cause) runs before the next slice starts.
  */
 function letOtherWorkRun(): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, 0));
@@ -130,15 +216,29 @@ interface Size {
   height: number;
 }
 
-/** Pillow's reducing_gap = 2: reduce by a whole factor while at least twice the target remains. */
-function reductionFactor(image: Size, target: Size): number {
-  const factor = Math.floor(Math.min(image.width / target.width, image.height / target.height) / 2);
-  return Math.max(1, factor);
+/**
+ * Pillow's reducing_gap = 2: reduce each axis by a whole factor while at least twice
+ * the target remains (so lanczos3 is left less than 4x on each axis, whatever the
+ * aspect ratio, and its coefficient tables stay small).
+ */
+function reductionFactors(image: Size, target: Size): Factors {
+  return {
+    x: Math.max(1, Math.floor(image.width / target.width / 2)),
+    y: Math.max(1, Math.floor(image.height / target.height / 2)),
+  };
 }
 
-/** The JPEG decoder scales by 1/2, 1/4 or 1/8: the largest of those within the reduction wanted. */
-function dctScale(factor: number): number {
+/** The JPEG decoder scales both axes by 1/2, 1/4 or 1/8: the largest of those within both reductions wanted (Pillow's draft). */
+function dctScale({ x, y }: Factors): number {
+  const factor = Math.min(x, y);
   return factor >= 8 ? 8 : factor >= 4 ? 4 : factor >= 2 ? 2 : 1;
+}
+
+/** Whether any pixel is less than fully opaque (screenshots often carry an unused alpha channel). */
+export function hasTransparency(image: Pixels): boolean {
+  const words = new Uint32Array(image.data.buffer, image.data.byteOffset, image.width * image.height);
+  for (let i = 0; i < words.length; i++) if (words[i]! < 0xff000000) return true;
+  return false;
 }
 
 /**
@@ -182,113 +282,6 @@ function uprightPosition(orientation: number, x: number, y: number, w: number, h
     default:
       return [y, w - 1 - x]; // 8: a quarter turn anticlockwise
   }
-}
-
-/**
- * Averages each factor x factor block into one pixel (partial blocks at the edges
- * average what they hold), in one sequential pass over the big image. With
- * transparency, colours are weighted by alpha, so that transparent pixels'
- * hidden colours do not bleed into the edges.
- */
-export function boxReduce(image: Pixels, factor: number, transparent: boolean): Pixels {
-  if (factor <= 1) return image;
-  const out = {
-    data: new Uint8ClampedArray(Math.ceil(image.width / factor) * Math.ceil(image.height / factor) * 4),
-    width: Math.ceil(image.width / factor),
-    height: Math.ceil(image.height / factor),
-  };
-  if (!transparent && factor <= MAX_PACKED_FACTOR) reduceOpaquePacked(image, factor, out);
-  else reduceWeighted(image, factor, transparent, out);
-  return out;
-}
-
-/** A block of 16 x 16 bytes of 255 still fits a 16-bit lane: 65,280. */
-const MAX_PACKED_FACTOR = 16;
-
-/**
- * Two channels per 32-bit add: a pixel read as one little-endian word holds red
- * and blue in bytes 0 and 2, green and alpha in bytes 1 and 3; masked with
- * 0x00ff00ff they become two 16-bit lanes that sum a whole block without
- * carrying into each other.
- */
-function reduceOpaquePacked(image: Pixels, factor: number, out: Pixels): void {
-  const { width, height } = image;
-  const words = new Uint32Array(image.data.buffer, image.data.byteOffset, width * height);
-  const columnOf = Int32Array.from({ length: width }, (_, x) => (x / factor) | 0);
-  const redBlue = new Uint32Array(out.width);
-  const greenAlpha = new Uint32Array(out.width);
-  const outWords = new Uint32Array(out.data.buffer);
-  for (let outY = 0; outY < out.height; outY++) {
-    const firstRow = outY * factor;
-    const rows = Math.min(factor, height - firstRow);
-    for (let y = firstRow; y < firstRow + rows; y++) addPackedRow(words, y * width, width, columnOf, redBlue, greenAlpha);
-    for (let outX = 0, o = outY * out.width; outX < out.width; outX++, o++) {
-      const inverse = 1 / (rows * Math.min(factor, width - outX * factor));
-      const red = ((redBlue[outX]! & 0xffff) * inverse + 0.5) | 0;
-      const green = ((greenAlpha[outX]! & 0xffff) * inverse + 0.5) | 0;
-      const blue = ((redBlue[outX]! >>> 16) * inverse + 0.5) | 0;
-      const alpha = ((greenAlpha[outX]! >>> 16) * inverse + 0.5) | 0;
-      outWords[o] = red | (green << 8) | (blue << 16) | (alpha << 24);
-    }
-    redBlue.fill(0);
-    greenAlpha.fill(0);
-  }
-}
-
-// Kept apart from its caller: V8 optimizes this small hot loop far better on its own.
-function addPackedRow(
-  words: Uint32Array,
-  start: number,
-  width: number,
-  columnOf: Int32Array,
-  redBlue: Uint32Array,
-  greenAlpha: Uint32Array,
-): void {
-  for (let x = 0; x < width; x++) {
-    const pixel = words[start + x]!;
-    const column = columnOf[x]!;
-    redBlue[column] = redBlue[column]! + (pixel & 0xff00ff);
-    greenAlpha[column] = greenAlpha[column]! + ((pixel >>> 8) & 0xff00ff);
-  }
-}
-
-function reduceWeighted(image: Pixels, factor: number, transparent: boolean, out: Pixels): void {
-  const { data, width, height } = image;
-  // Per output column: red, green, blue (alpha-weighted when transparent), alpha.
-  const sums = new Float64Array(out.width * 4);
-  for (let outY = 0; outY < out.height; outY++) {
-    const firstRow = outY * factor;
-    const rows = Math.min(factor, height - firstRow);
-    for (let y = firstRow; y < firstRow + rows; y++) {
-      for (let x = 0, i = y * width * 4; x < width; x++, i += 4) {
-        const s = ((x / factor) | 0) * 4;
-        const alpha = data[i + 3]!;
-        const weight = transparent ? alpha : 1;
-        sums[s] = sums[s]! + data[i]! * weight;
-        sums[s + 1] = sums[s + 1]! + data[i + 1]! * weight;
-        sums[s + 2] = sums[s + 2]! + data[i + 2]! * weight;
-        sums[s + 3] = sums[s + 3]! + alpha;
-      }
-    }
-    for (let outX = 0, s = 0, o = outY * out.width * 4; outX < out.width; outX++, s += 4, o += 4) {
-      const count = rows * Math.min(factor, width - outX * factor);
-      const colourWeight = transparent ? sums[s + 3]! : count;
-      if (colourWeight > 0) {
-        out.data[o] = sums[s]! / colourWeight;
-        out.data[o + 1] = sums[s + 1]! / colourWeight;
-        out.data[o + 2] = sums[s + 2]! / colourWeight;
-      }
-      out.data[o + 3] = sums[s + 3]! / count;
-    }
-    sums.fill(0);
-  }
-}
-
-/** Whether any pixel is less than fully opaque (screenshots often carry an unused alpha channel). */
-export function hasTransparency(image: Pixels): boolean {
-  const words = new Uint32Array(image.data.buffer, image.data.byteOffset, image.width * image.height);
-  for (let i = 0; i < words.length; i++) if (words[i]! < 0xff000000) return true;
-  return false;
 }
 
 // ---------------------------------------------------------------------------

@@ -7,6 +7,7 @@
 // are what a shard would run for its own sockets; nicknames, history, fan-out and
 // moderation are the coordinator's.
 import { DurableObject } from "cloudflare:workers";
+import { shrinkInTurn } from "../images/entrypoint";
 import { clientNetwork, floodRefusal } from "../server/client-network";
 import { configOf, type Limits, limitsForSpace, limitsOf } from "../server/config";
 import { logEvent, logFailure } from "../server/log";
@@ -340,14 +341,14 @@ export class Room extends DurableObject<Env> {
   }
 
   /**
-   * Resized in the ImagePipeline entrypoint: the room only awaits the call, so
-   * other messages keep flowing meanwhile, and the image appears when it is ready.
+   * Resized in slices of a few milliseconds (src/images/pipeline.ts): the room
+   * handles its other messages in between, and the image appears when it is ready.
    */
   private async publishImage(ws: WebSocket, image: ClientMessageOf<"image">, threading: Threading): Promise<void> {
     const refusal = this.authorRefusal(image.author, ws);
     if (refusal !== undefined) return this.reject(ws, refusal);
     const { maxImageSize, maxImageRawLength, maxImagePixels } = this.limits;
-    const result = await this.ctx.exports.ImagePipeline.shrink(image.image_data, { maxImageSize, maxImageRawLength, maxImagePixels });
+    const result = await shrinkInTurn(image.image_data, { maxImageSize, maxImageRawLength, maxImagePixels });
     if (!result.ok) {
       logEvent("image_refused", { room: this.name, author: image.author, detail: result.detail });
       return this.reject(ws, result.reason);

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Reproducible build of jpeg_scaled.wasm from Debian bookworm packages only:
-#   emscripten 3.1.6~dfsg-5 (clang 14 / binaryen 108), libjpeg-turbo 1:2.1.5-2 source.
+#   emscripten 3.1.6~dfsg-5 (clang 14 / binaryen 108), libjpeg-turbo 1:2.1.5-2 and zlib 1:1.2.13.dfsg-1 sources.
 # Run as root (or with sudo for the apt steps).  Output: ./jpeg_scaled.wasm
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
@@ -26,6 +26,10 @@ if [ ! -d src/libjpeg-turbo-2.1.5 ]; then
   (cd src && apt-get source libjpeg-turbo=1:2.1.5-2)
 fi
 JT="$HERE/src/libjpeg-turbo-2.1.5"
+if [ ! -d src/zlib-1.2.13.dfsg ]; then
+  (cd src && apt-get source zlib=1:1.2.13.dfsg-1)
+fi
+ZL="$HERE/src/zlib-1.2.13.dfsg"
 
 # Debian emscripten runs tools/acorn-optimizer.js with node; Debian ships acorn in /usr/share/nodejs,
 # which a non-Debian node (e.g. NodeSource) does not search by default.
@@ -57,9 +61,19 @@ rm -rf build-jt && mkdir build-jt
   emmake make -j2 jpeg-static
 )
 
-# 2. wrapper + link: standalone wasm, no JS glue, no filesystem, reactor (no main)
+# 2. wrapper, resampler, PNG encoder and decoder (with zlib) + link: standalone wasm, no JS glue, no filesystem, reactor (no main)
 emcc $CFLAGS_COMMON -I"$JT" -I"$HERE/build-jt" -c jpeg_scaled.c -o build-jt/jpeg_scaled.o
-emcc -O3 $SIMDFLAG build-jt/jpeg_scaled.o build-jt/libjpeg.a \
+# The resampler is written with WebAssembly SIMD (wasm_simd128.h): 4 channels per instruction.
+emcc $CFLAGS_COMMON -msimd128 -c resample.c -o build-jt/resample.o
+# zlib, for the PNG encoder and decoder
+ZOBJS=""
+for f in adler32 crc32 deflate trees zutil inflate inftrees inffast; do
+  emcc $CFLAGS_COMMON -I"$ZL" -c "$ZL/$f.c" -o "build-jt/z_$f.o"
+  ZOBJS="$ZOBJS build-jt/z_$f.o"
+done
+emcc $CFLAGS_COMMON -I"$ZL" -c png_encode.c -o build-jt/png_encode.o
+emcc $CFLAGS_COMMON -I"$ZL" -c png_decode.c -o build-jt/png_decode.o
+emcc -O3 -msimd128 build-jt/jpeg_scaled.o build-jt/resample.o build-jt/png_encode.o build-jt/png_decode.o $ZOBJS build-jt/libjpeg.a \
   -o jpeg_scaled.wasm \
   --no-entry \
   -sSTANDALONE_WASM=1 \
@@ -68,7 +82,7 @@ emcc -O3 $SIMDFLAG build-jt/jpeg_scaled.o build-jt/libjpeg.a \
   -sINITIAL_MEMORY=1MB \
   -sTOTAL_STACK=256KB \
   -sMAXIMUM_MEMORY=1GB \
-  -sEXPORTED_FUNCTIONS=_jd_malloc,_jd_free,_jd_decode \
+  -sEXPORTED_FUNCTIONS=_jd_malloc,_jd_free,_jd_decode,_jd_open,_jd_read,_jd_close,_rs_new,_rs_band,_rs_push,_rs_finish,_pe_new,_pe_input,_pe_rows,_pe_finish,_pe_length,_pd_open,_pd_read,_pd_close \
   -sERROR_ON_UNDEFINED_SYMBOLS=1
 
 ls -l jpeg_scaled.wasm

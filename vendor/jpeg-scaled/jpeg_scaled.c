@@ -17,6 +17,13 @@
  *       info[3] = chosen scale denominator,
  *       info[4] = source width, info[5] = source height,
  *       info[6] = error code (0 = ok, otherwise libjpeg msg_code, or -1/-2).
+ *   jd_stream* jd_open(jpeg, len, max_scale_denom, min_width, min_height, info)
+ *   int        jd_read(jd_stream*, uint8_t* rows, int max_lines)
+ *   void       jd_close(jd_stream*)
+ *       The same decode a band of scanlines at a time: jd_open reads the header
+ *       and fills info[0..5] as above; each jd_read decodes up to max_lines more
+ *       lines into rows (contiguous, width*4 bytes each) and answers how many;
+ *       jd_close reads to the end and frees the decoder.
  *
  * A premature end of data or a corrupt segment (libjpeg warnings it would
  * otherwise paper over with grey) is fatal, like any libjpeg error.
@@ -100,33 +107,41 @@ static int exif_orientation(const uint8_t *d, unsigned len) {
 EXPORT void *jd_malloc(size_t n) { return malloc(n); }
 EXPORT void jd_free(void *p) { free(p); }
 
-EXPORT uint8_t *jd_decode(const uint8_t *jpeg, size_t len, int max_scale_denom,
-                          int min_width, int min_height, int32_t *info) {
+/* A decode in progress: jd_open reads the header and starts the decompressor,
+ * jd_read decodes the next scanlines into the caller's rows, jd_close finishes.
+ * The caller decides how many lines each call decodes, so a decode can be cut
+ * into slices of a few milliseconds (the JavaScript side yields in between). */
+typedef struct {
   struct jpeg_decompress_struct cinfo;
   struct jpeg_error_mgr jerr;
-  uint8_t *out = NULL;
+} jd_stream;
 
+EXPORT jd_stream *jd_open(const uint8_t *jpeg, size_t len, int max_scale_denom,
+                          int min_width, int min_height, int32_t *info) {
+  jd_stream *s = (jd_stream *)malloc(sizeof(jd_stream));
   g_info = info;
   memset(info, 0, 7 * sizeof(int32_t));
-  jd_init_error(&jerr);
-  cinfo.err = &jerr;
-  jpeg_create_decompress(&cinfo);
-  jpeg_mem_src(&cinfo, jpeg, (unsigned long)len);
-  jpeg_save_markers(&cinfo, JPEG_APP0 + 1, 0xFFFF);
-  jpeg_read_header(&cinfo, TRUE);
+  if (!s) { info[6] = -1; return NULL; }
+  jd_init_error(&s->jerr);
+  s->cinfo.err = &s->jerr;
+  jpeg_create_decompress(&s->cinfo);
+  jpeg_mem_src(&s->cinfo, jpeg, (unsigned long)len);
+  jpeg_save_markers(&s->cinfo, JPEG_APP0 + 1, 0xFFFF);
+  jpeg_read_header(&s->cinfo, TRUE);
 
-  for (jpeg_saved_marker_ptr m = cinfo.marker_list; m; m = m->next) {
+  for (jpeg_saved_marker_ptr m = s->cinfo.marker_list; m; m = m->next) {
     if (m->marker == JPEG_APP0 + 1) {
       int o = exif_orientation(m->data, m->data_length);
       if (o) { info[2] = o; break; }
     }
   }
-  info[4] = (int32_t)cinfo.image_width;
-  info[5] = (int32_t)cinfo.image_height;
+  info[4] = (int32_t)s->cinfo.image_width;
+  info[5] = (int32_t)s->cinfo.image_height;
 
-  if (cinfo.jpeg_color_space == JCS_CMYK || cinfo.jpeg_color_space == JCS_YCCK) {
+  if (s->cinfo.jpeg_color_space == JCS_CMYK || s->cinfo.jpeg_color_space == JCS_YCCK) {
     info[6] = -2; /* CMYK/YCCK -> RGBA not supported by libjpeg-turbo */
-    jpeg_destroy_decompress(&cinfo);
+    jpeg_destroy_decompress(&s->cinfo);
+    free(s);
     return NULL;
   }
 
@@ -135,36 +150,62 @@ EXPORT uint8_t *jd_decode(const uint8_t *jpeg, size_t len, int max_scale_denom,
   int denom = 1;
   for (int d = 8; d >= 2; d >>= 1) {
     if (d > max_scale_denom) continue;
-    unsigned sw = (cinfo.image_width + d - 1) / d;
-    unsigned sh = (cinfo.image_height + d - 1) / d;
+    unsigned sw = (s->cinfo.image_width + d - 1) / d;
+    unsigned sh = (s->cinfo.image_height + d - 1) / d;
     if ((int)sw >= min_width && (int)sh >= min_height) { denom = d; break; }
   }
-  cinfo.scale_num = 1;
-  cinfo.scale_denom = denom;
-  cinfo.out_color_space = JCS_EXT_RGBA;
-  cinfo.dct_method = JDCT_ISLOW;
-  cinfo.do_fancy_upsampling = TRUE;
+  s->cinfo.scale_num = 1;
+  s->cinfo.scale_denom = denom;
+  s->cinfo.out_color_space = JCS_EXT_RGBA;
+  s->cinfo.dct_method = JDCT_ISLOW;
+  s->cinfo.do_fancy_upsampling = TRUE;
 
-  jpeg_start_decompress(&cinfo);
-  unsigned w = cinfo.output_width, h = cinfo.output_height;
-  size_t stride = (size_t)w * 4;
-  out = (uint8_t *)malloc(stride * h);
+  jpeg_start_decompress(&s->cinfo);
+  info[0] = (int32_t)s->cinfo.output_width;
+  info[1] = (int32_t)s->cinfo.output_height;
+  info[3] = denom;
+  return s;
+}
+
+/* Decodes up to max_lines scanlines into rows (contiguous, width*4 bytes each);
+ * answers how many it decoded, 0 once every line is out. */
+EXPORT int jd_read(jd_stream *s, uint8_t *rows, int max_lines) {
+  unsigned h = s->cinfo.output_height;
+  size_t stride = (size_t)s->cinfo.output_width * 4;
+  unsigned first = s->cinfo.output_scanline;
+  unsigned last = first + (unsigned)max_lines < h ? first + (unsigned)max_lines : h;
+  while (s->cinfo.output_scanline < last) {
+    JSAMPROW row[4];
+    unsigned at = s->cinfo.output_scanline;
+    unsigned n = last - at < 4 ? last - at : 4;
+    for (unsigned k = 0; k < 4; k++) row[k] = rows + stride * ((at + (k < n ? k : n - 1)) - first);
+    jpeg_read_scanlines(&s->cinfo, row, n);
+  }
+  return (int)(last - first);
+}
+
+/* Reads what follows the last scanline (a file cut short there still traps) and frees the decoder. */
+EXPORT void jd_close(jd_stream *s) {
+  jpeg_finish_decompress(&s->cinfo);
+  jpeg_destroy_decompress(&s->cinfo);
+  free(s);
+  g_info = NULL;
+}
+
+/* The whole picture at once: what the banded decode must equal (the tests compare them). */
+EXPORT uint8_t *jd_decode(const uint8_t *jpeg, size_t len, int max_scale_denom,
+                          int min_width, int min_height, int32_t *info) {
+  jd_stream *s = jd_open(jpeg, len, max_scale_denom, min_width, min_height, info);
+  if (!s) return NULL;
+  size_t size = (size_t)info[0] * 4 * (size_t)info[1];
+  uint8_t *out = (uint8_t *)malloc(size);
   if (!out) {
     info[6] = -1;
-    jpeg_destroy_decompress(&cinfo);
+    jpeg_destroy_decompress(&s->cinfo);
+    free(s);
     return NULL;
   }
-  while (cinfo.output_scanline < h) {
-    JSAMPROW rows[4];
-    int k;
-    for (k = 0; k < 4; k++) rows[k] = out + stride * (cinfo.output_scanline + k < h ? cinfo.output_scanline + k : h - 1);
-    jpeg_read_scanlines(&cinfo, rows, h - cinfo.output_scanline < 4 ? h - cinfo.output_scanline : 4);
-  }
-  jpeg_finish_decompress(&cinfo);
-  jpeg_destroy_decompress(&cinfo);
-  info[0] = (int32_t)w;
-  info[1] = (int32_t)h;
-  info[3] = denom;
-  g_info = NULL;
+  jd_read(s, out, info[1]);
+  jd_close(s);
   return out;
 }
