@@ -10,7 +10,6 @@
 // conditions. Answers { [mode]: [{ phases, longest, slices, total, width, height, pngBytes }, ...] }, in ms:
 // phases = each phase's work (yields left out), longest = the longest slice of work between two yields.
 import { DurableObject, WorkerEntrypoint } from "cloudflare:workers";
-import { codecs, ImagePipeline } from "../src/images/entrypoint";
 import {
   type Codecs,
   decodeBase64,
@@ -22,14 +21,13 @@ import {
   SLICE_PIXELS,
   shrinkImage,
 } from "../src/images/pipeline";
+import { codecs } from "../src/images/shrink";
 import { History } from "../src/room/history";
 import { Outgoing } from "../src/room/outgoing";
 import { migrate } from "../src/room/schema";
 import { envelope } from "../src/wire/envelope";
 import { LIMITS, type Limits } from "../src/wire/limits";
 import { type ClientMessageOf, decodeFrame, parseMessage } from "../src/wire/messages";
-
-export { ImagePipeline };
 
 const MODES = { pipeline, direct };
 

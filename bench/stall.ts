@@ -1,8 +1,8 @@
 // Stall benchmark: does the room keep delivering text while it has an image resized?
 //
-// When a client sends an image, the room awaits an RPC to the ImagePipeline entrypoint
-// (src/images/entrypoint.ts), which decodes, shrinks and re-encodes it in WebAssembly. The
-// intent is that the room only awaits I/O meanwhile, so text keeps flowing. This bench
+// When a client sends an image, the room has it decoded, shrunk and re-encoded in
+// WebAssembly (src/images/), on its own thread, in slices of a few milliseconds with a
+// yield after each, so that text keeps flowing between them. This bench
 // measures that against its own `wrangler dev` (fresh local state in a temporary
 // directory), in room "QGIS":
 //

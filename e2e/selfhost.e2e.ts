@@ -61,7 +61,7 @@ describe("the self-hosted server (workerd alone, on the build)", () => {
     bob.close();
   });
 
-  it("resizes an image in the image pipeline (ctx.exports.ImagePipeline) to MAX_IMAGE_SIZE", async () => {
+  it("resizes an image in the image pipeline to MAX_IMAGE_SIZE", async () => {
     const photographer = await User.open(server.baseUrl, "room", ROOMS.chat);
     const viewer = await User.open(server.baseUrl, "room", ROOMS.chat);
     await photographer.register("photographer");

@@ -3,7 +3,6 @@
 import { app } from "./worker/app";
 
 export { Directory } from "./directory/directory";
-export { ImagePipeline } from "./images/entrypoint";
 export { Room } from "./room/room";
 
 export default app satisfies ExportedHandler<Env>;

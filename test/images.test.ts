@@ -3,7 +3,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { decodeJpegWhole } from "../src/images/codecs";
-import { codecs } from "../src/images/entrypoint";
 import {
   type Codecs,
   decodeBase64,
@@ -14,6 +13,7 @@ import {
   SLICE_PIXELS,
   shrinkImage,
 } from "../src/images/pipeline";
+import { codecs } from "../src/images/shrink";
 import jpegScaled from "../vendor/jpeg-scaled/jpeg_scaled.wasm";
 import { Client, expectNothingBefore, freshRoom, withoutStamp } from "./helpers";
 import {

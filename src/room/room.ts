@@ -7,7 +7,7 @@
 // are what a shard would run for its own sockets; nicknames, history, fan-out and
 // moderation are the coordinator's.
 import { DurableObject } from "cloudflare:workers";
-import { shrinkInTurn } from "../images/entrypoint";
+import { shrinkInTurn } from "../images/shrink";
 import { clientNetwork, floodRefusal } from "../server/client-network";
 import { configOf, type Limits, limitsForSpace, limitsOf } from "../server/config";
 import { logEvent, logFailure } from "../server/log";

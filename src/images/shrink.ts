@@ -1,10 +1,9 @@
 // The image work, with the codecs compiled once per isolate and one image at a time.
-// The room calls shrinkInTurn directly: a Worker entrypoint reached over RPC (service
-// binding or ctx.exports) runs on the caller's thread anyway ("both Workers run on the
-// same thread of the same Cloudflare server", Cloudflare's service bindings docs), so
-// the hop only copied the megabytes of base64 there and back in one uncut step. The
-// entrypoint stays for callers outside the room.
-import { WorkerEntrypoint } from "cloudflare:workers";
+// The room calls shrinkInTurn directly. It used to reach the work over RPC, in an
+// entrypoint of its own (ctx.exports.ImagePipeline), but an entrypoint runs on the
+// caller's thread anyway ("both Workers run on the same thread of the same Cloudflare
+// server", Cloudflare's service bindings docs), so the hop only copied the megabytes of
+// base64 there and back in one uncut step.
 import png from "@jsquash/png/codec/pkg/squoosh_png_bg.wasm?module";
 // The codecs' .wasm files, imported as compiled modules (jSquash would otherwise
 // fetch its own by URL, which a Worker cannot do for its own files). `?module`:
@@ -25,10 +24,4 @@ export function shrinkInTurn(base64: string, limits: ImageLimits): Promise<Shrin
   const turn = previous.then(() => shrinkImage(base64, limits, codecs));
   previous = turn.catch(() => undefined);
   return turn;
-}
-
-export class ImagePipeline extends WorkerEntrypoint<Env> {
-  shrink(base64: string, limits: ImageLimits): Promise<ShrinkResult> {
-    return shrinkInTurn(base64, limits);
-  }
 }
