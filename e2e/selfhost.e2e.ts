@@ -240,7 +240,11 @@ describe("stopping", () => {
 });
 
 describe("workerd's configuration", () => {
-  const manifest = JSON.parse(fs.readFileSync(path.join(BUILD_DIR, "manifest.json"), "utf8")) as Manifest;
+  // Read once the file's beforeAll has built it (a clean clone has no build at collection time).
+  let manifest: Manifest;
+  beforeAll(() => {
+    manifest = JSON.parse(fs.readFileSync(path.join(BUILD_DIR, "manifest.json"), "utf8")) as Manifest;
+  });
 
   it("has wrangler.toml's [vars] and every variable the Worker's configuration reads", () => {
     const wranglerToml = fs.readFileSync(path.join(PROJECT_DIR, "wrangler.toml"), "utf8");
