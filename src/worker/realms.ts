@@ -29,7 +29,8 @@ export interface Realm {
 /** How long an isolate trusts what the Directory said of a realm. */
 export const REALM_TTL_MS = 5_000;
 
-const cache = new Map<string, { value: unknown; until: number }>();
+/** A realm's answer (or the load still under way: until is then +∞) by realm. */
+const cache = new Map<string, { value: Promise<unknown>; until: number }>();
 let signingKey: Promise<CryptoKey> | undefined;
 
 export function directoryOf(env: Env): DurableObjectStub<Directory> {
@@ -51,7 +52,12 @@ export async function publicRealm(env: Env, config: Config): Promise<Realm> {
 export async function spaceRealm(env: Env, config: Config, key: string): Promise<Realm | undefined> {
   signingKey ??= directoryOf(env)
     .secret()
-    .then((raw) => importSecret(new Uint8Array(raw)));
+    .then((raw) => importSecret(new Uint8Array(raw)))
+    .catch((error: unknown) => {
+      // Not kept: one failed call must not refuse every space until the isolate goes.
+      signingKey = undefined;
+      throw error;
+    });
   const named = await verifySpaceKey(await signingKey, key);
   if (named === undefined) return undefined;
   const space = await cached(`space ${named.spaceId}`, () => directoryOf(env).space(named.spaceId));
@@ -73,10 +79,26 @@ export function forgetRealm(spaceId?: string): void {
   cache.delete(spaceId === undefined ? "public" : `space ${spaceId}`);
 }
 
-async function cached<T>(key: string, load: () => Promise<T>): Promise<T> {
+/**
+ * Single-flight: the requests that miss together share one load. After a deploy every
+ * isolate starts cold while thousands of sockets reconnect at once, and each would
+ * otherwise ask the one Directory object the same question.
+ */
+export function cached<T>(key: string, load: () => Promise<T>): Promise<T> {
   const hit = cache.get(key);
-  if (hit !== undefined && hit.until > Date.now()) return hit.value as T;
-  const value = await load();
-  cache.set(key, { value, until: Date.now() + REALM_TTL_MS });
+  if (hit !== undefined && hit.until > Date.now()) return hit.value as Promise<T>;
+  const value = load().then(
+    (loaded) => {
+      // Trusted for REALM_TTL_MS from the answer, as before, not from the question.
+      if (cache.get(key)?.value === value) cache.set(key, { value, until: Date.now() + REALM_TTL_MS });
+      return loaded;
+    },
+    (error: unknown) => {
+      // A failed load is not cached: the next request asks again.
+      if (cache.get(key)?.value === value) cache.delete(key);
+      throw error;
+    },
+  );
+  cache.set(key, { value, until: Number.POSITIVE_INFINITY });
   return value;
 }
