@@ -7,6 +7,8 @@
 //   bare DO + insert  the same object inserting each frame into its SQLite first: the floor of a
 //            room that stores a message before it fans it out (the write holds the sends behind
 //            the output gate until it is confirmed)
+//   bare DO + batched  the same object storing and sending a burst's frames together (one commit,
+//            the sends back to back), as our room does (src/room/burst.ts)
 //   Node ws  bench/bare-ws-server.ts: the same rebroadcast in a Node `ws` server, a child process
 // The rows:
 //   burst    1,000 texts sent at once by one socket into a room of 100: deliveries/s counted at the
@@ -351,6 +353,7 @@ function ratio(ours: number | undefined, bare: number | undefined, digits = 2): 
 
 const BARE = "bare DO";
 const STORED = "bare DO + insert";
+const BATCHED = "bare DO + batched";
 
 function printRows(targets: readonly Target[], bySize: ReadonlyMap<number, Measured>): void {
   const names = targets.map((t) => t.name);
@@ -401,7 +404,10 @@ export async function perMessage(argv: readonly string[]): Promise<void> {
           const ourTarget = await wranglerTarget(ours, "ours", true, options.direct);
           const bareTarget = await wranglerTarget(bare, BARE, false, options.direct);
           const storedTarget = await wranglerTarget(bare, STORED, false, options.direct, "stored-");
-          const targets = options.profile ? [ourTarget, bareTarget] : [ourTarget, bareTarget, storedTarget, nodeTarget(child, port)];
+          const batchedTarget = await wranglerTarget(bare, BATCHED, false, options.direct, "batched-");
+          const targets = options.profile
+            ? [ourTarget, bareTarget]
+            : [ourTarget, bareTarget, storedTarget, batchedTarget, nodeTarget(child, port)];
           console.log(`WebSocket client: ${describeClient(options.deflate)}`);
           console.log(`Ours runs with ${describeVars(BENCH_VARS)}; the bare DO and Node ws have no limits.`);
           console.log(

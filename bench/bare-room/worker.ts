@@ -7,6 +7,9 @@
 // statement, before the sends, as the Room stores a message before fanning it out): the floor of a
 // room that keeps a history. A write holds every send made after it behind the output gate until
 // it is confirmed, and each gated send costs the platform more than an ungated one.
+// A room whose name starts with "batched-" stores and sends the frames of a burst together, as
+// the Room does (src/room/burst.ts): each frame is kept until the frames already arrived have
+// all been taken (a setTimeout(0)), then they are inserted in one turn (one commit) and sent.
 import { DurableObject } from "cloudflare:workers";
 
 interface BareEnv {
@@ -15,6 +18,9 @@ interface BareEnv {
 
 export class BareRoom extends DurableObject<BareEnv> {
   private readonly stores = this.ctx.id.name?.startsWith("stored-") ?? false;
+  private readonly batches = this.ctx.id.name?.startsWith("batched-") ?? false;
+  /** A batching room's frames not yet stored nor sent. */
+  private staged: (string | ArrayBuffer)[] = [];
 
   constructor(ctx: DurableObjectState, env: BareEnv) {
     super(ctx, env);
@@ -28,7 +34,24 @@ export class BareRoom extends DurableObject<BareEnv> {
   }
 
   override async webSocketMessage(_ws: WebSocket, frame: string | ArrayBuffer): Promise<void> {
+    if (this.batches) return this.stage(frame);
     if (this.stores) this.ctx.storage.sql.exec("INSERT INTO frames (data) VALUES (?)", frame);
+    this.sendToAll(frame);
+  }
+
+  private stage(frame: string | ArrayBuffer): void {
+    if (this.staged.length === 0) setTimeout(() => this.flush(), 0);
+    this.staged.push(frame);
+  }
+
+  private flush(): void {
+    const frames = this.staged;
+    this.staged = [];
+    for (const frame of frames) this.ctx.storage.sql.exec("INSERT INTO frames (data) VALUES (?)", frame);
+    for (const frame of frames) this.sendToAll(frame);
+  }
+
+  private sendToAll(frame: string | ArrayBuffer): void {
     for (const socket of this.ctx.getWebSockets()) {
       try {
         socket.send(frame);

@@ -19,6 +19,7 @@ export function serialize(envelope: Envelope, dialect: Dialect): string | undefi
 
 export class Outgoing {
   private readonly frames: Partial<Record<Dialect, string | null>> = {};
+  private storedFrame: string | undefined;
   constructor(readonly envelope: Envelope) {}
 
   for(dialect: Dialect): string | undefined {
@@ -29,9 +30,12 @@ export class Outgoing {
 
   /** JSON.stringify(envelope), as the history stores it: {id, timestamp, message, inReplyTo?}. */
   stored(): string {
-    const { id, timestamp, inReplyTo } = this.envelope;
-    const reply = inReplyTo === undefined ? "" : `,"inReplyTo":${JSON.stringify(inReplyTo)}`;
-    return `{"id":${JSON.stringify(id)},"timestamp":${JSON.stringify(timestamp)},"message":${this.for("rooms")}${reply}}`;
+    if (this.storedFrame === undefined) {
+      const { id, timestamp, inReplyTo } = this.envelope;
+      const reply = inReplyTo === undefined ? "" : `,"inReplyTo":${JSON.stringify(inReplyTo)}`;
+      this.storedFrame = `{"id":${JSON.stringify(id)},"timestamp":${JSON.stringify(timestamp)},"message":${this.for("rooms")}${reply}}`;
+    }
+    return this.storedFrame;
   }
 
   private build(dialect: Dialect): string | undefined {

@@ -27,6 +27,7 @@ import {
 } from "../wire/messages";
 import { sentences } from "../wire/sentences";
 import { RoomAlarm } from "./alarm";
+import { Burst, type Staged } from "./burst";
 import { Counts } from "./counts";
 import { exportStream } from "./export";
 import { FloodGuard } from "./flood-guard";
@@ -81,6 +82,8 @@ export class Room extends DurableObject<Env> {
   private readonly counts: Counts;
   private readonly guard: FloodGuard;
   private readonly history: History;
+  /** Storable messages waiting to be stored together, their sends held behind them. */
+  private readonly burst: Burst;
   private readonly moderation: Moderation;
   /** A cache of the space's limits, read from storage once per wake-up. */
   private spaceOverrides: Record<string, number> | undefined;
@@ -101,6 +104,11 @@ export class Room extends DurableObject<Env> {
     this.counts = new Counts(ctx.storage, this.sockets, (error) => logFailure("count_failed", error, { room: this.name }));
     this.guard = new FloodGuard(ctx.storage, this.sockets, () => this.limits);
     this.history = new History(ctx.storage);
+    this.burst = new Burst(
+      this.sockets,
+      (staged) => this.store(staged),
+      (error) => logFailure("burst_failed", error, { room: this.name }),
+    );
     this.moderation = new Moderation(ctx.storage, this.name);
     this.hooks = new RoomHooks(
       ctx.storage,
@@ -159,6 +167,8 @@ export class Room extends DurableObject<Env> {
 
   /** Accepts a WebSocket upgrade forwarded untouched by the Worker. */
   override async fetch(request: Request): Promise<Response> {
+    // Its replay must hold every message the others will be shown, and nothing twice.
+    this.burst.settle();
     // Removed while a Worker elsewhere still had it listed (its list is a cache of a few seconds).
     if (this.dissolved) return Response.json({ detail: "Not Found" }, { status: 404 });
     const target = parseSocketPath(new URL(request.url).pathname);
@@ -303,7 +313,7 @@ export class Room extends DurableObject<Env> {
     const refusal = this.authorRefusal(text.author, ws);
     if (refusal !== undefined) return this.reject(ws, refusal);
     if (this.sockets.stateOf(ws).nickname !== text.author) this.takeNickname(ws, text.author);
-    this.broadcastAndStore(text);
+    this.broadcastAndStore(text, {}, this.refuseUnstored(ws, text));
   }
 
   private unregister(ws: WebSocket, { exiter }: ClientMessageOf<"exiter">): void {
@@ -323,7 +333,7 @@ export class Room extends DurableObject<Env> {
   private publish(ws: WebSocket, message: Published, threading: Threading): void {
     const refusal = this.authorRefusal(message.author, ws);
     if (refusal !== undefined) return this.reject(ws, refusal);
-    const stamped = this.broadcastAndStore(message, threading);
+    const stamped = this.broadcastAndStore(message, threading, this.refuseUnstored(ws, message));
     if (message.type === "position") this.rememberPosition(ws, message, stamped);
   }
 
@@ -353,22 +363,42 @@ export class Room extends DurableObject<Env> {
       logEvent("image_refused", { room: this.name, author: image.author, detail: result.detail });
       return this.reject(ws, result.reason);
     }
-    this.broadcastAndStore({ ...image, image_data: result.imageData }, threading);
+    this.broadcastAndStore({ ...image, image_data: result.imageData }, threading, this.refuseUnstored(ws, image));
   }
 
-  private broadcastAndStore(message: WireMessage, threading: Threading = {}): Envelope {
+  /**
+   * Stamps the message and sends it to everyone. A storable one is stored first, with the rest
+   * of its burst (burst.ts): what someone saw is what a newcomer replays. `failed` hears if it
+   * could not be stored (nobody saw it then).
+   */
+  private broadcastAndStore(message: WireMessage, threading: Threading, failed: (error: unknown) => void): Envelope {
     const stamped = envelope(message, { id: this.idFor(threading.clientId), inReplyTo: threading.inReplyTo });
     const outgoing = new Outgoing(stamped);
+    if (isStorable(message)) this.burst.add({ stamped, outgoing, failed });
+    else {
+      this.sockets.sendToAll(outgoing);
+      this.heard(stamped);
+    }
+    return stamped;
+  }
+
+  /** One message of a burst into the history, and to the webhooks once stored. */
+  private store({ stamped, outgoing }: Staged): void {
     const retention = this.retention;
     const earliestExpiry = this.history.expiryFrom(Date.now(), retention);
-    // Stored first: a message someone saw is a message a newcomer can replay.
-    if (isStorable(message) && this.history.append(stamped, retention, outgoing.stored())) {
+    if (this.history.append(stamped, retention, outgoing.stored())) {
       // The first message of an empty history is the first that can expire.
       this.alarms.expectBy(earliestExpiry).catch((error: unknown) => logFailure("alarm_failed", error, { room: this.name }));
     }
-    this.sockets.sendToAll(outgoing);
     this.heard(stamped);
-    return stamped;
+  }
+
+  /** What a socket is told when its message could not be stored. */
+  private refuseUnstored(ws: WebSocket, message: WireMessage): (error: unknown) => void {
+    return (error) => {
+      logFailure("message_failed", error, { room: this.name, type: message.type });
+      this.reject(ws, sentences.processingFailed);
+    };
   }
 
   /** A newcomer or an exiter: to every socket, and to the webhooks that asked for arrivals and departures. */
@@ -398,7 +428,7 @@ export class Room extends DurableObject<Env> {
    * the original server kept): replies can then name a message as its sender knows it.
    */
   private idFor(clientId: string | undefined): string | undefined {
-    return clientId !== undefined && !this.history.has(clientId) ? clientId : undefined;
+    return clientId !== undefined && !this.burst.has(clientId) && !this.history.has(clientId) ? clientId : undefined;
   }
 
   private reject(ws: WebSocket, reason: string): void {
@@ -440,11 +470,13 @@ export class Room extends DurableObject<Env> {
   }
 
   recentMessages(family: Family): ShapedMessage[] {
+    this.burst.settle();
     return this.history.recent(this.limits.maxStoredMessages, this.retention).map((stored) => shape(stored, family));
   }
 
   /** `GET …/messages`: `limit` messages older than `before` (or the newest), oldest first within the page. */
   messagesPage(family: Family, before: string | undefined, limit: number): PageResult {
+    this.burst.settle();
     const page = this.history.page(before, limit, PAGE_MAX_BYTES, this.retention);
     if (page === undefined) return { ok: false, status: 404, detail: sentences.unknownCursor(family, this.name, before ?? "") };
     return {
@@ -455,11 +487,13 @@ export class Room extends DurableObject<Env> {
 
   /** `GET …/export.geojson`: the geodata of the history, streamed as it is read. */
   exportGeojson(): ReadableStream<Uint8Array> {
+    this.burst.settle();
     return exportStream(this.history, () => this.retention, this.name);
   }
 
   /** Deletes one stored message and tells every socket (gischat 1.x ones excepted): whether it existed. */
   deleteMessage(id: string): boolean {
+    this.burst.settle();
     if (!this.history.delete(id)) return false;
     this.sockets.broadcast({ type: "message_deleted", message_id: id });
     this.moderation.log("delete_message", { message_id: id });
@@ -468,16 +502,24 @@ export class Room extends DurableObject<Env> {
 
   /** `PUT …/text`: the message was validated by the Worker; the author rule needs the room. */
   postText(family: Family, message: ClientMessageOf<"text">, threading: Threading = {}): PostResult {
+    this.burst.settle();
     if (this.dissolved) return { ok: false, status: 404, detail: "Not Found" };
     const banned = this.moderation.banReason(message.author);
     if (banned !== undefined) return { ok: false, status: 403, detail: banned };
     if (this.sockets.holderOf(message.author) !== undefined) {
       return { ok: false, status: 409, detail: sentences.heldByConnectedUser(message.author) };
     }
-    return { ok: true, message: shape(this.broadcastAndStore(message, threading), family) };
+    let failure: { error: unknown } | undefined;
+    const stamped = this.broadcastAndStore(message, threading, (error) => {
+      failure = { error };
+    });
+    this.burst.settle();
+    if (failure !== undefined) throw failure.error;
+    return { ok: true, message: shape(stamped, family) };
   }
 
   async clearHistory(): Promise<void> {
+    this.burst.settle();
     this.history.clear();
     this.moderation.log("clear_history");
     await this.alarms.schedule();
@@ -485,6 +527,7 @@ export class Room extends DurableObject<Env> {
 
   /** Closes the nickname's sockets, announces its exit, and refuses it here until the ban ends. */
   async ban(nickname: string, seconds: number): Promise<BanResult> {
+    this.burst.settle();
     const until = this.moderation.ban(nickname, seconds);
     await this.alarms.schedule();
     const holders = this.sockets.holding(nickname);
@@ -496,6 +539,7 @@ export class Room extends DurableObject<Env> {
   }
 
   override async alarm(): Promise<void> {
+    this.burst.settle();
     await this.alarms.ring();
   }
 
@@ -525,6 +569,8 @@ export class Room extends DurableObject<Env> {
 
   /** The space's limits, kept in the room's storage so that every frame reads them there. */
   configure(overrides: Record<string, number>): void {
+    // The burst is stored under the retention it came in.
+    this.burst.settle();
     this.ctx.storage.kv.put(SPACE_LIMITS, overrides);
     this.spaceOverrides = overrides;
     this.limitsCache = undefined;
@@ -547,6 +593,7 @@ export class Room extends DurableObject<Env> {
   }
 
   closeEveryone(reason: string): void {
+    this.burst.settle();
     for (const ws of this.sockets.live()) this.closeByRoom(ws, GOING_AWAY, reason);
   }
 

@@ -56,6 +56,8 @@ export class Sockets {
   /** The attachments, read once per socket after every wake-up. */
   private readonly cache = new WeakMap<WebSocket, SocketState>();
   private index: LiveIndex | undefined;
+  /** Sends and closes made while held (see hold()), in order, each with the message it carries. */
+  private held: { outgoing: Outgoing | undefined; run: () => void }[] | undefined;
 
   constructor(private readonly ctx: DurableObjectState) {}
 
@@ -115,13 +117,15 @@ export class Sockets {
     return state;
   }
 
-  /** Closes a socket on the room's initiative. */
+  /** Closes a socket on the room's initiative (after the sends held before it). */
   close(ws: WebSocket, code: number, reason: string): void {
-    try {
-      ws.close(code, reason);
-    } catch {
-      // Already closing.
-    }
+    this.whenReleased(undefined, () => {
+      try {
+        ws.close(code, reason);
+      } catch {
+        // Already closing.
+      }
+    });
   }
 
   /** In local workerd a hibernated socket's close is only completed when the room answers it. */
@@ -136,22 +140,51 @@ export class Sockets {
   /**
    * To every socket whose departure is not announced: one frame per dialect, the same string
    * to each socket of its group. A socket closing meanwhile refuses it (caught: its close
-   * handler announces the departure), as it would have refused the next message.
+   * handler announces the departure), as it would have refused the next message. The
+   * recipients are those of now, even when the send is held.
    */
   sendToAll(outgoing: Outgoing): void {
+    const groups: [string, Iterable<WebSocket>][] = [];
     for (const [dialect, group] of this.indexed().byDialect) {
       const frame = outgoing.for(dialect);
-      if (frame === undefined) continue;
-      for (const ws of group) sendOne(ws, frame);
+      if (frame !== undefined) groups.push([frame, this.held === undefined ? group : [...group]]);
     }
+    this.whenReleased(outgoing, () => {
+      for (const [frame, group] of groups) for (const ws of group) sendOne(ws, frame);
+    });
   }
 
   /** One dead socket must never break a broadcast: each send stands alone. */
   send(sockets: Iterable<WebSocket>, outgoing: Outgoing): void {
+    const sends: [WebSocket, string][] = [];
     for (const ws of sockets) {
       const frame = outgoing.for(dialectOf(this.stateOf(ws)));
-      if (frame !== undefined) sendOne(ws, frame);
+      if (frame !== undefined) sends.push([ws, frame]);
     }
+    this.whenReleased(outgoing, () => {
+      for (const [ws, frame] of sends) sendOne(ws, frame);
+    });
+  }
+
+  /**
+   * From now until release(), every send and close waits, in the order it was made: while the
+   * messages of a burst wait to be stored (burst.ts), nothing that came after them may overtake
+   * them on any socket.
+   */
+  hold(): void {
+    this.held ??= [];
+  }
+
+  /** Carries out the held sends and closes in their order, leaving out those of the `dropped` messages. */
+  release(dropped: ReadonlySet<Outgoing> = new Set()): void {
+    const held = this.held ?? [];
+    this.held = undefined;
+    for (const { outgoing, run } of held) if (outgoing === undefined || !dropped.has(outgoing)) run();
+  }
+
+  private whenReleased(outgoing: Outgoing | undefined, run: () => void): void {
+    if (this.held === undefined) run();
+    else this.held.push({ outgoing, run });
   }
 
   /** The cache always; the attachment unless the socket is already closed (it goes with it then). */
