@@ -41,7 +41,12 @@
 //                                       once to the empty room, then half of them drop at once;
 //                                       the time until every socket has seen the right count,
 //                                       and the nb_users frames that took (--storm-timeout=<s>,
-//                                       default 120, gives up on a phase, printing how far it got)
+//                                       default 120, gives up on a phase, printing how far it got;
+//                                       --history=<k>: k texts stored first, each replayed to every
+//                                       socket that joins, as a room after a deploy has; --profile:
+//                                       a CPU profile of the isolate over the arrivals, by function
+//                                       and per join, wrangler dev only). It prints the CPU the bench
+//                                       client and the server each spent, as a share of the machine.
 //   --direct                            sockets straight to the workerd that runs the Worker,
 //                                       bypassing wrangler's dev proxy (a workerd of its own
 //                                       that relays every frame and holds 6 descriptors per
@@ -62,11 +67,23 @@
 //   --deflate                           Node's own WebSocket, which offers permessage-deflate
 //                                       as browsers do (default: the ws package without
 //                                       compression, like QGIS and QField)
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { buildSelfhost } from "../selfhost/build.ts";
-import { openFilesOf, processMemory, runtimeBaseUrl, type ServerProcess, workerdProcesses } from "../tools/dev-processes.ts";
+import {
+  openFilesOf,
+  processMemory,
+  readStat,
+  runtimeBaseUrl,
+  type ServerProcess,
+  serverProcesses,
+  workerdProcesses,
+} from "../tools/dev-processes.ts";
 import { type DevServer, roomListed } from "../tools/dev-server.ts";
 import { reportServerComplaints, withServer } from "./bench-server.ts";
+import { printProfile, startProfile, summarizeProfile } from "./inspector-profile.ts";
 import { DEFAULT_LIMITS, describeVars, limitVars, NO_RATE_LIMIT } from "./limits.ts";
 import { perMessage } from "./per-message.ts";
 import {
@@ -151,7 +168,7 @@ function scaled(baseMs: number, n: number): number {
 
 const USAGE =
   "Usage: npm run bench -- [N ...] [--interval=<ms>] [--deflate] [--direct | --selfhost] [--find-max [--p99=<ms>] [--budget=<s>]] [--memory]" +
-  " [--storm=<N> [--storm-timeout=<s>]] [--compare-selfhost [--repeat=<k>]]";
+  " [--storm=<N> [--storm-timeout=<s>] [--history=<k>] [--profile]] [--compare-selfhost [--repeat=<k>]]";
 
 type Mode = "sizes" | "find-max" | "memory" | "storm" | "compare-selfhost";
 
@@ -171,6 +188,10 @@ interface Options {
   /** --storm: sockets, and how long each phase may take. */
   storm: number;
   stormTimeoutS: number;
+  /** --history: texts stored before the storm (each replayed to every newcomer). */
+  history: number;
+  /** --profile: a CPU profile of the isolate over the storm's arrivals (wrangler dev only). */
+  profile: boolean;
 }
 
 function parseArgs(argv: readonly string[]): Options {
@@ -185,6 +206,8 @@ function parseArgs(argv: readonly string[]): Options {
     budgetS: FIND_MAX.budgetS,
     storm: 0,
     stormTimeoutS: 120,
+    history: 0,
+    profile: false,
     repeat: 3,
   };
   for (const arg of argv) {
@@ -204,9 +227,14 @@ function parseArgs(argv: readonly string[]): Options {
       options.mode = "storm";
       options.storm = Math.round(Number(value));
     } else if (name === "storm-timeout" && value !== undefined) options.stormTimeoutS = Number(value);
+    else if (name === "history" && value !== undefined) options.history = Math.round(Number(value));
+    else if (name === "profile" && value === undefined) options.profile = true;
     else throw new BenchError(`Unknown argument ${JSON.stringify(arg)}. ${USAGE}`);
   }
   if (options.mode === "storm" && options.sizes.length > 0) throw new BenchError(`--storm takes no sizes. ${USAGE}`);
+  if (options.mode !== "storm" && (options.history > 0 || options.profile))
+    throw new BenchError(`--history and --profile go with --storm. ${USAGE}`);
+  if (options.profile && options.selfhost) throw new BenchError(`--profile needs wrangler dev's inspector: not with --selfhost. ${USAGE}`);
   if (options.mode === "find-max" && options.sizes.length > 0) throw new BenchError(`--find-max takes no sizes. ${USAGE}`);
   if (options.sizes.length === 0) options.sizes = options.mode === "memory" ? MEMORY_SIZES : DEFAULT_SIZES;
   options.sizes.sort((a, b) => a - b);
@@ -586,9 +614,16 @@ interface StormPhase {
  * until every one has seen nb_users = N. Phase 2: half of them drop at once (terminated, as a
  * network does it: the room sees 1006); timed until the other half has seen nb_users = N/2.
  */
-async function storm(server: DevServer, openSocket: () => BenchSocket, { storm: n, stormTimeoutS }: Options): Promise<Result[]> {
+async function storm(server: DevServer, openSocket: () => BenchSocket, options: Options): Promise<Result[]> {
+  const { storm: n, stormTimeoutS, history, profile } = options;
   const half = Math.floor(n / 2);
   console.log(`\nReconnect storm: ${n} sockets at once, then ${half} of them dropped at once (each phase at most ${stormTimeoutS} s)`);
+  if (history > 0) await storeTexts(openSocket, history);
+  console.log(
+    history > 0
+      ? `The room's history holds ${history} texts: each newcomer is sent the newest of them (MAX_STORED_MESSAGES, default 5)`
+      : "The room's history is empty: nothing is replayed (--history=<k> to store k texts first)",
+  );
   await waitForEmptyRoom(server, TIMEOUT_MS.close);
   const run = createRun(server, openSocket);
   const frames = new Map<Client, number>();
@@ -631,6 +666,8 @@ async function storm(server: DevServer, openSocket: () => BenchSocket, { storm: 
   };
 
   // Phase 1: every socket opened in one go, none waiting for another.
+  const stopProfile = profile ? await startProfile(server) : undefined;
+  const cpuBefore = { client: process.cpuUsage(), server: serverTicks(server), at: performance.now() };
   for (let index = 0; index < n; index++) {
     const { client, opened } = connectClient(run, index);
     run.clients.push(client);
@@ -642,6 +679,14 @@ async function storm(server: DevServer, openSocket: () => BenchSocket, { storm: 
     opened.catch(() => undefined);
   }
   const arrive = await phase(`${n} sockets open at once`, () => run.clients, n);
+  reportCpu(cpuBefore, server);
+  if (stopProfile) {
+    const cpuProfile = await stopProfile();
+    printProfile("the Worker", summarizeProfile(cpuProfile), n, 40, "join");
+    const file = path.join(os.tmpdir(), `storm-${n}.cpuprofile`);
+    fs.writeFileSync(file, JSON.stringify(cpuProfile));
+    console.log(`  (the whole profile, for Chrome's DevTools: ${file})`);
+  }
 
   // Phase 2: half of them dropped at once, abruptly.
   const [dropped, staying] = [run.clients.slice(half), run.clients.slice(0, half)];
@@ -668,6 +713,58 @@ async function storm(server: DevServer, openSocket: () => BenchSocket, { storm: 
     console.error(`  (closing: ${messageOf(error)})`),
   );
   return [];
+}
+
+/** Posts `k` texts through one registered socket, each seen stored (echoed), then closes it. */
+async function storeTexts(openSocket: () => BenchSocket, k: number): Promise<void> {
+  const ws = openSocket();
+  let echoed = 0;
+  ws.addEventListener("message", (event) => {
+    if (String(event.data).startsWith('{"type":"text"')) echoed++;
+  });
+  await withTimeout(
+    new Promise<void>((resolve) => ws.addEventListener("open", () => resolve(), { once: true })),
+    10_000,
+    "Opening the history's socket",
+  );
+  ws.send(JSON.stringify({ type: "newcomer", newcomer: SENDER }));
+  for (let i = 0; i < k; i++)
+    ws.send(JSON.stringify({ type: "text", author: SENDER, avatar: null, text: `stored before the storm, ${i}` }));
+  await waitUntil(() => echoed >= k, { timeoutMs: 30_000, what: `${k} texts stored`, pollMs: 5 });
+  ws.close(1000, "history stored");
+}
+
+/** The server's process group's CPU ticks (user + system; 100 a second on Linux). */
+function serverTicks(server: DevServer): number {
+  let ticks = 0;
+  for (const { pid } of serverProcesses(server)) {
+    try {
+      ticks += readStat(`/proc/${pid}/stat`).ticks;
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  return ticks;
+}
+
+/**
+ * Client and server share the machine's cores: the CPU each spent during the arrivals, as
+ * a share of what the machine had, says whether the bench client itself is what bounds it.
+ */
+function reportCpu(before: { client: NodeJS.CpuUsage; server: number; at: number }, server: DevServer): void {
+  const wallMs = performance.now() - before.at;
+  const { user, system } = process.cpuUsage(before.client);
+  const clientMs = (user + system) / 1000;
+  const serverMs = (serverTicks(server) - before.server) * 10;
+  const cores = os.availableParallelism();
+  const share = (cpuMs: number): string => `${((cpuMs / (wallMs * cores)) * 100).toFixed(0)} %`;
+  console.log(
+    `  CPU during the arrivals (${seconds(wallMs)}, ${cores} cores): bench client ${seconds(clientMs)} (${share(clientMs)} of the machine),` +
+      ` server ${seconds(serverMs)} (${share(serverMs)}); load average ${os
+        .loadavg()
+        .map((l) => l.toFixed(2))
+        .join(" ")}`,
+  );
 }
 
 /** Open descriptors / limit of wrangler's two workerd processes. */

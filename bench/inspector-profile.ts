@@ -119,15 +119,15 @@ export function summarizeProfile(profile: CpuProfile): ProfileSummary {
 }
 
 /** The top functions by self time and by total time, as a share of the sampled time and per message. */
-export function printProfile(name: string, summary: ProfileSummary, messages: number, top = 25): void {
+export function printProfile(name: string, summary: ProfileSummary, messages: number, top = 25, unit = "text"): void {
   const rows = (map: Map<string, number>) =>
     [...map.entries()]
       .sort((a, b) => b[1] - a[1])
       .slice(0, top)
       .map(([key, ms]) => [key, `${((ms / summary.totalMs) * 100).toFixed(1)} %`, `${((ms / messages) * 1000).toFixed(1)}`]);
-  console.log(`\nCPU profile of ${name}'s isolate: ${summary.totalMs.toFixed(0)} ms busy over ${messages} texts`);
+  console.log(`\nCPU profile of ${name}'s isolate: ${summary.totalMs.toFixed(0)} ms busy over ${messages} ${unit}s`);
   console.log("\nBy self time");
-  printTable(["function", "share", "µs per text"], rows(summary.self), { firstLeft: true });
+  printTable(["function", "share", `µs per ${unit}`], rows(summary.self), { firstLeft: true });
   console.log("\nBy total time (with what it calls)");
-  printTable(["function", "share", "µs per text"], rows(summary.total), { firstLeft: true });
+  printTable(["function", "share", `µs per ${unit}`], rows(summary.total), { firstLeft: true });
 }

@@ -3,8 +3,11 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { History } from "../src/room/history";
+import { envelope } from "../src/wire/envelope";
 import { Client, freshRoom, type Json, request, roomPath, roomStub, twoUsers, withoutStamp } from "./helpers";
 
+const DAY_MS = 24 * 3600 * 1000;
 const MAX_STORED = Number(env.MAX_STORED_MESSAGES);
 const TEST_ADMIN_TOKEN = env.ADMIN_TOKEN!;
 
@@ -182,5 +185,93 @@ describe("DELETE /{family}/{name}/last (moderation)", () => {
   it("answers 404 for an unknown room, with a valid token", async () => {
     const response = await clear("rooms", "Nowhere", `Bearer ${TEST_ADMIN_TOKEN}`);
     expect(response.status).toBe(404);
+  });
+});
+
+// The recent messages are kept in memory between two changes of the history (a reconnect
+// storm reads them once): every change, and the first expiry, must show in the next replay.
+describe("the replay between changes of the history", () => {
+  const admin = { Authorization: `Bearer ${TEST_ADMIN_TOKEN}` };
+  /** A socket's replay, exactly: `texts` after its nb_users, then nothing but counts. */
+  async function expectReplay(room: string, texts: string[], family: "rooms" | "channels" = "rooms"): Promise<Json[]> {
+    const { late, replayed } = await replayOf(room, texts.length, family);
+    expect(replayed.map((message) => message.text)).toEqual(texts);
+    expect((await framesFor(late, 300)).filter((message) => message.type !== "nb_users")).toEqual([]);
+    late.close();
+    return replayed;
+  }
+
+  /** What a socket receives in the next `ms`. */
+  async function framesFor(client: Client, ms: number): Promise<Json[]> {
+    const frames: Json[] = [];
+    const until = Date.now() + ms;
+    for (;;) {
+      const left = until - Date.now();
+      if (left <= 0) return frames;
+      try {
+        frames.push(await client.next(left));
+      } catch {
+        return frames;
+      }
+    }
+  }
+
+  /** Sends a text and waits for the room's copy of it (counts may come first): its id. */
+  async function posted(poster: Client, text: string): Promise<string> {
+    poster.send({ type: "text", author: "poster", text });
+    for (let message = await poster.next(); ; message = await poster.next()) {
+      if (message.type === "text" && message.text === text) return message.id as string;
+    }
+  }
+
+  it("replays each newcomer the history as it is after a text, a deletion and a clear", async () => {
+    const room = freshRoom();
+    const poster = await Client.join("channels", room);
+    await posted(poster, "one");
+    const two = await posted(poster, "two");
+    await expectReplay(room, ["one", "two"]);
+    await expectReplay(room, ["one", "two"]);
+    await posted(poster, "three");
+    await expectReplay(room, ["one", "two", "three"]);
+    const deleted = await request(roomPath("rooms", room, `messages/${two}`), { method: "DELETE", headers: admin });
+    expect(deleted.status).toBe(204);
+    await expectReplay(room, ["one", "three"]);
+    expect((await (await request(roomPath("rooms", room, "last"))).json()) as Json[]).toMatchObject([{ text: "one" }, { text: "three" }]);
+    expect((await request(roomPath("rooms", room, "last"), { method: "DELETE", headers: admin })).status).toBe(204);
+    await expectReplay(room, []);
+    expect(await (await request(roomPath("rooms", room, "last"))).json()).toEqual([]);
+  });
+
+  it("replays to each family, one after another, exactly what that family saw live", async () => {
+    const room = freshRoom();
+    const { onRooms, onChannels } = await twoUsers(room, "alice", "bob");
+    onRooms.send({ type: "text", author: "alice", text: "hello" });
+    const live = { rooms: await onRooms.next(), channels: await onChannels.next() };
+    for (const family of ["rooms", "channels", "rooms", "channels"] as const) {
+      expect(await expectReplay(room, ["hello"], family)).toEqual([live[family]]);
+    }
+  });
+
+  it("keeps the newest messages only while none of them has expired", async () => {
+    const room = freshRoom();
+    const retention = { days: 1, maxMessages: 100, maxBytes: 1_000_000 };
+    const texts = await runInDurableObject(roomStub(room), (_instance, state) => {
+      let now = Date.now();
+      const history = new History(state.storage, () => now);
+      const texts = (): string[] => history.recent(5, retention).map((stored) => (stored.message as { text: string }).text);
+      const store = (text: string) => history.append(envelope({ type: "text", author: "poster", avatar: null, text }), retention);
+      store("older");
+      now += 1_000;
+      store("newer");
+      const seen = [texts()];
+      now += DAY_MS - 1_001; // the older one's last millisecond
+      seen.push(texts());
+      now += 1; // it has expired; nothing was written meanwhile
+      seen.push(texts());
+      now += 1_000; // and the newer one
+      seen.push(texts());
+      return seen;
+    });
+    expect(texts).toEqual([["older", "newer"], ["older", "newer"], ["newer"], []]);
   });
 });

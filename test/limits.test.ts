@@ -241,6 +241,13 @@ describe("flooders' networks", () => {
     ["2001:db8:1:2:3:4:5:6", "2001:db8:1:2::/64"],
     ["2001:DB8:1:2::", "2001:db8:1:2::/64"],
     ["not an address", "not an address"],
+    // IPv4 written otherwise than in plain dotted decimal is remembered as its plain form.
+    ["010.0.0.1", "8.0.0.1"],
+    ["1.2.3.04", "1.2.3.4"],
+    ["0x7f.0.0.1", "127.0.0.1"],
+    ["0.0.0.0", "0.0.0.0"],
+    ["255.255.255.255", "255.255.255.255"],
+    ["256.1.1.1", "256.1.1.1"],
   ])("remembers %s as %s", (address, network) => {
     expect(networkOf(address)).toBe(network);
   });

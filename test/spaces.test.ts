@@ -294,6 +294,7 @@ describe("rooms made at run time: POST /rooms, DELETE /rooms/{name}", () => {
     const client = await Client.join("rooms", room, "alice");
     client.send({ type: "text", author: "alice", text: "forgotten" });
     await client.next();
+    expect((await json(roomPath("rooms", room, "last"))).body).toMatchObject([{ text: "forgotten" }]);
     const { status, body } = await json(`/rooms/${encodeURIComponent(room)}`, { method: "DELETE", headers: ADMIN });
     expect(status).toBe(200);
     expect(body).not.toHaveProperty("rooms", expect.arrayContaining([room]));
@@ -301,6 +302,11 @@ describe("rooms made at run time: POST /rooms, DELETE /rooms/{name}", () => {
     expect((await json(roomPath("rooms", room, "users"))).status).toBe(404);
     expect((await json("/rooms", { method: "POST", headers: ADMIN, body: JSON.stringify({ name: room }) })).status).toBe(201);
     expect((await json(roomPath("rooms", room, "last"))).body).toEqual([]);
+    // The same instance, brought back: a newcomer is replayed nothing of what it held.
+    const newcomer = await Client.open("rooms", room);
+    expect(await newcomer.next()).toEqual({ type: "nb_users", nb_users: 1 });
+    await expect(newcomer.next(300)).rejects.toThrow(/no message within/);
+    newcomer.close();
   });
 
   it.each([

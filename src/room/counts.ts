@@ -41,6 +41,8 @@ export class Counts {
   private lastFlushAt = Number.NEGATIVE_INFINITY;
   /** Date.now() of the first change the pending flush is for: it waits at most STORM_FLUSH_MS from there. */
   private pendingSince = Number.NaN;
+  /** Date.now() of the latest change: the pending flush waits until FLUSH_INTERVAL_MS after it. */
+  private lastChangeAt = Number.NaN;
   private owedMarked = false;
 
   constructor(
@@ -51,8 +53,8 @@ export class Counts {
     // A flush pending when the previous instance was evicted: owed to everyone.
     if (storage.kv.get(COUNT_OWED) !== undefined) {
       this.owedMarked = true;
-      this.pendingSince = Date.now();
-      this.schedule(FLUSH_INTERVAL_MS);
+      this.pendingSince = this.lastChangeAt = Date.now();
+      this.schedule();
     }
   }
 
@@ -80,28 +82,41 @@ export class Counts {
 
   private changed(): void {
     const now = Date.now();
-    if (this.timer === undefined && now - this.lastFlushAt >= FLUSH_INTERVAL_MS) return this.flush();
-    if (this.timer === undefined) this.pendingSince = now;
-    this.schedule(Math.min(FLUSH_INTERVAL_MS, this.pendingSince + STORM_FLUSH_MS - now));
+    this.lastChangeAt = now;
+    // A flush is pending: it finds this change when its timer fires (a storm sets no timer per arrival).
+    if (this.timer !== undefined) return;
+    if (now - this.lastFlushAt >= FLUSH_INTERVAL_MS) return this.flush();
+    this.pendingSince = now;
+    this.schedule();
   }
 
-  /** (Re)sets the trailing flush `wait` ms from now. */
-  private schedule(wait: number): void {
-    if (this.timer !== undefined) clearTimeout(this.timer);
+  /** When the pending flush is due: a pause of FLUSH_INTERVAL_MS after the latest change, at most STORM_FLUSH_MS after the first. */
+  private dueAt(): number {
+    return Math.min(this.lastChangeAt + FLUSH_INTERVAL_MS, this.pendingSince + STORM_FLUSH_MS);
+  }
+
+  /**
+   * Sets the trailing flush for when it is due. When it fires, changes that came meanwhile have
+   * put it off: it waits again for the new time. (Compared with the time it was set for, not with
+   * the clock, which in a Worker moves only between I/O events: a timer may see it not there yet.)
+   */
+  private schedule(): void {
     if (!this.owedMarked) {
       this.storage.kv.put(COUNT_OWED, true);
       this.owedMarked = true;
     }
+    const due = this.dueAt();
     this.timer = setTimeout(
       () => {
         this.timer = undefined;
         try {
+          if (this.dueAt() > due) return this.schedule();
           this.flush();
         } catch (error) {
           this.onError(error);
         }
       },
-      Math.max(0, wait),
+      Math.max(0, due - Date.now()),
     );
   }
 

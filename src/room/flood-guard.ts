@@ -45,6 +45,11 @@ export class FloodGuard {
     return verdict;
   }
 
+  /** Drops what is kept in memory of the room's storage (a room dissolved). */
+  forget(): void {
+    this.flooders.forget();
+  }
+
   /** Refuses the flooder's network for a minute, then gives its sockets an empty budget for ten. */
   remember(address: string | null): void {
     if (address === null) return;

@@ -15,15 +15,22 @@ export interface Sentence {
   emptyBudgetUntil: number;
 }
 
-/** The room's memory of flooders; expired rows are deleted whenever one is added. */
+/**
+ * The room's memory of flooders; expired rows are deleted whenever one is added. Every
+ * upgrade asks for its address's standing, so the table (a few rows: each is gone ten
+ * minutes after its flooder) is read into memory once per wake-up, and read again
+ * after each change; SQLite stays the truth.
+ */
 export class Flooders {
   private readonly sql: SqlStorage;
+  private byAddress: Map<string, Sentence> | undefined;
 
   constructor(storage: DurableObjectStorage) {
     this.sql = storage.sql;
   }
 
   remember(address: string, { refusedUntil, emptyBudgetUntil }: Sentence, now: number): void {
+    this.byAddress = undefined;
     this.sql.exec("DELETE FROM flooders WHERE until <= ? AND refused_until <= ?", now, now);
     this.sql.exec(
       `INSERT INTO flooders (address, until, refused_until) VALUES (?, ?, ?)
@@ -35,11 +42,25 @@ export class Flooders {
   }
 
   standing(address: string, now: number): Standing {
-    const row = this.sql
-      .exec<{ until: number; refused_until: number }>("SELECT until, refused_until FROM flooders WHERE address = ?", address)
-      .toArray()[0];
-    if (row === undefined) return { kind: "welcome" };
-    if (row.refused_until > now) return { kind: "refused", until: row.refused_until };
-    return row.until > now ? { kind: "empty budget" } : { kind: "welcome" };
+    const sentence = this.sentences().get(address);
+    if (sentence === undefined) return { kind: "welcome" };
+    if (sentence.refusedUntil > now) return { kind: "refused", until: sentence.refusedUntil };
+    return sentence.emptyBudgetUntil > now ? { kind: "empty budget" } : { kind: "welcome" };
+  }
+
+  /** Drops what is kept in memory: the room's storage was wiped behind this class (a room dissolved). */
+  forget(): void {
+    this.byAddress = undefined;
+  }
+
+  private sentences(): Map<string, Sentence> {
+    if (this.byAddress === undefined) {
+      const rows = this.sql.exec<{ address: string; until: number; refused_until: number }>(
+        "SELECT address, until, refused_until FROM flooders",
+      );
+      this.byAddress = new Map();
+      for (const row of rows) this.byAddress.set(row.address, { refusedUntil: row.refused_until, emptyBudgetUntil: row.until });
+    }
+    return this.byAddress;
   }
 }

@@ -7,6 +7,11 @@
 //
 // Every read filters by age, so an expired message is never shown even before the
 // room's alarm has deleted it; the caps on number and bytes are enforced on append.
+//
+// The newest messages, which every socket that joins is sent, are kept in memory
+// between two changes: a reconnect storm of N sockets reads them once, not N times.
+// Only a cache: every change of the history through this class drops it, and so does
+// the first of its messages to expire (SQLite stays the truth).
 import type { Envelope } from "../wire/envelope";
 
 /** Well under the 2 MB limit of one SQLite row. */
@@ -32,6 +37,15 @@ type Slot = {
   bytes: number;
 };
 
+/** What `recent` answered, kept until the history changes or its oldest message expires. */
+interface Recent {
+  limit: number;
+  days: number;
+  envelopes: readonly Envelope[];
+  /** Date.now() from which the oldest of them is expired (+∞ when there is none). */
+  validUntil: number;
+}
+
 /** A page: the messages oldest first, and whether older ones remain. */
 export interface StoredPage {
   messages: Envelope[];
@@ -41,9 +55,18 @@ export interface StoredPage {
 
 export class History {
   private readonly sql: SqlStorage;
+  private recentCache: Recent | undefined;
 
-  constructor(private readonly storage: DurableObjectStorage) {
+  constructor(
+    private readonly storage: DurableObjectStorage,
+    private readonly now: () => number = Date.now,
+  ) {
     this.sql = storage.sql;
+  }
+
+  /** Drops what is kept in memory: the room's storage was wiped behind this class (a room dissolved). */
+  forget(): void {
+    this.recentCache = undefined;
   }
 
   /**
@@ -55,12 +78,13 @@ export class History {
   append(envelope: Envelope, retention: Retention, json = JSON.stringify(envelope)): boolean {
     const bytes = encoder.encode(json);
     if (bytes.length > retention.maxBytes) return false;
+    this.recentCache = undefined;
     this.storage.transactionSync(() => {
       const { seq } = this.sql
         .exec<{ seq: number }>(
           "INSERT INTO messages (id, created_at, bytes) VALUES (?, ?, ?) RETURNING seq",
           envelope.id,
-          Date.now(),
+          this.now(),
           bytes.length,
         )
         .one();
@@ -82,13 +106,28 @@ export class History {
     return this.sql.exec("SELECT 1 FROM messages WHERE id = ? LIMIT 1", id).toArray().length > 0;
   }
 
-  /** The newest `limit` messages within the retention, oldest first. */
-  recent(limit: number, retention: Retention): Envelope[] {
+  /**
+   * The newest `limit` messages within the retention, oldest first: the same objects
+   * until the history changes (callers must not modify them).
+   */
+  recent(limit: number, retention: Retention): readonly Envelope[] {
     if (limit <= 0) return [];
+    const now = this.now();
+    const kept = this.recentCache;
+    if (kept !== undefined && kept.limit === limit && kept.days === retention.days && now < kept.validUntil) return kept.envelopes;
+    const maxAge = retention.days * DAY_MS;
     const slots = this.sql
-      .exec<Slot>("SELECT seq, id, bytes FROM messages WHERE created_at > ? ORDER BY seq DESC LIMIT ?", this.expiredUpTo(retention), limit)
+      .exec<Slot & { created_at: number }>(
+        "SELECT seq, id, bytes, created_at FROM messages WHERE created_at > ? ORDER BY seq DESC LIMIT ?",
+        now - maxAge,
+        limit,
+      )
       .toArray();
-    return this.read(slots.reverse());
+    const envelopes = Object.freeze(this.read(slots.reverse()));
+    // Every message younger than the oldest of them is as far from expiring: it is the first to go.
+    const oldest = slots.reduce((min, slot) => Math.min(min, slot.created_at), Number.POSITIVE_INFINITY);
+    this.recentCache = { limit, days: retention.days, envelopes, validUntil: oldest + maxAge };
+    return envelopes;
   }
 
   /**
@@ -159,6 +198,7 @@ export class History {
 
   /** Deletes the message with this id, whatever its age: whether there was one. */
   delete(id: string): boolean {
+    this.recentCache = undefined;
     let deleted = false;
     this.storage.transactionSync(() => {
       const seqs = this.sql
@@ -172,6 +212,7 @@ export class History {
   }
 
   clear(): void {
+    this.recentCache = undefined;
     this.storage.transactionSync(() => {
       this.sql.exec("DELETE FROM message_parts");
       this.sql.exec("DELETE FROM messages");
@@ -180,6 +221,7 @@ export class History {
 
   /** Deletes the messages past the retention's age (the room's alarm calls it). */
   removeExpired(retention: Retention): void {
+    this.recentCache = undefined;
     const cutoff = this.expiredUpTo(retention);
     this.storage.transactionSync(() => {
       this.sql.exec("DELETE FROM message_parts WHERE seq IN (SELECT seq FROM messages WHERE created_at <= ?)", cutoff);
@@ -205,7 +247,7 @@ export class History {
 
   /** Messages stored at or before this time are expired. */
   private expiredUpTo(retention: Retention): number {
-    return Date.now() - retention.days * DAY_MS;
+    return this.now() - retention.days * DAY_MS;
   }
 
   /** The oldest go first until both caps hold. */

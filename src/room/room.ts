@@ -96,6 +96,10 @@ export class Room extends DurableObject<Env> {
   private readonly alarms: RoomAlarm;
   /** Webhooks and the Matrix ping: what the room publishes, queued in its outbox. */
   private readonly hooks: RoomHooks;
+  /** The frames of the history's recent messages (History.recent answers the same objects until it changes). */
+  private readonly replayFrames = new WeakMap<Envelope, Outgoing>();
+  /** Whether the room was dissolved: its storage's tombstone, read once per wake-up (every upgrade asks). */
+  private dissolvedCache: boolean | undefined;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -445,8 +449,18 @@ export class Room extends DurableObject<Env> {
 
   private replayHistory(ws: WebSocket): void {
     for (const stored of this.history.recent(this.limits.maxStoredMessages, this.retention)) {
-      this.sockets.send([ws], new Outgoing(stored));
+      this.sockets.send([ws], this.replayed(stored));
     }
+  }
+
+  /** A recent message on its way to a newcomer: serialized once per dialect for all the newcomers until the history changes. */
+  private replayed(stored: Envelope): Outgoing {
+    let outgoing = this.replayFrames.get(stored);
+    if (outgoing === undefined) {
+      outgoing = new Outgoing(stored);
+      this.replayFrames.set(stored, outgoing);
+    }
+    return outgoing;
   }
 
   // -------------------------------------------------------------------------
@@ -585,11 +599,16 @@ export class Room extends DurableObject<Env> {
     // tombstone: a Worker whose list is a few seconds old must not bring the room back.
     migrate(this.ctx.storage);
     this.ctx.storage.kv.put(DISSOLVED, Date.now());
+    this.dissolvedCache = true;
+    // What the room keeps in memory of its storage is gone with it.
+    this.history.forget();
+    this.guard.forget();
   }
 
   /** A room made again under a name that was removed. */
   revive(): void {
     this.ctx.storage.kv.delete(DISSOLVED);
+    this.dissolvedCache = false;
   }
 
   closeEveryone(reason: string): void {
@@ -598,6 +617,7 @@ export class Room extends DurableObject<Env> {
   }
 
   private get dissolved(): boolean {
-    return this.ctx.storage.kv.get(DISSOLVED) !== undefined;
+    this.dissolvedCache ??= this.ctx.storage.kv.get(DISSOLVED) !== undefined;
+    return this.dissolvedCache;
   }
 }
