@@ -161,7 +161,7 @@ export function onRoomFrame<R extends RunState, C extends BaseClient>(
 }
 
 // ---------------------------------------------------------------------------
-// Timed texts: "<seq>:<send time>", so that every receiver can tell the latency (one process, one clock)
+// Timed texts: "<seq>:<send time>", so that every receiver can tell the latency (one clock: util.ts now(), the same in the stall bench's listener processes)
 
 export interface TimedText {
   seq: number;

@@ -9,7 +9,7 @@
 //   - 20 listener sockets, a "chatter" and a "photographer", all registered;
 //   - phase A (baseline, 10 s): the chatter sends a text every 25 ms (open loop: on the
 //     clock, whatever happens; the text is "<seq>:<send time>"), and every listener
-//     records latency = receive time - send time (one process, so one clock);
+//     records latency = receive time - send time (one clock: see the listeners below);
 //   - phase B (10 s and the last image): the same text stream while the photographer
 //     sends a 4000x3000 (12 MP) photo-like JPEG, the next one 1 s after the previous
 //     was sent but never before the photographer has received the previous one back

@@ -14,7 +14,6 @@ import {
   shrinkImage,
 } from "../src/images/pipeline";
 import { codecs } from "../src/images/shrink";
-import { TURN_CHARS } from "../src/room/sockets";
 import jpegScaled from "../vendor/jpeg-scaled/jpeg_scaled.wasm";
 import { Client, expectNothingBefore, freshRoom, type Json, request, withoutStamp } from "./helpers";
 import {
@@ -247,17 +246,18 @@ describe("image: sharing the room's thread", () => {
     expect([second.type, second.author]).toEqual(["image", "photographer"]);
   });
 
-  it("sends a big image a few sockets per turn, and every socket gets the texts in the history's order around it", async () => {
+  // Any way of sending a big image in pieces (a few sockets per turn was tried: docs/benchmarks.md)
+  // must keep this: each socket sees what it is sent in the order the room stored it.
+  it("gives every socket the texts sent around a big image in the history's order", async () => {
     // No rate limit: the chatter sends a text every millisecond or so while the image is resized and sent.
     const room = freshHostileRoom();
     const photographer = await Client.join("rooms", room, "photographer");
     const chatter = await Client.join("rooms", room, "chatter");
     const watchers: Client[] = [];
     for (let i = 0; i < 6; i++) watchers.push(await Client.join("rooms", room, `watcher${i}`));
-    // Random pixels do not compress: ~1.9 M base64 characters of PNG, to 8 sockets, is several turns.
+    // Random pixels do not compress: ~1.9 M base64 characters of PNG, to 8 sockets.
     const noise = pixels(800, 600, () => [rand(), rand(), rand(), 255]);
     const sent = base64(await jpegBytes(noise));
-    const everyone = [photographer, chatter, ...watchers];
 
     photographer.send({ type: "image", author: "photographer", image_data: sent });
     let texts = 0;
@@ -273,7 +273,7 @@ describe("image: sharing the room's thread", () => {
       if (imageBack) after++;
     }
     const image = await back;
-    expect((image.image_data as string).length * everyone.length).toBeGreaterThan(TURN_CHARS);
+    expect((image.image_data as string).length).toBeGreaterThan(1_000_000);
 
     const history = await storedOrder(room, texts + 1);
     const imageAt = history.indexOf("image");

@@ -35,13 +35,6 @@ export interface LastPosition {
   id: string;
 }
 
-/**
- * Characters sent in one turn of a broadcast at most (with at least one socket): beyond that, a
- * broadcast goes out a few sockets per turn (see sendToAll). Each send copies the frame (1.3 MB for
- * a resized photo, ~0.5-2 ms per socket), so 22 sockets of it were one block of 10-40 ms.
- */
-export const TURN_CHARS = 4 * 1024 * 1024;
-
 const NORMAL_CLOSURE = 1000;
 /** Close codes a peer may receive but no endpoint may send. */
 const RESERVED_CLOSE_CODES = new Set([1005, 1006, 1015]);
@@ -63,13 +56,6 @@ export class Sockets {
   /** The attachments, read once per socket after every wake-up. */
   private readonly cache = new WeakMap<WebSocket, SocketState>();
   private index: LiveIndex | undefined;
-  /**
-   * The sockets a paced broadcast has yet to reach, each with the frames it is owed, in the room's
-   * order (the long frame first): whatever the room sends them meanwhile waits there, behind it.
-   */
-  private readonly owed = new Map<WebSocket, string[]>();
-  /** The paced broadcasts, one after the other. */
-  private pacing: Promise<void> = Promise.resolve();
 
   constructor(private readonly ctx: DurableObjectState) {}
 
@@ -129,9 +115,8 @@ export class Sockets {
     return state;
   }
 
-  /** Closes a socket on the room's initiative, after what it is owed. */
+  /** Closes a socket on the room's initiative. */
   close(ws: WebSocket, code: number, reason: string): void {
-    this.payOwed(ws);
     try {
       ws.close(code, reason);
     } catch {
@@ -152,73 +137,21 @@ export class Sockets {
    * To every socket whose departure is not announced: one frame per dialect, the same string
    * to each socket of its group. A socket closing meanwhile refuses it (caught: its close
    * handler announces the departure), as it would have refused the next message.
-   *
-   * A group's frame longer in all than TURN_CHARS (a photo to a room) is paced: sent to
-   * a few sockets per turn of the room's thread, so that a text arriving meanwhile is not held
-   * up behind the whole loop. Each socket still receives everything in the room's (and the
-   * history's) order: what the room sends a socket the frame has not reached yet waits behind
-   * the frame; the sockets it has reached get it at once.
    */
   sendToAll(outgoing: Outgoing): void {
-    const paced: WebSocket[] = [];
     for (const [dialect, group] of this.indexed().byDialect) {
       const frame = outgoing.for(dialect);
       if (frame === undefined) continue;
-      const pace = frame.length * group.size > TURN_CHARS;
-      for (const ws of group) {
-        if (pace && this.owe(ws, frame)) paced.push(ws);
-        else this.sendInOrder(ws, frame);
-      }
+      for (const ws of group) sendOne(ws, frame);
     }
-    if (paced.length > 0) this.pacing = this.pacing.then(() => this.payInTurns(paced));
   }
 
   /** One dead socket must never break a broadcast: each send stands alone. */
   send(sockets: Iterable<WebSocket>, outgoing: Outgoing): void {
     for (const ws of sockets) {
       const frame = outgoing.for(dialectOf(this.stateOf(ws)));
-      if (frame !== undefined) this.sendInOrder(ws, frame);
+      if (frame !== undefined) sendOne(ws, frame);
     }
-  }
-
-  /** Now, or behind a paced frame the socket has not been sent yet. */
-  private sendInOrder(ws: WebSocket, frame: string): void {
-    const owed = this.owed.get(ws);
-    if (owed) owed.push(frame);
-    else sendOne(ws, frame);
-  }
-
-  /** Queues a paced frame for `ws`; true when the socket is new to the queue (its turn is to come). */
-  private owe(ws: WebSocket, frame: string): boolean {
-    const owed = this.owed.get(ws);
-    if (owed) owed.push(frame);
-    else this.owed.set(ws, [frame]);
-    return owed === undefined;
-  }
-
-  /** Sends the sockets what they are owed, a turn whenever TURN_CHARS have gone out. */
-  private async payInTurns(sockets: readonly WebSocket[]): Promise<void> {
-    let chars = 0;
-    for (const ws of sockets) {
-      if (chars >= TURN_CHARS) {
-        await nextTurn();
-        chars = 0;
-      }
-      chars += this.payOwed(ws);
-    }
-  }
-
-  /** Sends `ws` the frames it is owed, in order; answers their length. */
-  private payOwed(ws: WebSocket): number {
-    const owed = this.owed.get(ws);
-    if (!owed) return 0;
-    this.owed.delete(ws);
-    let chars = 0;
-    for (const frame of owed) {
-      sendOne(ws, frame);
-      chars += frame.length;
-    }
-    return chars;
   }
 
   /** The cache always; the attachment unless the socket is already closed (it goes with it then). */
@@ -244,14 +177,6 @@ export class Sockets {
     }
     return this.index;
   }
-}
-
-/**
- * A timer, not a microtask: the room's incoming frames (and the sends they cause) run
- * before the next turn of a paced broadcast.
- */
-function nextTurn(): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, 0));
 }
 
 function sendOne(ws: WebSocket, frame: string): void {
