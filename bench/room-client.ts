@@ -16,7 +16,8 @@ export interface BenchSocket {
   send(data: string): void;
   close(code?: number, reason?: string): void;
   terminate?(): void;
-  addEventListener(type: "message", listener: (event: { data: unknown }) => void): void;
+  /** `receivedAt`: when the frame was received, if not just now (a socket of another process: listener-pool.ts). */
+  addEventListener(type: "message", listener: (event: { data: unknown; receivedAt?: number }) => void): void;
   addEventListener(type: "open", listener: () => void, options?: { once?: boolean }): void;
   addEventListener(type: "close", listener: (event: { code: number; reason: string }) => void, options?: { once?: boolean }): void;
   addEventListener(type: "error", listener: (event: { message?: string }) => void): void;
@@ -77,11 +78,17 @@ export function abortReasonOf(run: BaseRun): AbortReason {
 
 /**
  * Wires `client.ws` into `run`: its frames go to `onFrame(data)`; a close or an error before the
- * bench closes the sockets (`run.closing`) is fatal for the run, the first cause kept. Answers a
+ * bench closes the sockets (`run.closing`) is fatal for the run, the first cause kept. `receivedAt` is
+ * given when the frame was received elsewhere (listener-pool.ts). Answers a
  * promise of the opening.
  */
-export function watchSocket(run: RunState, client: BaseClient, label: string, onFrame: (data: unknown) => void): Promise<void> {
-  client.ws.addEventListener("message", (event) => onFrame(event.data));
+export function watchSocket(
+  run: RunState,
+  client: BaseClient,
+  label: string,
+  onFrame: (data: unknown, receivedAt?: number) => void,
+): Promise<void> {
+  client.ws.addEventListener("message", (event) => onFrame(event.data, event.receivedAt));
   client.ws.addEventListener("close", (event) => {
     client.closed = true;
     if (!run.closing) run.fatal ??= `${label} closed unexpectedly (code ${event.code} ${JSON.stringify(event.reason)})`;
@@ -154,7 +161,7 @@ export function onRoomFrame<R extends RunState, C extends BaseClient>(
 }
 
 // ---------------------------------------------------------------------------
-// Timed texts: "<seq>:<send time>", so that every receiver can tell the latency (one process, one clock)
+// Timed texts: "<seq>:<send time>", so that every receiver can tell the latency (one clock: util.ts now(), the same in the stall bench's listener processes)
 
 export interface TimedText {
   seq: number;

@@ -9,7 +9,7 @@
 //   - 20 listener sockets, a "chatter" and a "photographer", all registered;
 //   - phase A (baseline, 10 s): the chatter sends a text every 25 ms (open loop: on the
 //     clock, whatever happens; the text is "<seq>:<send time>"), and every listener
-//     records latency = receive time - send time (one process, so one clock);
+//     records latency = receive time - send time (one clock: see the listeners below);
 //   - phase B (10 s and the last image): the same text stream while the photographer
 //     sends a 4000x3000 (12 MP) photo-like JPEG, the next one 1 s after the previous
 //     was sent but never before the photographer has received the previous one back
@@ -29,10 +29,22 @@
 // thread does the image work and the room's work.
 //
 // The sockets are the `ws` package's with compression off, like the QGIS and QField
-// clients (QWebSocket has no permessage-deflate). `--deflate` uses Node's own
-// WebSocket instead, which always offers permessage-deflate, as browsers do: workerd
+// clients (QWebSocket has no permessage-deflate). The listeners live in processes of their
+// own (`--listener-procs=N`, default 2: stall-listeners.ts, listener-pool.ts), with lean
+// sockets (lean-socket.ts: no UTF-8 validation, an image frame never made a string), and
+// stamp each arrival with the same clock as the sender's (the wall clock at start plus
+// CLOCK_MONOTONIC, checked at start): 20 listeners take in 26 MB per image, and in the
+// measuring process that was what the bench measured (`--in-process`, the old client:
+// every socket here, every frame a string). `--deflate` uses Node's own
+// WebSocket instead (in this process), which always offers permessage-deflate, as browsers do: workerd
 // accepts it and then compresses every frame for every socket, the ~1.7 MB resized
 // image included, on the room's thread.
+//
+// `--direct` connects straight to the workerd that runs the Worker, bypassing wrangler's dev
+// proxy (a hop production does not have). `--floor` then runs the same phases against
+// bench/bare-room/, a Durable Object that sends every frame it receives to every socket, the
+// photographer sending a frame as long as our resized image: the platform's floor for a room
+// that delivers a 1.3 MB frame a second to 22 sockets beside its texts.
 //
 // The JPEG is the image bench's 4000x3000 photo (bench/picture-files.ts: drawn by
 // tools/test-pictures.ts, encoded once with jSquash's encoder, a few seconds, and cached in
@@ -42,14 +54,18 @@
 //   npm run bench:stall -- --closed        next image as soon as the previous is back
 //   npm run bench:stall -- --listeners=50  another room size
 //   npm run bench:stall -- --deflate       clients with WebSocket compression, like browsers
+//   npm run bench:stall -- --direct --floor   no dev proxy; then the bare object, side by side
+//   npm run bench:stall -- --in-process    the old client: the listeners in the measuring process
 //   STALL_DUMP=/tmp/t.json npm run bench:stall   also write the raw timeline as JSON
 import fs from "node:fs";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
-import { readStat, serverProcesses } from "../tools/dev-processes.ts";
-import { type DevServer, roomListed } from "../tools/dev-server.ts";
+import { readStat, runtimeBaseUrl, serverProcesses } from "../tools/dev-processes.ts";
+import { answers, type DevServer, roomListed } from "../tools/dev-server.ts";
 import { reportServerComplaints, withServer } from "./bench-server.ts";
+import { BIG_FRAME, isBigFrame, leanSocketFactory } from "./lean-socket.ts";
 import { DEFAULT_LIMITS, describeVars, NO_RATE_LIMIT } from "./limits.ts";
+import { type ChildStats, ListenerPool } from "./listener-pool.ts";
 import { type PictureSpec, pictureBytes, picturePath } from "./picture-files.ts";
 import {
   abortReasonOf,
@@ -122,21 +138,31 @@ interface Options {
   listeners: number;
   closed: boolean;
   deflate: boolean;
+  /** Listener processes; 0: the listeners in this process, with the ws package's browser-like API (the old client). */
+  listenerProcs: number;
+  direct: boolean;
+  floor: boolean;
 }
 
+const USAGE =
+  "Usage: npm run bench:stall -- [--listeners=N] [--closed] [--deflate] [--listener-procs=N] [--in-process] [--direct] [--floor]";
+
 function parseArgs(argv: readonly string[]): Options {
-  let listeners = DEFAULT_LISTENERS;
-  let closed = false;
-  let deflate = false;
+  const options: Options = { listeners: DEFAULT_LISTENERS, closed: false, deflate: false, listenerProcs: 2, direct: false, floor: false };
   for (const arg of argv) {
     const count = /^--listeners=(\d+)$/.exec(arg);
-    if (count && Number(count[1]) > 0) listeners = Number(count[1]);
-    else if (arg === "--closed") closed = true;
-    else if (arg === "--deflate") deflate = true;
-    else
-      throw new BenchError(`Unknown argument ${JSON.stringify(arg)}. Usage: npm run bench:stall -- [--listeners=N] [--closed] [--deflate]`);
+    const procs = /^--listener-procs=(\d+)$/.exec(arg);
+    if (count && Number(count[1]) > 0) options.listeners = Number(count[1]);
+    else if (procs) options.listenerProcs = Number(procs[1]);
+    else if (arg === "--in-process") options.listenerProcs = 0;
+    else if (arg === "--closed") options.closed = true;
+    else if (arg === "--deflate") options.deflate = true;
+    else if (arg === "--direct") options.direct = true;
+    else if (arg === "--floor") options.floor = true;
+    else throw new BenchError(`Unknown argument ${JSON.stringify(arg)}. ${USAGE}`);
   }
-  return { listeners, closed, deflate };
+  if (options.deflate) options.listenerProcs = 0;
+  return options;
 }
 
 function describeImagePacing(closed: boolean): string {
@@ -230,12 +256,21 @@ interface Phase {
   cpu: NodeJS.CpuUsage;
   loopDelayMaxMs: number;
   loopDelayP99Ms: number;
+  /** The listener processes' own figures for the phase (none: the listeners are in this process). */
+  children: ChildStats[];
 }
 
 interface Run extends BaseRun {
   listeners: number;
   closed: boolean;
+  /** The bare rebroadcasting object (bench/bare-room/): no registration, the image frame sent back as it is. */
+  bare: boolean;
+  /** Where the sockets connect: wrangler's dev proxy, or its runtime workerd with --direct. */
+  baseUrl: string;
   openSocket: OpenSocket;
+  openListener: OpenSocket;
+  /** The listeners' processes, if they are not in this one. */
+  pool: ListenerPool | undefined;
   imageFrame: string;
   photoLength: number;
   clients: Client[];
@@ -246,21 +281,40 @@ interface Run extends BaseRun {
   phase: number | null;
   phases: Phase[];
   /** Resized images the photographer got back. */
-  imagesBack: { receivedAt: number; length: number; png: boolean }[];
+  imagesBack: { receivedAt: number; length: number; frameLength: number; png: boolean }[];
   /** Image deliveries to listeners. */
   imageDeliveries: number;
   /** Per image (in sending order, warm-up first), when the last listener received it. */
   lastImageArrival: number[];
 }
 
-function createRun(server: DevServer, listeners: number, closed: boolean, photoBase64: string, openSocket: OpenSocket): Run {
+interface Target {
+  server: DevServer;
+  baseUrl: string;
+  bare: boolean;
+  openSocket: OpenSocket;
+  openListener: OpenSocket;
+  pool: ListenerPool | undefined;
+}
+
+function createRun(
+  { server, baseUrl, bare, openSocket, openListener, pool }: Target,
+  listeners: number,
+  closed: boolean,
+  imageFrame: string,
+  photoLength: number,
+): Run {
   return {
     server,
     listeners,
     closed,
+    bare,
+    baseUrl,
     openSocket,
-    imageFrame: JSON.stringify({ type: "image", author: PHOTOGRAPHER, avatar: null, image_data: photoBase64 }),
-    photoLength: photoBase64.length,
+    openListener,
+    pool,
+    imageFrame,
+    photoLength,
     clients: [],
     chatter: null,
     photographer: null,
@@ -275,11 +329,11 @@ function createRun(server: DevServer, listeners: number, closed: boolean, photoB
 }
 
 function connectClient(run: Run, name: string, role: Role): { client: Client; opened: Promise<void> } {
-  const url = `ws://127.0.0.1:${run.server.port}/room/${ROOM}/ws`;
+  const url = `${run.baseUrl.replace(/^http/, "ws")}/room/${ROOM}/ws`;
   const client: Client = {
     name,
     role,
-    ws: run.openSocket(url),
+    ws: role === "listener" ? run.openListener(url) : run.openSocket(url),
     nbUsers: 0,
     newcomers: new Set(),
     lastSeq: -1,
@@ -288,26 +342,28 @@ function connectClient(run: Run, name: string, role: Role): { client: Client; op
     arrivals: [],
     closed: false,
   };
-  const opened = watchSocket(run, client, `socket ${name}`, (data) => onFrame(run, client, data));
+  const opened = watchSocket(run, client, `socket ${name}`, (data, receivedAt) => onFrame(run, client, data, receivedAt));
   return { client, opened };
 }
 
-/** Frames this long are images: they are recognized from their start, not parsed whole. */
-const BIG_FRAME = 20_000;
 const PNG_BASE64_SIGNATURE = "iVBORw0KGgo";
+const IMAGE_DATA = '"image_data":"';
 
-function onFrame(run: Run, client: Client, data: unknown): void {
-  const receivedAt = now();
+/** Frames this long are images: they are recognized from their start (lean sockets deliver only that: lean-socket.ts). */
+function onFrame(run: Run, client: Client, data: unknown, receivedAt = now()): void {
+  if (isBigFrame(data)) return onBigFrame(run, client, data.head, data.length, receivedAt);
   if (typeof data !== "string") {
     run.unexpected.push(`${client.name} received a binary frame`);
     return;
   }
-  if (data.length > BIG_FRAME) {
-    const head = data.slice(0, 400);
-    const author = /"author":"([^"]*)"/.exec(head)?.[1];
-    if (head.startsWith('{"type":"image"') && author !== undefined) return onImage(run, client, author, data, receivedAt);
-  }
+  if (data.length >= BIG_FRAME) return onBigFrame(run, client, data.slice(0, 400), data.length, receivedAt);
   onRoomFrame(run, client, client.name, data, receivedAt, ON_FRAME);
+}
+
+function onBigFrame(run: Run, client: Client, head: string, length: number, receivedAt: number): void {
+  const author = /"author":"([^"]*)"/.exec(head)?.[1];
+  if (head.startsWith('{"type":"image"') && author !== undefined) return onImage(run, client, author, head, length, receivedAt);
+  run.unexpected.push(`${client.name} received a frame of ${length} bytes: ${head.slice(0, 80)}`);
 }
 
 const ON_FRAME: FrameHandlers<Run, Client> = {
@@ -317,7 +373,7 @@ const ON_FRAME: FrameHandlers<Run, Client> = {
   text: onText,
 };
 
-function onImage(run: Run, client: Client, author: string, data: string, receivedAt: number): void {
+function onImage(run: Run, client: Client, author: string, head: string, length: number, receivedAt: number): void {
   if (author !== PHOTOGRAPHER) {
     run.replayed++;
     return;
@@ -329,10 +385,10 @@ function onImage(run: Run, client: Client, author: string, data: string, receive
     run.lastImageArrival[index] = Math.max(run.lastImageArrival[index] ?? 0, receivedAt);
   }
   if (client.role !== "photographer") return;
-  const start = data.indexOf('"image_data":"') + '"image_data":"'.length;
-  const png = data.startsWith(PNG_BASE64_SIGNATURE, start);
-  if (!png) run.fatal ??= `the photographer's image came back, but not as a base64 PNG: ${data.slice(start, start + 40)}`;
-  run.imagesBack.push({ receivedAt, length: data.length - start, png });
+  const start = head.indexOf(IMAGE_DATA) + IMAGE_DATA.length;
+  const png = head.startsWith(PNG_BASE64_SIGNATURE, start);
+  if (!png) run.fatal ??= `the photographer's image came back, but not as a base64 PNG: ${head.slice(start, start + 40)}`;
+  run.imagesBack.push({ receivedAt, length: length - start, frameLength: length, png });
 }
 
 function onText(run: Run, client: Client, message: RoomFrame, receivedAt: number): void {
@@ -360,7 +416,9 @@ async function openRoom(run: Run): Promise<number> {
   for (let i = 1; i <= run.listeners; i++) add(`listener_${String(i).padStart(2, "0")}`, "listener");
   run.chatter = add(CHATTER, "chatter");
   run.photographer = add(PHOTOGRAPHER, "photographer");
-  await joinAndRegister(run, opening, { room: ROOM, timeoutMs: TIMEOUT_MS.connect });
+  // The bare object knows no registration: its sockets only have to be open.
+  if (run.bare) await withTimeout(Promise.all(opening), TIMEOUT_MS.connect, `Opening ${run.clients.length} WebSockets`);
+  else await joinAndRegister(run, opening, { room: ROOM, timeoutMs: TIMEOUT_MS.connect });
   return performance.now() - started;
 }
 
@@ -437,9 +495,11 @@ async function runPhase(run: Run, name: string, withImages: boolean): Promise<Ph
     cpu: { user: 0, system: 0 },
     loopDelayMaxMs: NaN,
     loopDelayP99Ms: NaN,
+    children: [],
   };
   run.phases.push(phase);
   loopDelay.reset();
+  await run.pool?.childStats(true);
   const images = withImages ? imageLoop(run, phase) : Promise.resolve();
   // Don't let a failed image loop go unnoticed while texts are still being sent.
   images.catch((error: unknown) => (run.fatal ??= messageOf(error)));
@@ -464,6 +524,7 @@ async function runPhase(run: Run, name: string, withImages: boolean): Promise<Ph
   phase.cpu = process.cpuUsage(phase.cpuBefore);
   phase.loopDelayMaxMs = loopDelay.max / 1e6;
   phase.loopDelayP99Ms = loopDelay.percentile(99) / 1e6;
+  phase.children = (await run.pool?.childStats(false)) ?? [];
   return phase;
 }
 
@@ -648,6 +709,10 @@ function printDetails(run: Run, warm: ImageTrip): void {
       `  phase ${phase.name.split(" ")[0]}: event-loop delay p99 ${ms(phase.loopDelayP99Ms)} max ${ms(phase.loopDelayMaxMs)} ms;` +
         ` text send lag behind schedule p99 ${ms(lag.p99)} max ${ms(lag.max)} ms; CPU ${ms(cpu)} ms in ${seconds(wall)} (${percent(cpu / wall)})`,
     );
+    for (const [i, child] of phase.children.entries())
+      console.log(
+        `    listener process ${i + 1}: event-loop delay p99 ${ms(child.loopDelayP99Ms)} max ${ms(child.loopDelayMaxMs)} ms; CPU ${ms(child.cpuMs)} ms`,
+      );
   }
 
   if (run.phases[0]?.threadsAfter.size === 0) {
@@ -706,8 +771,11 @@ async function main(): Promise<void> {
   if (typeof WebSocket === "undefined") {
     throw new BenchError(`No global WebSocket in Node ${process.version}: run with Node 22 (npm run bench:stall).`);
   }
-  const { listeners, closed, deflate } = parseArgs(process.argv.slice(2));
-  const openSocket = await socketFactory(deflate);
+  const options = parseArgs(process.argv.slice(2));
+  const { listenerProcs, direct, floor } = options;
+  // The old client (--in-process, --deflate): every socket here, each frame a string; else lean sockets here
+  // and the listeners in processes of their own, so that the bench does not measure its own client.
+  const openSocket = listenerProcs === 0 ? await socketFactory(options.deflate) : await leanSocketFactory();
   // The server runs with the default MAX_IMAGE_RAW_LENGTH: a longer photo would only be refused.
   const photo = await pictureBytes(PHOTO, DEFAULT_LIMITS.maxImageRawLength);
   const photoBase64 = photo.bytes.toString("base64");
@@ -715,27 +783,82 @@ async function main(): Promise<void> {
     `Photo: ${PHOTO.width}x${PHOTO.height} JPEG, ${photo.bytes.length} bytes, ${photoBase64.length} base64 chars` +
       `${photo.made ? "" : ` (cached: ${picturePath(PHOTO)})`}`,
   );
-
-  // The log is kept either way (it is small), the local state only on failure.
-  // The chatter sends 40 texts a second: far over the default rate limit, which is not what this measures.
-  await withServer({ name: "stall", ready: roomListed(ROOM), keepLog: true, vars: NO_RATE_LIMIT }, async (server) => {
-    console.log(`Server vars: ${describeVars(NO_RATE_LIMIT)} (the chatter sends faster than the default rate limit allows)`);
+  const pool = listenerProcs > 0 ? await ListenerPool.start(listenerProcs) : undefined;
+  const openListener = pool?.open ?? openSocket;
+  console.log(
+    pool
+      ? `Listeners in ${listenerProcs} processes of their own (lean sockets: no UTF-8 validation, an image frame never made a string); ` +
+          `their clocks agree with this one within ${pool.clockSpread().toFixed(3)} ms`
+      : "Listeners in this process (the old client: every frame a string)",
+  );
+  const connect = async (server: DevServer, bare: boolean): Promise<Target> => {
+    const baseUrl = direct ? await runtimeBaseUrl(server) : server.baseUrl;
+    console.log(
+      `Sockets to ${direct ? `the runtime workerd (${baseUrl}), bypassing wrangler's dev proxy` : `wrangler's dev proxy (${baseUrl})`}`,
+    );
+    return { server, baseUrl, bare, openSocket, openListener, pool };
+  };
+  try {
     loopDelay.enable();
-    try {
-      await measure(server, { listeners, closed, deflate, openSocket, photoBase64 });
-    } finally {
-      loopDelay.disable();
-    }
-  });
+    // The log is kept either way (it is small), the local state only on failure.
+    // The chatter sends 40 texts a second: far over the default rate limit, which is not what this measures.
+    const ours = await withServer({ name: "stall", ready: roomListed(ROOM), keepLog: true, vars: NO_RATE_LIMIT }, async (server) => {
+      console.log(`Server vars: ${describeVars(NO_RATE_LIMIT)} (the chatter sends faster than the default rate limit allows)`);
+      const imageFrame = JSON.stringify({ type: "image", author: PHOTOGRAPHER, avatar: null, image_data: photoBase64 });
+      return measure(await connect(server, false), { ...options, imageFrame, photoLength: photoBase64.length });
+    });
+    if (!floor) return;
+    const back = ours.imagesBack[0];
+    if (!back) throw new BenchError("No image came back from our room");
+    await withServer(
+      { name: "stall-bare", config: "bench/bare-room/wrangler.toml", ready: answers("/"), keepLog: true },
+      async (server) => {
+        console.log(`\n=== The floor: bench/bare-room/, a Durable Object that sends every frame it receives to every socket ===`);
+        const bare = await measure(await connect(server, true), {
+          ...options,
+          imageFrame: bareImageFrame(back.frameLength),
+          photoLength: back.frameLength,
+        });
+        printFloor(ours, bare);
+      },
+    );
+  } finally {
+    loopDelay.disable();
+    pool?.stop();
+  }
 }
 
-async function measure(
-  server: DevServer,
-  { listeners, closed, deflate, openSocket, photoBase64 }: Options & { openSocket: OpenSocket; photoBase64: string },
-): Promise<void> {
-  const run = createRun(server, listeners, closed, photoBase64, openSocket);
+/**
+ * What the bare object's photographer sends: an image frame as long as the one our room broadcast (the
+ * resized PNG), which it sends back as it is to every socket. Its content is filler: only its size and
+ * its start (recognized as an image) matter.
+ */
+function bareImageFrame(length: number): string {
+  const start = `{"type":"image","author":"${PHOTOGRAPHER}","avatar":null,"image_data":"${PNG_BASE64_SIGNATURE}`;
+  const end = '"}';
+  return start + "A".repeat(length - start.length - end.length) + end;
+}
+
+function printFloor(ours: Run, bare: Run): void {
+  const p99 = (run: Run, phase: number): number => stats(run.phases[phase]?.deliveries.map((d) => d.latency) ?? []).p99;
+  const [oursA, oursB, bareA, bareB] = [p99(ours, 0), p99(ours, 1), p99(bare, 0), p99(bare, 1)];
+  console.log("\nSide by side, text p99 (ms): phase A (texts only), phase B (texts and an image frame a second)");
+  printTable(
+    ["server", "A p99", "B p99", "B / A"],
+    [
+      ["our room (12 MP JPEG in, resized PNG out)", ms(oursA), ms(oursB), `${(oursB / oursA).toFixed(2)}x`],
+      [`bare object (a ${bare.photoLength}-char frame in, the same out)`, ms(bareA), ms(bareB), `${(bareB / bareA).toFixed(2)}x`],
+    ],
+    { firstLeft: true },
+  );
+  console.log(`ours B / bare B: ${(oursB / bareB).toFixed(2)}x`);
+}
+
+async function measure(target: Target, options: Options & { imageFrame: string; photoLength: number }): Promise<Run> {
+  const { listeners, closed, deflate } = options;
+  const run = createRun(target, listeners, closed, options.imageFrame, options.photoLength);
   const openMs = await openRoom(run);
-  console.log(`${listeners} listeners + ${CHATTER} + ${PHOTOGRAPHER} connected and registered in ${seconds(openMs)}`);
+  console.log(`${listeners} listeners + ${CHATTER} + ${PHOTOGRAPHER} connected${run.bare ? "" : " and registered"} in ${seconds(openMs)}`);
   console.log(
     `WebSocket client: ${describeClient(deflate)};` +
       ` extensions the server agreed to: ${JSON.stringify(chatterOf(run).ws.extensions || "none")}`,
@@ -751,7 +874,7 @@ async function measure(
 
   printResults(run);
   printDetails(run, warm);
-  if (process.env.STALL_DUMP) dumpTimeline(run, process.env.STALL_DUMP);
+  if (process.env.STALL_DUMP) dumpTimeline(run, `${process.env.STALL_DUMP}${run.bare ? ".bare" : ""}`);
   const problems: string[] = [];
   for (const phase of run.phases) {
     const expected = phase.textsSent * run.listeners;
@@ -772,9 +895,10 @@ async function measure(
   }).catch((error: unknown) => problems.push(messageOf(error)));
   if (run.replayed > 0) console.log(`(${run.replayed} frames from history or other authors ignored)`);
   for (const line of run.unexpected.slice(0, 5)) console.log(`! unexpected: ${line}`);
-  reportServerComplaints(server);
+  reportServerComplaints(run.server);
   await closeRoom(run);
   if (problems.length > 0) throw new BenchError(problems.join("; "));
+  return run;
 }
 
 runBench(main);

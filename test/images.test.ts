@@ -15,7 +15,7 @@ import {
 } from "../src/images/pipeline";
 import { codecs } from "../src/images/shrink";
 import jpegScaled from "../vendor/jpeg-scaled/jpeg_scaled.wasm";
-import { Client, expectNothingBefore, freshRoom, withoutStamp } from "./helpers";
+import { Client, expectNothingBefore, freshRoom, type Json, request, withoutStamp } from "./helpers";
 import {
   base64,
   decodePngBytes,
@@ -28,6 +28,7 @@ import {
   pngHeaderOnly,
   withExifOrientation,
 } from "./image-fixtures";
+import { freshHostileRoom } from "./rooms";
 
 const MAX_IMAGE_SIZE = Number(env.MAX_IMAGE_SIZE);
 
@@ -244,7 +245,80 @@ describe("image: sharing the room's thread", () => {
     expect([first.type, first.author]).toEqual(["text", "chatter"]);
     expect([second.type, second.author]).toEqual(["image", "photographer"]);
   });
+
+  // Any way of sending a big image in pieces (a few sockets per turn was tried: docs/benchmarks.md)
+  // must keep this: each socket sees what it is sent in the order the room stored it.
+  it("gives every socket the texts sent around a big image in the history's order", async () => {
+    // No rate limit: the chatter sends a text every millisecond or so while the image is resized and sent.
+    const room = freshHostileRoom();
+    const photographer = await Client.join("rooms", room, "photographer");
+    const chatter = await Client.join("rooms", room, "chatter");
+    const watchers: Client[] = [];
+    for (let i = 0; i < 6; i++) watchers.push(await Client.join("rooms", room, `watcher${i}`));
+    // Random pixels do not compress: ~1.9 M base64 characters of PNG, to 8 sockets.
+    const noise = pixels(800, 600, () => [rand(), rand(), rand(), 255]);
+    const sent = base64(await jpegBytes(noise));
+
+    photographer.send({ type: "image", author: "photographer", image_data: sent });
+    let texts = 0;
+    let imageBack = false;
+    const back = nextImage(photographer).then((message) => {
+      imageBack = true;
+      return message;
+    });
+    // Texts before, during and after the image's broadcast: the room's turns and these sends interleave.
+    for (let after = 0; after < 30; texts++) {
+      chatter.send({ type: "text", author: "chatter", text: `t${texts}` });
+      await new Promise((resolve) => setTimeout(resolve, 1));
+      if (imageBack) after++;
+    }
+    const image = await back;
+    expect((image.image_data as string).length).toBeGreaterThan(1_000_000);
+
+    const history = await storedOrder(room, texts + 1);
+    const imageAt = history.indexOf("image");
+    expect(imageAt).toBeGreaterThan(0);
+    expect(imageAt).toBeLessThan(history.length - 1);
+    for (const [i, watcher] of watchers.entries()) {
+      const seen: string[] = [];
+      while (seen.length <= texts) {
+        const message = await watcher.next(20_000);
+        // The arrivals after its own and the counts (sent within 250 ms) may come in between.
+        if (message.type !== "image" && message.type !== "text") continue;
+        seen.push(message.type === "image" ? "image" : String(message.text));
+        if (message.type === "image") expect(message.image_data, `watcher${i}'s image`).toBe(image.image_data);
+      }
+      expect(seen, `watcher${i}`).toEqual(history);
+    }
+  });
 });
+
+/** A pseudo-random byte (the same picture on every run). */
+let seed = 1;
+function rand(): number {
+  seed = (seed * 1103515245 + 12345) % 2 ** 31;
+  return seed >>> 23;
+}
+
+async function nextImage(client: Client): Promise<Json> {
+  for (;;) {
+    const message = await client.next(20_000);
+    if (message.type === "image") return message;
+  }
+}
+
+/** The room's stored messages, oldest first: "image", or a text's own text. */
+async function storedOrder(room: string, count: number): Promise<string[]> {
+  const ordered: string[] = [];
+  for (let before: string | null = ""; before !== null; ) {
+    const page = await request(`/room/${encodeURIComponent(room)}/messages?limit=100${before ? `&before=${before}` : ""}`);
+    const { messages, next_before } = (await page.json()) as { messages: Json[]; next_before: string | null };
+    ordered.unshift(...messages.map((m) => (m.type === "image" ? "image" : String(m.text))));
+    before = next_before;
+  }
+  expect(ordered.length).toBe(count);
+  return ordered;
+}
 
 describe("image: the banded paths equal the whole ones", () => {
   const limits = { maxImageSize: 800, maxImageRawLength: 5_000_000, maxImagePixels: 12_600_000 };

@@ -181,9 +181,10 @@ describe("retention by age (RETENTION_DAYS) and the room's one alarm", () => {
       headers: { Authorization: `Bearer ${TEST_ADMIN_TOKEN}` },
     });
     const due = await alarmOf(room);
-    // Due now (a past expiry is set as "now"), not in an hour; null if the runtime has already rung it.
-    if (due !== null) expect(due).toBeLessThanOrEqual(Date.now());
-    await runDurableObjectAlarm(roomStub(room));
+    // Due now (a past expiry is set as "now"), not in an hour. The runtime may have rung it
+    // already (it is due): then the message is gone and the alarm is set again, for the ban.
+    if (due !== null && due > Date.now()) expect((await storedRows(room)).ids).toEqual([]);
+    else await runDurableObjectAlarm(roomStub(room));
     expect((await storedRows(room)).ids).toEqual([]);
     const { carol, alarm } = await runInDurableObject(roomStub(room), async (_instance, state) => ({
       carol: Number(state.storage.sql.exec("SELECT until FROM bans WHERE nickname = 'carol'").one().until),

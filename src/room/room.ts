@@ -603,6 +603,8 @@ export class Room extends DurableObject<Env> {
     // What the room keeps in memory of its storage is gone with it.
     this.history.forget();
     this.guard.forget();
+    this.spaceOverrides = undefined;
+    this.limitsCache = undefined;
   }
 
   /** A room made again under a name that was removed. */
