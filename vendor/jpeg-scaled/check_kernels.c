@@ -36,6 +36,7 @@ int main(void) {
       blk[i] = zero ? 0 : (mode == 0 ? (JCOEF)rnd() : (JCOEF)((int)(rnd() % 2048) - 1024));
     }
     if (t % 7 == 0) for (int i = 1; i < 64; i++) if (i != 4 && i % 8 != 4) blk[i] = 0;
+    if (t % 11 == 0) for (int i = 1; i < 64; i++) blk[i] = 0; /* DC only */
     jpeg_idct_4x4(&cinfo, &comp, blk, r1, 0); jsimd_idct_4x4(&cinfo, &comp, blk, r2, 0);
     if (memcmp(o1, o2, 16)) { if (bad++ < 5) printf("idct differs at %ld (mode %d)\n", t, mode); }
   }

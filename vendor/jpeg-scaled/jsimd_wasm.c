@@ -180,6 +180,18 @@ jsimd_idct_4x4(j_decompress_ptr cinfo, jpeg_component_info *compptr, JCOEFPTR co
   v128_t ws[2][4]; /* pass 1's output: ws[half][row], lanes = columns 4*half .. 4*half+3 */
   (void)cinfo;
 
+  /* No AC term at all (smooth areas, most chroma blocks): both passes take their
+   * zero shortcuts, and every pixel is range_limit[DESCALE(DC << PASS1_BITS, PASS1_BITS + 3)]. */
+  v128_t any = wasm_v128_and(wasm_v128_load(coef_block), wasm_i16x8_make(0, -1, -1, -1, -1, -1, -1, -1));
+  for (int k = 1; k < 8; k++) any = wasm_v128_or(any, wasm_v128_load(coef_block + DCTSIZE * k));
+  if (!wasm_v128_any_true(any)) {
+    int dc = (int)((unsigned)(int)coef_block[0] * (unsigned)(int)quant[0] << IDCT_PASS1_BITS); /* wraps as the C code */
+    v128_t pixel = range_limit_unclamped(descale(wasm_i32x4_splat(dc), IDCT_PASS1_BITS + 3));
+    v128_t bytes = wasm_u8x16_narrow_i16x8(wasm_i16x8_narrow_i32x4(pixel, pixel), wasm_i16x8_narrow_i32x4(pixel, pixel));
+    for (int r = 0; r < 4; r++) wasm_v128_store32_lane(output_buf[r] + output_col, bytes, 0);
+    return;
+  }
+
   /* Pass 1: columns. A column whose AC terms (but the unused row 4) are all zero is its DC << PASS1_BITS. */
   for (int half = 0; half < 2; half++) {
     v128_t in[8], out[4];
