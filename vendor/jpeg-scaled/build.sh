@@ -18,7 +18,7 @@ Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 EOF
   fi
   apt-get update
-  DEBIAN_FRONTEND=noninteractive apt-get install -y emscripten cmake make dpkg-dev wabt
+  DEBIAN_FRONTEND=noninteractive apt-get install -y emscripten cmake make dpkg-dev wabt patch
 fi
 
 mkdir -p src
@@ -43,8 +43,8 @@ done
 # which a non-Debian node (e.g. NodeSource) does not search by default.
 export NODE_PATH="/usr/share/nodejs${NODE_PATH:+:$NODE_PATH}"
 
-# SIMD=1 adds -msimd128 (clang auto-vectorisation only: libjpeg-turbo 2.1.5 has no
-# WebAssembly SIMD kernels). Measured: no speed difference, +21 KiB, so off by default.
+# SIMD=1 adds -msimd128 to libjpeg-turbo (clang auto-vectorisation only: its hand-written
+# WebAssembly kernels are jsimd_wasm.c). Measured: no speed difference, +21 KiB, so off by default.
 SIMDFLAG=""
 [ "${SIMD:-0}" = 1 ] && SIMDFLAG="-msimd128"
 CFLAGS_COMMON="-O3 $SIMDFLAG -DNO_GETENV -DNO_PUTENV"
