@@ -6,6 +6,8 @@
  * libjpeg.a): it is jsimd_none.c itself, included below, except for the kernels
  * the 1/2-scale decode of a photo spends its time in, written with wasm_simd128.h:
  *   - jsimd_idct_4x4: the reduced 4x4 inverse DCT (jidctred.c's jpeg_idct_4x4);
+ *   - jsimd_idct_islow: the full 8x8 inverse DCT (jidctint.c's jpeg_idct_islow:
+ *     a 4:2:0 photo's chroma at 1/2 scale, any photo at full scale);
  *   - jsimd_ycc_rgb_convert: YCbCr to RGBA/RGBX (jdcolext.c's ycc_rgb_convert).
  *
  * Each computes exactly what the C code computes, with the same 32-bit integer
@@ -22,11 +24,15 @@
 #define jsimd_ycc_rgb_convert jsimd_none_ycc_rgb_convert
 #define jsimd_can_idct_4x4 jsimd_none_can_idct_4x4
 #define jsimd_idct_4x4 jsimd_none_idct_4x4
+#define jsimd_can_idct_islow jsimd_none_can_idct_islow
+#define jsimd_idct_islow jsimd_none_idct_islow
 #include "jsimd_none.c"
 #undef jsimd_can_ycc_rgb
 #undef jsimd_ycc_rgb_convert
 #undef jsimd_can_idct_4x4
 #undef jsimd_idct_4x4
+#undef jsimd_can_idct_islow
+#undef jsimd_idct_islow
 
 /* ------------------------------------------------------------------------- */
 /* YCbCr -> RGB: jdcolor.c's build_ycc_rgb_table and jdcolext.c's loop. */
@@ -172,6 +178,25 @@ static inline v128_t range_limit_unclamped(v128_t x)
   return wasm_i32x4_add(wasm_i32x4_shr(wasm_i32x4_shl(x, 22), 22), wasm_i32x4_splat(CENTERJSAMPLE));
 }
 
+/* No AC term at all (smooth areas, most chroma blocks): both passes of either IDCT
+ * take their zero shortcuts, and every pixel is range_limit[DESCALE(DC << PASS1_BITS,
+ * PASS1_BITS + 3)]. Writes the size x size block and answers 1, or answers 0. */
+static inline int dc_only_block(const JCOEF *coef_block, const ISLOW_MULT_TYPE *quant, JSAMPARRAY output_buf,
+                                JDIMENSION output_col, int size)
+{
+  v128_t any = wasm_v128_and(wasm_v128_load(coef_block), wasm_i16x8_make(0, -1, -1, -1, -1, -1, -1, -1));
+  for (int k = 1; k < 8; k++) any = wasm_v128_or(any, wasm_v128_load(coef_block + DCTSIZE * k));
+  if (wasm_v128_any_true(any)) return 0;
+  int dc = (int)((unsigned)(int)coef_block[0] * (unsigned)(int)quant[0] << IDCT_PASS1_BITS); /* wraps as the C code */
+  v128_t pixel = range_limit_unclamped(descale(wasm_i32x4_splat(dc), IDCT_PASS1_BITS + 3));
+  v128_t bytes = wasm_u8x16_narrow_i16x8(wasm_i16x8_narrow_i32x4(pixel, pixel), wasm_i16x8_narrow_i32x4(pixel, pixel));
+  for (int r = 0; r < size; r++) {
+    if (size == 8) wasm_v128_store64_lane(output_buf[r] + output_col, bytes, 0);
+    else wasm_v128_store32_lane(output_buf[r] + output_col, bytes, 0);
+  }
+  return 1;
+}
+
 GLOBAL(void)
 jsimd_idct_4x4(j_decompress_ptr cinfo, jpeg_component_info *compptr, JCOEFPTR coef_block, JSAMPARRAY output_buf,
                JDIMENSION output_col)
@@ -180,17 +205,7 @@ jsimd_idct_4x4(j_decompress_ptr cinfo, jpeg_component_info *compptr, JCOEFPTR co
   v128_t ws[2][4]; /* pass 1's output: ws[half][row], lanes = columns 4*half .. 4*half+3 */
   (void)cinfo;
 
-  /* No AC term at all (smooth areas, most chroma blocks): both passes take their
-   * zero shortcuts, and every pixel is range_limit[DESCALE(DC << PASS1_BITS, PASS1_BITS + 3)]. */
-  v128_t any = wasm_v128_and(wasm_v128_load(coef_block), wasm_i16x8_make(0, -1, -1, -1, -1, -1, -1, -1));
-  for (int k = 1; k < 8; k++) any = wasm_v128_or(any, wasm_v128_load(coef_block + DCTSIZE * k));
-  if (!wasm_v128_any_true(any)) {
-    int dc = (int)((unsigned)(int)coef_block[0] * (unsigned)(int)quant[0] << IDCT_PASS1_BITS); /* wraps as the C code */
-    v128_t pixel = range_limit_unclamped(descale(wasm_i32x4_splat(dc), IDCT_PASS1_BITS + 3));
-    v128_t bytes = wasm_u8x16_narrow_i16x8(wasm_i16x8_narrow_i32x4(pixel, pixel), wasm_i16x8_narrow_i32x4(pixel, pixel));
-    for (int r = 0; r < 4; r++) wasm_v128_store32_lane(output_buf[r] + output_col, bytes, 0);
-    return;
-  }
+  if (dc_only_block(coef_block, quant, output_buf, output_col, 4)) return;
 
   /* Pass 1: columns. A column whose AC terms (but the unused row 4) are all zero is its DC << PASS1_BITS. */
   for (int half = 0; half < 2; half++) {
@@ -236,4 +251,100 @@ jsimd_idct_4x4(j_decompress_ptr cinfo, jpeg_component_info *compptr, JCOEFPTR co
   wasm_v128_store32_lane(output_buf[1] + output_col, bytes, 1);
   wasm_v128_store32_lane(output_buf[2] + output_col, bytes, 2);
   wasm_v128_store32_lane(output_buf[3] + output_col, bytes, 3);
+}
+
+/* ------------------------------------------------------------------------- */
+/* The full 8x8 inverse DCT: jidctint.c's jpeg_idct_islow (8-bit samples), pass 1
+ * on columns 0-3 and 4-7, pass 2 on rows 0-3 and 4-7 after a transpose. */
+
+GLOBAL(int)
+jsimd_can_idct_islow(void)
+{
+  return BITS_IN_JSAMPLE == 8 && DCTSIZE == 8;
+}
+
+/* jpeg_idct_islow's butterflies, either pass: in[k] the k-th input, out[k] the k-th output before descaling. */
+static inline void idct8_core(const v128_t in[8], v128_t out[8])
+{
+  v128_t z1 = mul(wasm_i32x4_add(in[2], in[6]), 4433);          /* FIX_0_541196100 */
+  v128_t tmp2 = wasm_i32x4_add(z1, mul(in[6], -15137));          /* -FIX_1_847759065 */
+  v128_t tmp3 = wasm_i32x4_add(z1, mul(in[2], 6270));            /* FIX_0_765366865 */
+  v128_t tmp0 = wasm_i32x4_shl(wasm_i32x4_add(in[0], in[4]), IDCT_CONST_BITS);
+  v128_t tmp1 = wasm_i32x4_shl(wasm_i32x4_sub(in[0], in[4]), IDCT_CONST_BITS);
+  v128_t tmp10 = wasm_i32x4_add(tmp0, tmp3), tmp13 = wasm_i32x4_sub(tmp0, tmp3);
+  v128_t tmp11 = wasm_i32x4_add(tmp1, tmp2), tmp12 = wasm_i32x4_sub(tmp1, tmp2);
+
+  v128_t o0 = in[7], o1 = in[5], o2 = in[3], o3 = in[1];
+  v128_t z1o = wasm_i32x4_add(o0, o3), z2 = wasm_i32x4_add(o1, o2);
+  v128_t z3 = wasm_i32x4_add(o0, o2), z4 = wasm_i32x4_add(o1, o3);
+  v128_t z5 = mul(wasm_i32x4_add(z3, z4), 9633);                 /* FIX_1_175875602 */
+  o0 = mul(o0, 2446);                                            /* FIX_0_298631336 */
+  o1 = mul(o1, 16819);                                           /* FIX_2_053119869 */
+  o2 = mul(o2, 25172);                                           /* FIX_3_072711026 */
+  o3 = mul(o3, 12299);                                           /* FIX_1_501321110 */
+  z1o = mul(z1o, -7373);                                         /* -FIX_0_899976223 */
+  z2 = mul(z2, -20995);                                          /* -FIX_2_562915447 */
+  z3 = wasm_i32x4_add(mul(z3, -16069), z5);                      /* -FIX_1_961570560 */
+  z4 = wasm_i32x4_add(mul(z4, -3196), z5);                       /* -FIX_0_390180644 */
+  o0 = wasm_i32x4_add(o0, wasm_i32x4_add(z1o, z3));
+  o1 = wasm_i32x4_add(o1, wasm_i32x4_add(z2, z4));
+  o2 = wasm_i32x4_add(o2, wasm_i32x4_add(z2, z3));
+  o3 = wasm_i32x4_add(o3, wasm_i32x4_add(z1o, z4));
+
+  out[0] = wasm_i32x4_add(tmp10, o3);
+  out[7] = wasm_i32x4_sub(tmp10, o3);
+  out[1] = wasm_i32x4_add(tmp11, o2);
+  out[6] = wasm_i32x4_sub(tmp11, o2);
+  out[2] = wasm_i32x4_add(tmp12, o1);
+  out[5] = wasm_i32x4_sub(tmp12, o1);
+  out[3] = wasm_i32x4_add(tmp13, o0);
+  out[4] = wasm_i32x4_sub(tmp13, o0);
+}
+
+GLOBAL(void)
+jsimd_idct_islow(j_decompress_ptr cinfo, jpeg_component_info *compptr, JCOEFPTR coef_block, JSAMPARRAY output_buf,
+                 JDIMENSION output_col)
+{
+  const ISLOW_MULT_TYPE *quant = (const ISLOW_MULT_TYPE *)compptr->dct_table;
+  v128_t ws[2][8]; /* pass 1's output: ws[half][row], lanes = columns 4*half .. 4*half+3 */
+  (void)cinfo;
+  if (dc_only_block(coef_block, quant, output_buf, output_col, 8)) return;
+
+  /* Pass 1: columns. A column whose AC terms are all zero is its DC << PASS1_BITS. */
+  for (int half = 0; half < 2; half++) {
+    v128_t in[8], out[8], c_ac = wasm_i32x4_splat(0);
+    for (int k = 0; k < 8; k++) {
+      in[k] = dequantize4(coef_block + DCTSIZE * k + 4 * half, quant + DCTSIZE * k + 4 * half);
+      if (k) c_ac = wasm_v128_or(c_ac, wasm_i32x4_load16x4(coef_block + DCTSIZE * k + 4 * half));
+    }
+    v128_t dc_only = is_zero(c_ac), dc = wasm_i32x4_shl(in[0], IDCT_PASS1_BITS);
+    idct8_core(in, out);
+    for (int r = 0; r < 8; r++)
+      ws[half][r] = wasm_v128_bitselect(dc, descale(out[r], IDCT_CONST_BITS - IDCT_PASS1_BITS), dc_only);
+  }
+
+  /* Pass 2, rows 4*rh .. 4*rh+3 at once. A row whose terms 1-7 are zero is range_limit[DESCALE(ws[0], PASS1_BITS + 3)]. */
+  for (int rh = 0; rh < 2; rh++) {
+    v128_t col[8], out[8];
+    for (int half = 0; half < 2; half++) {
+      v128_t a = ws[half][4 * rh], b = ws[half][4 * rh + 1], c = ws[half][4 * rh + 2], d = ws[half][4 * rh + 3];
+      transpose4(&a, &b, &c, &d);
+      col[4 * half] = a, col[4 * half + 1] = b, col[4 * half + 2] = c, col[4 * half + 3] = d;
+    }
+    v128_t row_ac = col[1];
+    for (int k = 2; k < 8; k++) row_ac = wasm_v128_or(row_ac, col[k]);
+    v128_t dc_only = is_zero(row_ac), dc = range_limit_unclamped(descale(col[0], IDCT_PASS1_BITS + 3));
+    idct8_core(col, out);
+    for (int j = 0; j < 8; j++)
+      out[j] = wasm_v128_bitselect(dc, range_limit_unclamped(descale(out[j], IDCT_CONST_BITS + IDCT_PASS1_BITS + 3)), dc_only);
+    /* out[j] lanes = rows: [o0 r0..3 .. o3 r0..3] and [o4 .. o7] -> two rows per 16 bytes. */
+    v128_t lo = wasm_u8x16_narrow_i16x8(wasm_i16x8_narrow_i32x4(out[0], out[1]), wasm_i16x8_narrow_i32x4(out[2], out[3]));
+    v128_t hi = wasm_u8x16_narrow_i16x8(wasm_i16x8_narrow_i32x4(out[4], out[5]), wasm_i16x8_narrow_i32x4(out[6], out[7]));
+    v128_t r01 = wasm_i8x16_shuffle(lo, hi, 0, 4, 8, 12, 16, 20, 24, 28, 1, 5, 9, 13, 17, 21, 25, 29);
+    v128_t r23 = wasm_i8x16_shuffle(lo, hi, 2, 6, 10, 14, 18, 22, 26, 30, 3, 7, 11, 15, 19, 23, 27, 31);
+    wasm_v128_store64_lane(output_buf[4 * rh] + output_col, r01, 0);
+    wasm_v128_store64_lane(output_buf[4 * rh + 1] + output_col, r01, 1);
+    wasm_v128_store64_lane(output_buf[4 * rh + 2] + output_col, r23, 0);
+    wasm_v128_store64_lane(output_buf[4 * rh + 3] + output_col, r23, 1);
+  }
 }
