@@ -18,7 +18,7 @@ Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 EOF
   fi
   apt-get update
-  DEBIAN_FRONTEND=noninteractive apt-get install -y emscripten cmake make dpkg-dev wabt
+  DEBIAN_FRONTEND=noninteractive apt-get install -y emscripten cmake make dpkg-dev wabt patch
 fi
 
 mkdir -p src
@@ -31,12 +31,20 @@ if [ ! -d src/zlib-1.2.13.dfsg ]; then
 fi
 ZL="$HERE/src/zlib-1.2.13.dfsg"
 
+# Our patches to libjpeg-turbo (each explained at its top, and in README.md), applied once:
+# a patch that already reverses cleanly is in.
+for p in "$HERE"/patches/*.patch; do
+  if ! patch -d "$JT" -p1 -R --dry-run -s -f < "$p" >/dev/null 2>&1; then
+    patch -d "$JT" -p1 -N -s < "$p"
+  fi
+done
+
 # Debian emscripten runs tools/acorn-optimizer.js with node; Debian ships acorn in /usr/share/nodejs,
 # which a non-Debian node (e.g. NodeSource) does not search by default.
 export NODE_PATH="/usr/share/nodejs${NODE_PATH:+:$NODE_PATH}"
 
-# SIMD=1 adds -msimd128 (clang auto-vectorisation only: libjpeg-turbo 2.1.5 has no
-# WebAssembly SIMD kernels). Measured: no speed difference, +21 KiB, so off by default.
+# SIMD=1 adds -msimd128 to libjpeg-turbo (clang auto-vectorisation only: its hand-written
+# WebAssembly kernels are jsimd_wasm.c). Measured: no speed difference, +21 KiB, so off by default.
 SIMDFLAG=""
 [ "${SIMD:-0}" = 1 ] && SIMDFLAG="-msimd128"
 CFLAGS_COMMON="-O3 $SIMDFLAG -DNO_GETENV -DNO_PUTENV"
@@ -59,10 +67,15 @@ rm -rf build-jt && mkdir build-jt
   #   wasm32: size_t and unsigned long are both 4 bytes; pre-seed the cache.
   grep -q '^#define SIZEOF_SIZE_T  4' jconfigint.h
   emmake make -j2 jpeg-static
+  # jsimd_wasm.c replaces jsimd_none.c (the stubs WITH_SIMD=0 links): our WebAssembly SIMD kernels.
+  emar d libjpeg.a jsimd_none.c.o
+  ! emar t libjpeg.a | grep -q jsimd_none
 )
 
 # 2. wrapper, resampler, PNG encoder and decoder (with zlib) + link: standalone wasm, no JS glue, no filesystem, reactor (no main)
 emcc $CFLAGS_COMMON -I"$JT" -I"$HERE/build-jt" -c jpeg_scaled.c -o build-jt/jpeg_scaled.o
+# libjpeg-turbo's SIMD hooks, written with WebAssembly SIMD (the 4x4 IDCT, YCbCr to RGBA).
+emcc $CFLAGS_COMMON -msimd128 -I"$JT" -I"$HERE/build-jt" -c jsimd_wasm.c -o build-jt/jsimd_wasm.o
 # The resampler is written with WebAssembly SIMD (wasm_simd128.h): 4 channels per instruction.
 emcc $CFLAGS_COMMON -msimd128 -c resample.c -o build-jt/resample.o
 # zlib, for the PNG encoder and decoder
@@ -73,7 +86,7 @@ for f in adler32 crc32 deflate trees zutil inflate inftrees inffast; do
 done
 emcc $CFLAGS_COMMON -I"$ZL" -c png_encode.c -o build-jt/png_encode.o
 emcc $CFLAGS_COMMON -I"$ZL" -c png_decode.c -o build-jt/png_decode.o
-emcc -O3 -msimd128 build-jt/jpeg_scaled.o build-jt/resample.o build-jt/png_encode.o build-jt/png_decode.o $ZOBJS build-jt/libjpeg.a \
+emcc -O3 -msimd128 build-jt/jpeg_scaled.o build-jt/jsimd_wasm.o build-jt/resample.o build-jt/png_encode.o build-jt/png_decode.o $ZOBJS build-jt/libjpeg.a \
   -o jpeg_scaled.wasm \
   --no-entry \
   -sSTANDALONE_WASM=1 \
@@ -84,6 +97,11 @@ emcc -O3 -msimd128 build-jt/jpeg_scaled.o build-jt/resample.o build-jt/png_encod
   -sMAXIMUM_MEMORY=1GB \
   -sEXPORTED_FUNCTIONS=_jd_malloc,_jd_free,_jd_decode,_jd_open,_jd_read,_jd_close,_rs_new,_rs_band,_rs_push,_rs_finish,_pe_new,_pe_input,_pe_rows,_pe_finish,_pe_length,_pd_open,_pd_read,_pd_close \
   -sERROR_ON_UNDEFINED_SYMBOLS=1
+
+# The SIMD kernels against libjpeg-turbo's C code, byte for byte (a difference fails the build).
+emcc -O2 -msimd128 -I"$JT" -I"$HERE/build-jt" check_kernels.c build-jt/jsimd_wasm.o build-jt/libjpeg.a \
+  -sALLOW_MEMORY_GROWTH=1 -o build-jt/check_kernels.cjs
+node --no-experimental-fetch build-jt/check_kernels.cjs
 
 ls -l jpeg_scaled.wasm
 if command -v wasm-objdump >/dev/null; then
