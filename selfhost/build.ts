@@ -32,7 +32,11 @@ function bundleWorker(): void {
   if (result.status !== 0) throw new Error(`wrangler deploy --dry-run failed (${result.status ?? result.signal})`);
 }
 
-async function bundleFront(): Promise<void> {
+/**
+ * The front, as the main module of the Worker's own modules: its import of the Worker ("../index")
+ * is the bundle's main module as wrangler wrote it, beside it in workerd, not a second copy.
+ */
+async function bundleFront(workerMain: string): Promise<void> {
   await build({
     entryPoints: [path.join(PROJECT_DIR, "src", "selfhost", "front.ts")],
     outfile: path.join(BUILD_DIR, "front.js"),
@@ -42,6 +46,14 @@ async function bundleFront(): Promise<void> {
     conditions: ["workerd", "worker", "browser"],
     target: "es2024",
     external: ["cloudflare:*"],
+    plugins: [
+      {
+        name: "the-deployed-worker",
+        setup(plugin) {
+          plugin.onResolve({ filter: /^\.\.\/index$/ }, () => ({ path: `./${workerMain}`, external: true }));
+        },
+      },
+    ],
     logLevel: "warning",
   });
 }
@@ -99,8 +111,8 @@ function manifestFromWrangler(variables: string[]): Manifest {
 
 export async function buildSelfhost(): Promise<Manifest> {
   bundleWorker();
-  await bundleFront();
   const manifest = manifestFromWrangler(await configVariables());
+  await bundleFront(manifest.modules[0]!.name);
   // esbuild's service process would otherwise stay beside workerd for as long as it serves.
   await stopEsbuild();
   fs.writeFileSync(MANIFEST_PATH, `${JSON.stringify(manifest, null, 2)}\n`);

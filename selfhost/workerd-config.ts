@@ -1,9 +1,10 @@
 // The self-hosted server's settings (from the environment, with gischat's names and defaults) and
 // the workerd configuration (Cap'n Proto text, workerd.capnp's schema) that serves the build with them.
 //
-// Services: "front" (src/selfhost/front.ts) listens on HOST:PORT, answers the client's files from
-// "files" (build/client on disk) and hands the rest to "app", the Worker as `wrangler deploy` ships
-// it, whose rooms and directory keep their SQLite in "data" (DATA_DIR). The Worker's variables are
+// Services: "app" listens on HOST:PORT: the Worker as `wrangler deploy` ships it, with the front
+// (src/selfhost/front.ts) as its main module, which answers the client's files from "files"
+// (build/client on disk) and hands the rest to the Worker in-process; its rooms and directory
+// keep their SQLite in "data" (DATA_DIR). The Worker's variables are
 // taken from the environment by workerd itself (fromEnvironment): a secret is never written here.
 import fs from "node:fs";
 import net from "node:net";
@@ -118,7 +119,10 @@ export function workerdConfig(manifest: Manifest, settings: Settings, env: Envir
   const appBindings = [
     ...variableBindings(manifest, env),
     ...objects.map(({ binding, className }) => `(name = ${text(binding)}, durableObjectNamespace = ${text(className)})`),
-    `(name = ${text(manifest.assets.binding)}, service = (name = "front", entrypoint = "Assets"))`,
+    `(name = ${text(manifest.assets.binding)}, service = (name = "app", entrypoint = "Assets"))`,
+    `(name = "FILES", service = "files")`,
+    `(name = "STATIC_FILES", json = ${text(JSON.stringify(staticFiles(manifest.assets.directory)))})`,
+    `(name = "FORWARDED_ALLOW_IPS", json = ${text(JSON.stringify(settings.forwardedAllowIps))})`,
   ];
   const namespaces = objects.map(
     ({ className, sqlite }) =>
@@ -130,29 +134,17 @@ using Workerd = import "/workerd/workerd.capnp";
 
 const config :Workerd.Config = (
   services = [
-    (name = "front", worker = .front),
     (name = "app", worker = .app),
     (name = "files", disk = (path = ${text(manifest.assets.directory)}, writable = false)),
     (name = "data", disk = (path = ${text(settings.dataDir)}, writable = true)),
     (name = "internet", network = (allow = ${network}, tlsOptions = (trustBrowserCas = true))),
   ],
-  sockets = [(name = "http", address = ${text(socketAddress(settings))}, http = (), service = "front")],
-);
-
-const front :Workerd.Worker = (
-  modules = [(name = "front.js", esModule = embed "front.js")],
-  compatibilityDate = ${text(manifest.compatibilityDate)},
-  compatibilityFlags = [${flags}],
-  bindings = [
-    (name = "APP", service = "app"),
-    (name = "FILES", service = "files"),
-    (name = "STATIC_FILES", json = ${text(JSON.stringify(staticFiles(manifest.assets.directory)))}),
-    (name = "FORWARDED_ALLOW_IPS", json = ${text(JSON.stringify(settings.forwardedAllowIps))}),
-  ],
+  sockets = [(name = "http", address = ${text(socketAddress(settings))}, http = (), service = "app")],
 );
 
 const app :Workerd.Worker = (
   modules = [
+    (name = "front.js", esModule = embed "front.js"),
     ${modules.join(",\n    ")},
   ],
   compatibilityDate = ${text(manifest.compatibilityDate)},

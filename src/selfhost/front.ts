@@ -5,12 +5,20 @@
 // reads on Cloudflare (CF-Connecting-IP), from the socket's peer address or, when that peer
 // is a trusted reverse proxy, from the X-Forwarded-For it sets (uvicorn's --proxy-headers
 // with --forwarded-allow-ips, which gischat's own image uses). A client can never set it.
+//
+// It is the main module of the same workerd Worker as the bundle `wrangler deploy` ships
+// (selfhost/build.ts keeps that bundle's main module, "../index" here, outside this one), and
+// calls it in-process: a second Worker in front cost a fifth of the server's CPU per join in
+// a reconnect storm (docs/benchmarks.md).
 import { WorkerEntrypoint } from "cloudflare:workers";
 import ipaddr from "ipaddr.js";
+import worker from "../index";
 
+// The Durable Object classes, from the bundle's main module: workerd finds them on this one.
+export { Directory, Room } from "../index";
+
+/** What the front adds to the Worker's bindings. */
 export interface FrontEnv {
-  /** The gischat Worker (src/index.ts), as built by `wrangler deploy`. */
-  APP: Fetcher;
   /** workerd's disk service on the built client (build/client): bare bytes, no Content-Type. */
   FILES: Fetcher;
   /** The files the front answers itself, by URL path ("/app.js"): the HTML pages are not among them. */
@@ -136,10 +144,10 @@ export class Assets extends WorkerEntrypoint<FrontEnv> {
 }
 
 export default {
-  async fetch(request, env): Promise<Response> {
+  async fetch(request, env, ctx): Promise<Response> {
     const { pathname } = new URL(request.url);
     const isRead = request.method === "GET" || request.method === "HEAD";
     if (isRead && env.STATIC_FILES.includes(pathname)) return serveFile(env.FILES, request, pathname);
-    return env.APP.fetch(withClientAddress(request, env.FORWARDED_ALLOW_IPS));
+    return worker.fetch(withClientAddress(request, env.FORWARDED_ALLOW_IPS), env, ctx);
   },
-} satisfies ExportedHandler<FrontEnv>;
+} satisfies ExportedHandler<Env & FrontEnv>;
