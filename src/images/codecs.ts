@@ -124,22 +124,35 @@ function resampler(
   };
 }
 
+/** How many int32 a decoder's info holds (width, height, …, code: see jpeg_scaled.c, png_decode.c). */
+const INFO_INTS = 7;
+
+/** The file copied into the module, and room for the info its decoder fills in. */
+function copyInWithInfo(wasm: JpegScaledExports, bytes: Uint8Array, format: string): { input: number; info: number } {
+  const input = wasm.jd_malloc(bytes.length);
+  const info = wasm.jd_malloc(INFO_INTS * 4);
+  if (!input || !info) throw new Error(`the ${format} decoder is out of memory`);
+  new Uint8Array(wasm.memory.buffer, input, bytes.length).set(bytes);
+  return { input, info };
+}
+
+/** The decoder's info, read after the call that filled it (a view taken before may be detached by memory growth). */
+function infoOf(wasm: JpegScaledExports, info: number): Int32Array {
+  return new Int32Array(wasm.memory.buffer, info, INFO_INTS);
+}
+
 /** Starts decoding at 1/scaleDenominator (1, 2, 4 or 8) of the full size, as stored (not turned upright). */
 function openJpeg(module: WebAssembly.Module, bytes: Uint8Array, scaleDenominator: number): OpenedImage {
   const wasm = instantiateJpegScaled(module);
-  const input = wasm.jd_malloc(bytes.length);
-  const info = wasm.jd_malloc(7 * 4);
-  if (!input || !info) throw new Error("the JPEG decoder is out of memory");
-  new Uint8Array(wasm.memory.buffer, input, bytes.length).set(bytes);
-  const refused = (error: unknown) =>
-    new Error(`libjpeg refused the data (message code ${new Int32Array(wasm.memory.buffer, info, 7)[6]})`, { cause: error });
+  const { input, info } = copyInWithInfo(wasm, bytes, "JPEG");
+  const refused = (error: unknown) => new Error(`libjpeg refused the data (message code ${infoOf(wasm, info)[6]})`, { cause: error });
   let decoder: number;
   try {
     decoder = wasm.jd_open(input, bytes.length, scaleDenominator, 0, 0, info);
   } catch (error) {
     throw refused(error);
   }
-  const [width = 0, height = 0, orientation = 0, , , , code = 0] = new Int32Array(wasm.memory.buffer, info, 7);
+  const [width = 0, height = 0, orientation = 0, , , , code = 0] = infoOf(wasm, info);
   if (!decoder) throw new Error(code === -2 ? "CMYK JPEGs are not supported" : `the JPEG decoder failed (${code})`);
   const source = { width, height, hasAlpha: false };
   return {
@@ -171,11 +184,9 @@ function openJpeg(module: WebAssembly.Module, bytes: Uint8Array, scaleDenominato
 /** Decodes the whole picture in one call, as the banded decode must equal: for the tests. */
 export function decodeJpegWhole(module: WebAssembly.Module, bytes: Uint8Array, scaleDenominator: number): Pixels {
   const wasm = instantiateJpegScaled(module);
-  const input = wasm.jd_malloc(bytes.length);
-  const info = wasm.jd_malloc(7 * 4);
-  new Uint8Array(wasm.memory.buffer, input, bytes.length).set(bytes);
+  const { input, info } = copyInWithInfo(wasm, bytes, "JPEG");
   const pixels = wasm.jd_decode(input, bytes.length, scaleDenominator, 0, 0, info);
-  const [width = 0, height = 0] = new Int32Array(wasm.memory.buffer, info, 7);
+  const [width = 0, height = 0] = infoOf(wasm, info);
   if (!pixels) throw new Error("the JPEG decoder failed");
   return { data: new Uint8ClampedArray(wasm.memory.buffer, pixels, width * height * 4).slice(), width, height };
 }
@@ -191,12 +202,9 @@ const PNG_DECLINED = -3;
  */
 async function openPng(modules: CodecModules, bytes: Uint8Array, hasAlpha: boolean): Promise<OpenedImage> {
   const wasm = instantiateJpegScaled(modules.jpegScaled);
-  const input = wasm.jd_malloc(bytes.length);
-  const info = wasm.jd_malloc(7 * 4);
-  if (!input || !info) throw new Error("the PNG decoder is out of memory");
-  new Uint8Array(wasm.memory.buffer, input, bytes.length).set(bytes);
+  const { input, info } = copyInWithInfo(wasm, bytes, "PNG");
   const decoder = wasm.pd_open(input, bytes.length, info);
-  const [width = 0, height = 0, alpha = 0, , , , code = 0] = new Int32Array(wasm.memory.buffer, info, 7);
+  const [width = 0, height = 0, alpha = 0, , , , code = 0] = infoOf(wasm, info);
   if (!decoder && code === PNG_DECLINED) return openPngWithJsquash(modules, bytes, hasAlpha);
   if (!decoder) throw new Error(`the PNG decoder failed (${code})`);
   const source = { width, height, hasAlpha: alpha === 1 };
