@@ -8,7 +8,7 @@
 // So a storable message is stamped and validated at once, and its broadcast is made at once
 // but held (sockets.hold): from then on every send and close of the room waits behind it, in
 // order. The burst is stored when the room's queue of events runs dry (a setTimeout(0) fires
-// after the frames that have already arrived), or once it holds MAX_MESSAGES or MAX_BYTES,
+// after the frames that have already arrived), or once it holds MAX_MESSAGES or MAX_CHARS,
 // all in the same turn (one commit), and then the held sends go out; the output gate still
 // keeps them until the commit is confirmed. A message that fails to store is sent to nobody
 // and its sender is told. Whatever reads the history or answers a request settles the burst
