@@ -14,8 +14,9 @@ import { WorkerEntrypoint } from "cloudflare:workers";
 import ipaddr from "ipaddr.js";
 import worker from "../index";
 
-// The Durable Object classes, from the bundle's main module: workerd finds them on this one.
-export { Directory, Room } from "../index";
+// Whatever the bundle's main module exports (its Durable Object classes): workerd looks for
+// them on this one. Its default export is the Worker the front calls.
+export * from "../index";
 
 /** What the front adds to the Worker's bindings. */
 export interface FrontEnv {
