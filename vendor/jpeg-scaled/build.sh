@@ -31,13 +31,18 @@ if [ ! -d src/zlib-1.2.13.dfsg ]; then
 fi
 ZL="$HERE/src/zlib-1.2.13.dfsg"
 
-# Our patches to libjpeg-turbo (each explained at its top, and in README.md), applied once:
-# a patch that already reverses cleanly is in.
-for p in "$HERE"/patches/*.patch; do
-  if ! patch -d "$JT" -p1 -R --dry-run -s -f < "$p" >/dev/null 2>&1; then
-    patch -d "$JT" -p1 -N -s < "$p"
-  fi
-done
+# Our patches (each explained at its top, and in README.md), applied once: a patch that
+# already reverses cleanly is in. patches/*.patch are libjpeg-turbo's, patches/zlib/*.patch zlib's.
+apply_patches() {
+  local dir="$1"; shift
+  for p in "$@"; do
+    if ! patch -d "$dir" -p1 -R --dry-run -s -f < "$p" >/dev/null 2>&1; then
+      patch -d "$dir" -p1 -N -s < "$p"
+    fi
+  done
+}
+apply_patches "$JT" "$HERE"/patches/*.patch
+apply_patches "$ZL" "$HERE"/patches/zlib/*.patch
 
 # Debian emscripten runs tools/acorn-optimizer.js with node; Debian ships acorn in /usr/share/nodejs,
 # which a non-Debian node (e.g. NodeSource) does not search by default.

@@ -1,9 +1,10 @@
 /*
  * check_kernels.c - build.sh runs this after building: jsimd_wasm.c's kernels (both IDCTs,
- * YCbCr to RGBA) must give
+ * YCbCr to RGBA, the h2v1 upsampler) must give
  * the same bytes as libjpeg-turbo's C code, on 4 million random coefficient blocks
  * (sparse ones for the zero shortcuts, 16-bit quantizers and full-range coefficients
- * for the overflows) and on every (Y, Cb, Cr) triple, at widths that leave a tail.
+ * for the overflows), on every (Y, Cb, Cr) triple, at widths that leave a tail, and on
+ * random and extreme rows of every width from 3 to 300 (writing nothing past the row).
  */
 #define JPEG_INTERNALS
 #include <stdio.h>
@@ -17,6 +18,23 @@ EXTERN(void) jsimd_idct_4x4(j_decompress_ptr, jpeg_component_info *, JCOEFPTR, J
 EXTERN(void) jpeg_idct_islow(j_decompress_ptr, jpeg_component_info *, JCOEFPTR, JSAMPARRAY, JDIMENSION);
 EXTERN(void) jsimd_idct_islow(j_decompress_ptr, jpeg_component_info *, JCOEFPTR, JSAMPARRAY, JDIMENSION);
 EXTERN(void) jsimd_ycc_rgb_convert(j_decompress_ptr, JSAMPIMAGE, JDIMENSION, JSAMPARRAY, int);
+EXTERN(void) jsimd_h2v1_fancy_upsample(j_decompress_ptr, jpeg_component_info *, JSAMPARRAY, JSAMPARRAY *);
+/* jdsample.c's h2v1_fancy_upsample (static there), its loop for one row, copied as is. */
+static void h2v1_reference(JSAMPROW inptr, JSAMPROW outptr, JDIMENSION downsampled_width) {
+  register int invalue;
+  register JDIMENSION colctr;
+  invalue = *inptr++;
+  *outptr++ = (JSAMPLE)invalue;
+  *outptr++ = (JSAMPLE)((invalue * 3 + inptr[0] + 2) >> 2);
+  for (colctr = downsampled_width - 2; colctr > 0; colctr--) {
+    invalue = (*inptr++) * 3;
+    *outptr++ = (JSAMPLE)((invalue + inptr[-2] + 1) >> 2);
+    *outptr++ = (JSAMPLE)((invalue + inptr[0] + 2) >> 2);
+  }
+  invalue = *inptr;
+  *outptr++ = (JSAMPLE)((invalue * 3 + inptr[-1] + 1) >> 2);
+  *outptr++ = (JSAMPLE)invalue;
+}
 static unsigned long long s = 88172645463325252ull;
 static unsigned rnd(void) { s ^= s << 13; s ^= s >> 7; s ^= s << 17; return (unsigned)s; }
 int main(void) {
@@ -70,5 +88,22 @@ int main(void) {
     if (memcmp(out, ref, cinfo.output_width * 4)) bad++;
   }
   printf("ycc->rgba: %ld of 65536 rows differ\n", bad);
-  return bad != 0 || idct_bad != 0 || bad8 != 0;
+  long ycc_bad = bad;
+  /* h2v1: two rows a call (max_v_samp_factor 2), widths 3..300, random, all 0, all 255, alternating */
+  cinfo.max_v_samp_factor = 2;
+  JSAMPLE in[2][304], up[2][608 + 16], upref[2][608 + 16];
+  JSAMPROW inrows[2] = {in[0], in[1]}, uprows[2] = {up[0], up[1]};
+  JSAMPARRAY upout = uprows;
+  bad = 0;
+  for (int width = 3; width <= 300; width++) for (int kind = 0; kind < 40; kind++) {
+    for (int r = 0; r < 2; r++) for (int c = 0; c < 304; c++)
+      in[r][c] = kind == 0 ? 0 : kind == 1 ? 255 : kind == 2 ? (c & 1) * 255 : (JSAMPLE)rnd();
+    memset(up, 0xA5, sizeof(up)); memset(upref, 0xA5, sizeof(upref));
+    comp.downsampled_width = width;
+    jsimd_h2v1_fancy_upsample(&cinfo, &comp, inrows, &upout);
+    for (int r = 0; r < 2; r++) h2v1_reference(in[r], upref[r], width);
+    if (memcmp(up, upref, sizeof(up))) { if (bad++ < 5) printf("h2v1 differs at width %d (kind %d)\n", width, kind); }
+  }
+  printf("h2v1 upsample: %ld of %d rows pairs differ\n", bad, 298 * 40);
+  return bad != 0 || ycc_bad != 0 || idct_bad != 0 || bad8 != 0;
 }

@@ -8,7 +8,9 @@
  *   - jsimd_idct_4x4: the reduced 4x4 inverse DCT (jidctred.c's jpeg_idct_4x4);
  *   - jsimd_idct_islow: the full 8x8 inverse DCT (jidctint.c's jpeg_idct_islow:
  *     a 4:2:0 photo's chroma at 1/2 scale, any photo at full scale);
- *   - jsimd_ycc_rgb_convert: YCbCr to RGBA/RGBX (jdcolext.c's ycc_rgb_convert).
+ *   - jsimd_ycc_rgb_convert: YCbCr to RGBA/RGBX (jdcolext.c's ycc_rgb_convert);
+ *   - jsimd_h2v1_fancy_upsample: chroma doubled across with the triangle filter
+ *     (jdsample.c's h2v1_fancy_upsample: a 4:2:2 photo, the phones' other layout).
  *
  * Each computes exactly what the C code computes, with the same 32-bit integer
  * arithmetic (JLONG is 32 bits on wasm32), the same rounding and the same range
@@ -26,6 +28,8 @@
 #define jsimd_idct_4x4 jsimd_none_idct_4x4
 #define jsimd_can_idct_islow jsimd_none_can_idct_islow
 #define jsimd_idct_islow jsimd_none_idct_islow
+#define jsimd_can_h2v1_fancy_upsample jsimd_none_can_h2v1_fancy_upsample
+#define jsimd_h2v1_fancy_upsample jsimd_none_h2v1_fancy_upsample
 #include "jsimd_none.c"
 #undef jsimd_can_ycc_rgb
 #undef jsimd_ycc_rgb_convert
@@ -33,6 +37,8 @@
 #undef jsimd_idct_4x4
 #undef jsimd_can_idct_islow
 #undef jsimd_idct_islow
+#undef jsimd_can_h2v1_fancy_upsample
+#undef jsimd_h2v1_fancy_upsample
 
 /* ------------------------------------------------------------------------- */
 /* YCbCr -> RGB: jdcolor.c's build_ycc_rgb_table and jdcolext.c's loop. */
@@ -346,5 +352,65 @@ jsimd_idct_islow(j_decompress_ptr cinfo, jpeg_component_info *compptr, JCOEFPTR 
     wasm_v128_store64_lane(output_buf[4 * rh + 1] + output_col, r01, 1);
     wasm_v128_store64_lane(output_buf[4 * rh + 2] + output_col, r23, 0);
     wasm_v128_store64_lane(output_buf[4 * rh + 3] + output_col, r23, 1);
+  }
+}
+
+/* ------------------------------------------------------------------------- */
+/* 4:2:2 chroma doubled across: jdsample.c's h2v1_fancy_upsample, 16 input samples
+ * (32 output) per step. Each output is 3/4 of the nearer sample and 1/4 of the
+ * further one, rounded as the C code rounds (+1 on the left, +2 on the right);
+ * the sums (at most 1022) fit 16 bits and the results 8. Only samples within the
+ * row are read: the edges and the tail are the C code's. */
+
+GLOBAL(int)
+jsimd_can_h2v1_fancy_upsample(void)
+{
+  return 1;
+}
+
+static inline v128_t h2v1_half(v128_t cur, v128_t prev, v128_t next, int high, v128_t *odd)
+{
+  v128_t c = high ? wasm_u16x8_extend_high_u8x16(cur) : wasm_u16x8_extend_low_u8x16(cur);
+  v128_t p = high ? wasm_u16x8_extend_high_u8x16(prev) : wasm_u16x8_extend_low_u8x16(prev);
+  v128_t n = high ? wasm_u16x8_extend_high_u8x16(next) : wasm_u16x8_extend_low_u8x16(next);
+  v128_t three = wasm_i16x8_add(wasm_i16x8_add(c, c), c);
+  *odd = wasm_u16x8_shr(wasm_i16x8_add(wasm_i16x8_add(three, n), wasm_i16x8_splat(2)), 2);
+  return wasm_u16x8_shr(wasm_i16x8_add(wasm_i16x8_add(three, p), wasm_i16x8_splat(1)), 2);
+}
+
+GLOBAL(void)
+jsimd_h2v1_fancy_upsample(j_decompress_ptr cinfo, jpeg_component_info *compptr,
+                          JSAMPARRAY input_data, JSAMPARRAY *output_data_ptr)
+{
+  JSAMPARRAY output_data = *output_data_ptr;
+  JDIMENSION width = compptr->downsampled_width; /* > 2: jdsample.c checks */
+
+  for (int inrow = 0; inrow < cinfo->max_v_samp_factor; inrow++) {
+    JSAMPROW inptr = input_data[inrow], outptr = output_data[inrow];
+    int invalue = inptr[0];
+    outptr[0] = (JSAMPLE)invalue;
+    outptr[1] = (JSAMPLE)((invalue * 3 + inptr[1] + 2) >> 2);
+    JDIMENSION col = 1;
+    /* samples col-1 .. col+16 are read: within the row while col + 16 < width */
+    for (; col + 16 < width; col += 16) {
+      v128_t cur = wasm_v128_load(inptr + col), prev = wasm_v128_load(inptr + col - 1);
+      v128_t next = wasm_v128_load(inptr + col + 1);
+      v128_t odd_lo, odd_hi;
+      v128_t even_lo = h2v1_half(cur, prev, next, 0, &odd_lo);
+      v128_t even_hi = h2v1_half(cur, prev, next, 1, &odd_hi);
+      v128_t even = wasm_u8x16_narrow_i16x8(even_lo, even_hi), odd = wasm_u8x16_narrow_i16x8(odd_lo, odd_hi);
+      wasm_v128_store(outptr + 2 * col,
+                      wasm_i8x16_shuffle(even, odd, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23));
+      wasm_v128_store(outptr + 2 * col + 16,
+                      wasm_i8x16_shuffle(even, odd, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31));
+    }
+    for (; col < width - 1; col++) {
+      invalue = inptr[col] * 3;
+      outptr[2 * col] = (JSAMPLE)((invalue + inptr[col - 1] + 1) >> 2);
+      outptr[2 * col + 1] = (JSAMPLE)((invalue + inptr[col + 1] + 2) >> 2);
+    }
+    invalue = inptr[width - 1];
+    outptr[2 * (width - 1)] = (JSAMPLE)((invalue * 3 + inptr[width - 2] + 1) >> 2);
+    outptr[2 * (width - 1) + 1] = (JSAMPLE)invalue;
   }
 }
