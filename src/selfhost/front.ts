@@ -136,9 +136,8 @@ export function clientAddress(peer: string | undefined, forwardedFor: string | n
 /**
  * The request with the client's address in CF-Connecting-IP, whatever the client sent there.
  * Made from its parts, not with `new Request(request, …)`, which also deep-copies request.cf
- * (workerd's peer address), which nothing after the front reads and the Worker's call to the
- * room would copy again: the copy cost about a tenth of the server's CPU per join in a
- * reconnect storm (docs/benchmarks.md).
+ * (workerd's peer address): nothing after the front reads it, and the Worker's call to the
+ * room would copy it again, on every join of a reconnect storm (docs/benchmarks.md).
  */
 function withClientAddress(request: Request, trusted: readonly string[]): Request {
   const peer = peerAddress((request.cf as { clientIp?: unknown } | undefined)?.clientIp);
