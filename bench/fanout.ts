@@ -47,6 +47,9 @@
 //                                       a CPU profile of the isolate over the arrivals, by function
 //                                       and per join, wrangler dev only). It prints the CPU the bench
 //                                       client and the server each spent, as a share of the machine.
+//                                       Its sockets are raw TCP upgrades with a minimal frame reader
+//                                       (bench/raw-socket.ts): the ws package's cost about as much CPU
+//                                       as the server, on the same cores; --ws for those instead.
 //   --direct                            sockets straight to the workerd that runs the Worker,
 //                                       bypassing wrangler's dev proxy (a workerd of its own
 //                                       that relays every frame and holds 6 descriptors per
@@ -86,6 +89,7 @@ import { reportServerComplaints, withServer } from "./bench-server.ts";
 import { printProfile, startProfile, summarizeProfile } from "./inspector-profile.ts";
 import { DEFAULT_LIMITS, describeVars, limitVars, NO_RATE_LIMIT } from "./limits.ts";
 import { perMessage } from "./per-message.ts";
+import { describeRawClient, rawSocketFactory } from "./raw-socket.ts";
 import {
   abortReasonOf,
   type BaseClient,
@@ -168,7 +172,7 @@ function scaled(baseMs: number, n: number): number {
 
 const USAGE =
   "Usage: npm run bench -- [N ...] [--interval=<ms>] [--deflate] [--direct | --selfhost] [--find-max [--p99=<ms>] [--budget=<s>]] [--memory]" +
-  " [--storm=<N> [--storm-timeout=<s>] [--history=<k>] [--profile]] [--compare-selfhost [--repeat=<k>]]";
+  " [--storm=<N> [--storm-timeout=<s>] [--history=<k>] [--profile] [--ws]] [--compare-selfhost [--repeat=<k>]]";
 
 type Mode = "sizes" | "find-max" | "memory" | "storm" | "compare-selfhost";
 
@@ -192,6 +196,8 @@ interface Options {
   history: number;
   /** --profile: a CPU profile of the isolate over the storm's arrivals (wrangler dev only). */
   profile: boolean;
+  /** --ws: the storm's sockets from the ws package instead of raw-socket.ts. */
+  ws: boolean;
 }
 
 function parseArgs(argv: readonly string[]): Options {
@@ -208,6 +214,7 @@ function parseArgs(argv: readonly string[]): Options {
     stormTimeoutS: 120,
     history: 0,
     profile: false,
+    ws: false,
     repeat: 3,
   };
   for (const arg of argv) {
@@ -229,11 +236,12 @@ function parseArgs(argv: readonly string[]): Options {
     } else if (name === "storm-timeout" && value !== undefined) options.stormTimeoutS = Number(value);
     else if (name === "history" && value !== undefined) options.history = Math.round(Number(value));
     else if (name === "profile" && value === undefined) options.profile = true;
+    else if (name === "ws" && value === undefined) options.ws = true;
     else throw new BenchError(`Unknown argument ${JSON.stringify(arg)}. ${USAGE}`);
   }
   if (options.mode === "storm" && options.sizes.length > 0) throw new BenchError(`--storm takes no sizes. ${USAGE}`);
-  if (options.mode !== "storm" && (options.history > 0 || options.profile))
-    throw new BenchError(`--history and --profile go with --storm. ${USAGE}`);
+  if (options.mode !== "storm" && (options.history > 0 || options.profile || options.ws))
+    throw new BenchError(`--history, --profile and --ws go with --storm. ${USAGE}`);
   if (options.profile && options.selfhost) throw new BenchError(`--profile needs wrangler dev's inspector: not with --selfhost. ${USAGE}`);
   if (options.mode === "find-max" && options.sizes.length > 0) throw new BenchError(`--find-max takes no sizes. ${USAGE}`);
   if (options.sizes.length === 0) options.sizes = options.mode === "memory" ? MEMORY_SIZES : DEFAULT_SIZES;
@@ -667,7 +675,7 @@ async function storm(server: DevServer, openSocket: () => BenchSocket, options: 
 
   // Phase 1: every socket opened in one go, none waiting for another.
   const stopProfile = profile ? await startProfile(server) : undefined;
-  const cpuBefore = { client: process.cpuUsage(), server: serverTicks(server), at: performance.now() };
+  const cpuBefore = { client: process.cpuUsage(), server: serverTicks(server), machine: machineTicks(), at: performance.now() };
   for (let index = 0; index < n; index++) {
     const { client, opened } = connectClient(run, index);
     run.clients.push(client);
@@ -747,20 +755,44 @@ function serverTicks(server: DevServer): number {
   return ticks;
 }
 
+/** The machine's busy CPU ticks, all processes (/proc/stat: user, nice, system, irq, softirq), and those stolen by the hypervisor. */
+function machineTicks(): { busy: number; steal: number } {
+  try {
+    const [user, nice, system, , , irq, softirq, steal] = fs
+      .readFileSync("/proc/stat", "utf8")
+      .split("\n", 1)[0]!
+      .split(/\s+/)
+      .slice(1)
+      .map(Number);
+    return { busy: [user, nice, system, irq, softirq].reduce((sum: number, k) => sum + (k ?? 0), 0), steal: steal ?? 0 };
+  } catch {
+    return { busy: NaN, steal: NaN };
+  }
+}
+
 /**
  * Client and server share the machine's cores: the CPU each spent during the arrivals, as
- * a share of what the machine had, says whether the bench client itself is what bounds it.
+ * a share of what the machine had, says whether the bench client itself is what bounds it;
+ * what neither spent went to other processes (another bench, a build): a run where that is
+ * large measured the machine's load, not the server.
  */
-function reportCpu(before: { client: NodeJS.CpuUsage; server: number; at: number }, server: DevServer): void {
+function reportCpu(
+  before: { client: NodeJS.CpuUsage; server: number; machine: { busy: number; steal: number }; at: number },
+  server: DevServer,
+): void {
   const wallMs = performance.now() - before.at;
   const { user, system } = process.cpuUsage(before.client);
   const clientMs = (user + system) / 1000;
   const serverMs = (serverTicks(server) - before.server) * 10;
+  const machine = machineTicks();
+  const othersMs = Math.max(0, (machine.busy - before.machine.busy) * 10 - clientMs - serverMs);
+  const stealMs = (machine.steal - before.machine.steal) * 10;
   const cores = os.availableParallelism();
   const share = (cpuMs: number): string => `${((cpuMs / (wallMs * cores)) * 100).toFixed(0)} %`;
   console.log(
     `  CPU during the arrivals (${seconds(wallMs)}, ${cores} cores): bench client ${seconds(clientMs)} (${share(clientMs)} of the machine),` +
-      ` server ${seconds(serverMs)} (${share(serverMs)}); load average ${os
+      ` server ${seconds(serverMs)} (${share(serverMs)}), other processes ${seconds(othersMs)} (${share(othersMs)})` +
+      `${stealMs > 0 ? `, stolen by the hypervisor ${seconds(stealMs)}` : ""}; load average ${os
         .loadavg()
         .map((l) => l.toFixed(2))
         .join(" ")}`,
@@ -1112,13 +1144,14 @@ async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   if (argv.includes("--per-message")) return perMessage(argv.filter((arg) => arg !== "--per-message"));
   const options = parseArgs(argv);
-  const socketTo = await socketFactory(options.deflate);
+  const raw = options.mode === "storm" && !options.ws && !options.deflate;
+  const socketTo = raw ? rawSocketFactory() : await socketFactory(options.deflate);
   if (options.mode === "compare-selfhost") return compareSelfhost(options, socketTo);
   if (options.selfhost) await buildSelfhost();
   const serverOptions = { name: "fanout", ready: roomListed(ROOM), vars: BENCH_VARS, openFiles: OPEN_FILES, selfhost: options.selfhost };
   await withServer(serverOptions, async (server) => {
     console.log(`Pacing: ${describePacing(options.intervalMs)}`);
-    console.log(`WebSocket client: ${describeClient(options.deflate)}`);
+    console.log(`WebSocket client: ${raw ? describeRawClient() : describeClient(options.deflate)}`);
     console.log(
       `Server vars for this bench: ${describeVars(BENCH_VARS)}` +
         ` (the defaults, ${DEFAULT_LIMITS.maxUsers} users per room and a burst of ${DEFAULT_LIMITS.rateLimitBurst} then` +

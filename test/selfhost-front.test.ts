@@ -33,6 +33,17 @@ describe("trusted proxies (FORWARDED_ALLOW_IPS)", () => {
     expect(isTrustedProxy("203.0.113.7", LOCAL)).toBe(false);
     expect(isTrustedProxy("not an address", ["*"])).toBe(false);
   });
+
+  it("parses a list once and answers each address by it: an entry that is not an address matches nothing, the others still do", () => {
+    const list = ["not an address", "10.0.0.0/8", "2001:db8::1"];
+    for (let round = 0; round < 2; round++) {
+      expect(isTrustedProxy("10.9.8.7", list)).toBe(true);
+      expect(isTrustedProxy("2001:db8::1", list)).toBe(true);
+      expect(isTrustedProxy("2001:db8::2", list)).toBe(false);
+      expect(isTrustedProxy("::ffff:10.1.1.1", list)).toBe(true);
+      expect(isTrustedProxy("192.0.2.1", list)).toBe(false);
+    }
+  });
 });
 
 describe("the client's address", () => {

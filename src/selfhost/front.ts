@@ -76,23 +76,45 @@ export function peerAddress(peer: unknown): string | undefined {
   return withPort ? withPort[1] : peer;
 }
 
+/** FORWARDED_ALLOW_IPS parsed: "*", or the ranges it names (an address is a range of one). */
+interface Trust {
+  anyone: boolean;
+  ranges: [ipaddr.IPv4 | ipaddr.IPv6, number][];
+}
+
+/** By list: the front is handed the same list (a binding) on every request, and parses it once. */
+const trustOf = new WeakMap<readonly string[], Trust>();
+
+function parseTrust(trusted: readonly string[]): Trust {
+  const trust: Trust = { anyone: trusted.includes("*"), ranges: [] };
+  for (const entry of trusted) {
+    try {
+      if (entry.includes("/")) trust.ranges.push(ipaddr.parseCIDR(entry));
+      else if (entry !== "*") {
+        const one = ipaddr.process(entry);
+        trust.ranges.push([one, one.kind() === "ipv4" ? 32 : 128]);
+      }
+    } catch {
+      // Refused by the launcher's settings (selfhost/workerd-config.ts): never matches here.
+    }
+  }
+  return trust;
+}
+
 /** Whether `address` is one of the trusted proxies (an address, a CIDR, or "*" for any). */
 export function isTrustedProxy(address: string, trusted: readonly string[]): boolean {
-  if (!ipaddr.isValid(address)) return false;
-  const ip = ipaddr.process(address);
-  return trusted.some((entry) => {
-    if (entry === "*") return true;
-    try {
-      if (entry.includes("/")) {
-        const [range, bits] = ipaddr.parseCIDR(entry);
-        return ip.kind() === range.kind() && ip.match(range, bits);
-      }
-      const one = ipaddr.process(entry);
-      return one.kind() === ip.kind() && one.toString() === ip.toString();
-    } catch {
-      return false;
-    }
-  });
+  let ip: ipaddr.IPv4 | ipaddr.IPv6;
+  try {
+    ip = ipaddr.process(address);
+  } catch {
+    return false;
+  }
+  let trust = trustOf.get(trusted);
+  if (trust === undefined) {
+    trust = parseTrust(trusted);
+    trustOf.set(trusted, trust);
+  }
+  return trust.anyone || trust.ranges.some(([range, bits]) => ip.kind() === range.kind() && ip.match(range, bits));
 }
 
 /**
@@ -111,14 +133,21 @@ export function clientAddress(peer: string | undefined, forwardedFor: string | n
   return nearest !== undefined && ipaddr.isValid(nearest) ? nearest : undefined;
 }
 
-/** The request with the client's address in CF-Connecting-IP, whatever the client sent there. */
+/**
+ * The request with the client's address in CF-Connecting-IP, whatever the client sent there.
+ * Made from its parts, not with `new Request(request, …)`, which also deep-copies request.cf
+ * (workerd's peer address): nothing after the front reads it, and the Worker's call to the
+ * room would copy it again, on every join of a reconnect storm (docs/benchmarks.md).
+ */
 function withClientAddress(request: Request, trusted: readonly string[]): Request {
   const peer = peerAddress((request.cf as { clientIp?: unknown } | undefined)?.clientIp);
   const address = clientAddress(peer, request.headers.get(FORWARDED_FOR), trusted);
   const headers = new Headers(request.headers);
   headers.delete(CLIENT_ADDRESS_HEADER);
   if (address !== undefined) headers.set(CLIENT_ADDRESS_HEADER, address);
-  return new Request(request, { headers });
+  const { method, url, redirect } = request;
+  const body = method === "GET" || method === "HEAD" ? null : request.body;
+  return new Request(url, { method, headers, body, redirect });
 }
 
 /** A file of the built client, with the headers Cloudflare's assets would send; 404 JSON when absent. */
