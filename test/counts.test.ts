@@ -4,7 +4,7 @@
 // on, and a burst of joins costs O(N) frames.
 import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { FLUSH_INTERVAL_MS, STORM_FLUSH_MS } from "../src/room/counts";
+import { FLUSH_INTERVAL_MS, QUIET_MS, STORM_FLUSH_MS } from "../src/room/counts";
 import { Client, evictForReal, freshRoom, type Json, roomStub } from "./helpers";
 
 /** The flush interval plus what a loaded test machine may add to a timer and a delivery. */
@@ -88,6 +88,21 @@ describe("nb_users, coalesced", () => {
     expect(textAfter).toBeLessThan(FLUSH_INTERVAL_MS);
   });
 
+  it("tells the others at most one count per 250 ms, even when the room pauses sooner", async () => {
+    const room = freshRoom();
+    const alice = await Client.join("rooms", room, "alice");
+    // Bob's arrival in a quiet room is told to alice at once.
+    const bob = await Client.open("rooms", room);
+    expect(await alice.next()).toEqual({ type: "nb_users", nb_users: 2 });
+    const firstHeard = Date.now();
+    await bob.next();
+    // Carol's, right after, waits for the interval, not only for the room's pause.
+    await Client.open("rooms", room);
+    expect(await alice.next(SETTLED_MS)).toEqual({ type: "nb_users", nb_users: 3 });
+    // Less a few ms: each of the two counts took its own time to reach alice.
+    expect(Date.now() - firstHeard).toBeGreaterThanOrEqual(FLUSH_INTERVAL_MS - 25);
+  });
+
   it("sends the flush to the sockets that lack the count only, not to the newcomer again", async () => {
     const room = freshRoom();
     const alice = counted(await Client.join("rooms", room));
@@ -121,12 +136,12 @@ describe("nb_users, coalesced", () => {
     first.client.ws.addEventListener("message", (event) => {
       if (String(event.data).startsWith('{"type":"nb_users"')) heardAt.push(Date.now());
     });
-    // One arrival every 100 ms for longer than STORM_FLUSH_MS: the room is never quiet for 250 ms.
+    // One arrival every 50 ms for longer than STORM_FLUSH_MS: the room is never quiet for QUIET_MS.
     const started = Date.now();
-    const arrivals = Math.ceil((STORM_FLUSH_MS * 1.5) / 100);
+    const arrivals = Math.ceil((STORM_FLUSH_MS * 1.5) / 50);
     for (let i = 0; i < arrivals; i++) {
       await Client.open("rooms", room);
-      await sleep(100);
+      await sleep(QUIET_MS / 3);
     }
     const lastArrival = Date.now();
     const heardDuringArrivals = heardAt.filter((at) => at < lastArrival);

@@ -7,8 +7,11 @@
 // Leading edge: a change in a quiet room (no count sent in the last interval) is
 // flushed at once, so one arrival in a calm room is announced as promptly as ever.
 // Trailing edge: changes that follow within the interval wait until the room has been
-// quiet for FLUSH_INTERVAL_MS (each change pushes the flush back), but never longer than
-// STORM_FLUSH_MS after the first of them. During a storm every room-wide count costs N
+// quiet for QUIET_MS (each change pushes the flush back), but never longer than
+// STORM_FLUSH_MS after the first of them, and never sooner than FLUSH_INTERVAL_MS after the
+// flush before. QUIET_MS is shorter than FLUSH_INTERVAL_MS by what the flush itself takes in
+// a big room (5,000 sends: 50–100 ms here), so that the last socket has the count within
+// FLUSH_INTERVAL_MS of the last change, as promised, not that long plus the sends. During a storm every room-wide count costs N
 // sends: one per 250 ms made counts most of a 5,000-socket storm's work (154k frames
 // against 15k at one per 2 s, 16 s against 7 s: docs/benchmarks.md), while nobody reads
 // the intermediate counts of a room that is filling up.
@@ -26,8 +29,10 @@ import { envelope } from "../wire/envelope";
 import { Outgoing } from "./outgoing";
 import type { Sockets } from "./sockets";
 
-/** The longest any socket waits for the room's current count once arrivals and departures pause. */
+/** The longest any socket waits for the room's current count once arrivals and departures pause; the least between two room-wide counts. */
 export const FLUSH_INTERVAL_MS = 250;
+/** The pause in arrivals and departures the trailing flush waits for. */
+export const QUIET_MS = 150;
 /** While they do not pause (a storm), the longest between two room-wide counts. */
 export const STORM_FLUSH_MS = 2_000;
 /** Key of the "a count is owed" marker in the room's key-value storage. */
@@ -90,9 +95,13 @@ export class Counts {
     this.schedule();
   }
 
-  /** When the pending flush is due: a pause of FLUSH_INTERVAL_MS after the latest change, at most STORM_FLUSH_MS after the first. */
+  /**
+   * When the pending flush is due: a pause of QUIET_MS after the latest change (but not within
+   * FLUSH_INTERVAL_MS of the flush before), at most STORM_FLUSH_MS after the first change.
+   */
   private dueAt(): number {
-    return Math.min(this.lastChangeAt + FLUSH_INTERVAL_MS, this.pendingSince + STORM_FLUSH_MS);
+    const quiet = Math.max(this.lastChangeAt + QUIET_MS, this.lastFlushAt + FLUSH_INTERVAL_MS);
+    return Math.min(quiet, this.pendingSince + STORM_FLUSH_MS);
   }
 
   /**
