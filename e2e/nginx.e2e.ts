@@ -93,7 +93,8 @@ beforeAll(async () => {
   await buildSelfhost();
   server = await DevServer.start([ROOM, FLOOD_ROOM], { RATE_LIMIT_BURST: "2", RATE_LIMIT_PER_SECOND: "0.01" }, { selfhost: true });
   nginxDir = fs.mkdtempSync(path.join(os.tmpdir(), "gischat-nginx-"));
-  const [plainPort, forwardingPort] = [await freePort(), await freePort()];
+  const plainPort = await freePort([server.port]);
+  const forwardingPort = await freePort([server.port, plainPort]);
   const config = path.join(nginxDir, "nginx.conf");
   fs.writeFileSync(config, nginxConfig(nginxDir, server.port, plainPort, forwardingPort));
   execFileSync(NGINX, ["-t", "-q", "-c", config, "-p", nginxDir]);

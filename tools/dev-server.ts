@@ -26,7 +26,19 @@ export class DevServerError extends Error {
   override name = "DevServerError";
 }
 
-export function freePort(): Promise<number> {
+/**
+ * A port nothing listens on now. A port just closed can be handed out again at once, so the
+ * ports a caller already holds are passed in `taken` (wrangler's inspector beside its own port:
+ * both the same made wrangler fail with "Address already in use").
+ */
+export async function freePort(taken: readonly number[] = []): Promise<number> {
+  for (;;) {
+    const port = await probePort();
+    if (!taken.includes(port)) return port;
+  }
+}
+
+function probePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const probe = net.createServer();
     probe.once("error", reject);
@@ -205,7 +217,7 @@ export class DevServer {
 
   private async wranglerArgs(): Promise<string[]> {
     const { config, vars = {} } = this.options;
-    this.inspectorPort ??= await freePort();
+    this.inspectorPort ??= await freePort([this.port]);
     return [
       WRANGLER,
       "dev",
