@@ -123,6 +123,8 @@ export class DevServer {
   inspectorPort: number | undefined;
   /** Times wrangler reloaded the Worker since the last start. */
   reloads = 0;
+  /** Since the last start, the output said a port it needed was taken. */
+  private lostPort = false;
   readonly recentLines: string[] = [];
   /** Log lines that look like trouble (see TROUBLE). */
   readonly complaints: string[] = [];
@@ -197,6 +199,7 @@ export class DevServer {
     this.child = child;
     this.exit = undefined;
     this.reloads = 0;
+    this.lostPort = false;
     this.followOutput(child);
     this.exited = new Promise((resolve) => {
       child.once("exit", (code, signal) => {
@@ -249,6 +252,12 @@ export class DevServer {
     this.outputClosed = once(child, "close");
   }
 
+  /** A line of our own in the log and its tail. */
+  private note(line: string): void {
+    this.log?.write(`${line}\n`);
+    this.recentLines.push(line);
+  }
+
   /** Keeps the log's tail and its suspicious lines, and notices reloads. */
   private watchLine(line: string): void {
     this.recentLines.push(line);
@@ -256,6 +265,7 @@ export class DevServer {
     if (TROUBLE.test(line) && !OFFLINE_NOISE.test(line)) this.complaints.push(line);
     // wrangler dev rebuilds when a source file changes: a room restarts and its sockets go quiet.
     if (/Reloading local server/.test(line)) this.reloads++;
+    if (line.includes("Address already in use")) this.lostPort = true;
   }
 
   /** Why the server can no longer be trusted to answer, if it cannot. */
@@ -267,13 +277,29 @@ export class DevServer {
     return undefined;
   }
 
-  /** Waits until the readiness check passes; throws with the log's tail if wrangler exits or time runs out. */
+  /**
+   * Waits until the readiness check passes; throws with the log's tail if wrangler exits or time
+   * runs out. wrangler dev runs the [build] command a second time as it starts ("The file client
+   * changed, restarting build", workers-sdk#7934), and now and then its reload finds the port
+   * taken and wrangler exits ("Address already in use"): then it is started again, up to twice.
+   */
   async waitUntilReady(): Promise<void> {
     const { path: readyPath, what, check } = this.ready;
     let lastError = "no answer yet";
-    const deadline = performance.now() + this.timeoutMs.start;
+    let deadline = performance.now() + this.timeoutMs.start;
+    let startsLeft = 2;
     while (performance.now() < deadline) {
-      if (this.exit) throw new DevServerError(`The server did not start: ${this.command} exited (${this.exit})\n${this.logTail()}`);
+      if (this.exit) {
+        if (startsLeft > 0 && this.lostPort) {
+          startsLeft--;
+          await this.stop();
+          await this.start();
+          this.note(`--- ${this.command} lost its port as it started: started again ---`);
+          deadline = performance.now() + this.timeoutMs.start;
+          continue;
+        }
+        throw new DevServerError(`The server did not start: ${this.command} exited (${this.exit})\n${this.logTail()}`);
+      }
       try {
         const response = await fetch(`${this.baseUrl}${readyPath}`, { signal: AbortSignal.timeout(2_000) });
         const problem = await check(response);
