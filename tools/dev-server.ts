@@ -29,7 +29,7 @@ export class DevServerError extends Error {
 /**
  * A port nothing listens on now. A port just closed can be handed out again at once, so the
  * ports a caller already holds are passed in `taken` (wrangler's inspector beside its own port:
- * both the same made wrangler fail with "Address already in use").
+ * both the same would make wrangler fail with "Address already in use").
  */
 export async function freePort(taken: readonly number[] = []): Promise<number> {
   for (;;) {
